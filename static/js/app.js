@@ -1,0 +1,66 @@
+/* Small enhancements on top of htmx: announce changes, keep focus sensible, show errors. */
+(function () {
+  "use strict";
+
+  function announce(message) {
+    var region = document.getElementById("announcer");
+    if (!region || !message) { return; }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = message; }, 50);
+  }
+
+  function showProblem(message) {
+    var flashes = document.getElementById("flashes");
+    if (flashes) {
+      var p = document.createElement("p");
+      p.className = "flash flash-error";
+      p.setAttribute("role", "alert");
+      var label = document.createElement("span");
+      label.className = "flash-label";
+      label.textContent = flashes.getAttribute("data-problem-label") || "Problem:";
+      p.appendChild(label);
+      p.appendChild(document.createTextNode(" " + message));
+      flashes.appendChild(p);
+    }
+    announce(message);
+  }
+
+  function textOf(html) {
+    var doc = new DOMParser().parseFromString(html || "", "text/html");
+    var node = doc.querySelector(".error-page p") || doc.body;
+    return (node && node.textContent || "").trim().slice(0, 300);
+  }
+
+  // The server names what changed with an "announce" event (HX-Trigger header).
+  document.addEventListener("announce", function (event) {
+    var detail = event.detail;
+    announce(detail && (detail.value || detail.message || detail));
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    showProblem(textOf(xhr && xhr.responseText) || ("Error " + (xhr ? xhr.status : "")));
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showProblem("The workspace could not be reached. Check your connection and try again.");
+  });
+
+  // After a fragment swap, move focus to what the fragment marks as its focus target.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.elt;
+    if (!target || !target.querySelector) { return; }
+    var focus = target.matches && target.matches("[data-focus]") ? target : target.querySelector("[data-focus]");
+    if (focus) {
+      if (!focus.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(focus.tagName)) {
+        focus.setAttribute("tabindex", "-1");
+      }
+      focus.focus();
+    }
+  });
+
+  // Select the whole invitation link on focus, so it can be copied at once.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.classList && event.target.classList.contains("copy-field")) { event.target.select(); }
+  });
+})();

@@ -1,0 +1,185 @@
+"""Test fixtures: one app per run on a real database (SQLite, or PostgreSQL via DATABASE_URL),
+emptied after every test; a client that speaks HTTP with CSRF tokens like a browser."""
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from workspace import create_app
+from workspace.extensions import db
+
+from . import factories
+
+TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def _database_url(tmpdir: str) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return "sqlite:///" + os.path.join(tmpdir, "test.db")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return _database_url(str(tmp_path_factory.mktemp("db")))
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_tables():
+    db.session.rollback()
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def ctx(app):
+    """An app context for factories and assertions; the tables are emptied afterwards."""
+    with app.app_context():
+        app.extensions["sent_mail"] = []
+        yield
+        db.session.remove()
+        _empty_tables()
+        db.session.remove()
+
+
+class Client(FlaskClient):
+    """A test client that fetches and sends the CSRF token the way the pages do.
+
+    Each request runs in its own app context, as in production: the test's own context (used
+    by factories and assertions) would otherwise be shared, and with it `g` and the session.
+    """
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction: what factories made is stored, and what the
+        # request changes is read afresh afterwards.
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+    def csrf_token(self, path="/login") -> str:
+        html = self.get(path, follow_redirects=True).get_data(as_text=True)
+        match = TOKEN_RE.search(html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1) or match.group(2)
+
+    def post_form(self, path, data=None, token_from=None, htmx=False, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token(token_from or "/home"))
+        headers = kwargs.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.post(path, data=data, headers=headers, **kwargs)
+
+    def login(self, user, password=factories.PASSWORD):
+        response = self.post("/login", data={
+            "email": user.email, "password": password, "csrf_token": self.csrf_token("/login"),
+        })
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+    def logout(self):
+        return self.post("/logout", data={"csrf_token": self.csrf_token("/home")})
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = Client
+    return app.test_client()
+
+
+@pytest.fixture
+def sent_mail(app):
+    return app.extensions["sent_mail"]
+
+
+@dataclass
+class World:
+    """Two courses, each with a project, and every role inside and outside the first project."""
+
+    admin: object
+    teacher: object
+    student: object
+    partner: object
+    course: object
+    project: object
+    other_teacher: object
+    other_student: object
+    other_partner: object
+    other_course: object
+    other_project: object
+    loner: object
+
+    def as_role(self, role):
+        return None if role == "anonymous" else getattr(self, role)
+
+
+@pytest.fixture
+def world():
+    f = factories
+    teacher, other_teacher = f.create_user("Tina Teacher", is_teacher=True), f.create_user("Otto Teacher", is_teacher=True)
+    student, partner = f.create_user("Sam Student"), f.create_user("Pat Partner")
+    other_student, other_partner = f.create_user("Olga Student"), f.create_user("Oscar Partner")
+    course = f.create_course("Community Lab", teachers=[teacher])
+    other_course = f.create_course("Other Course", teachers=[other_teacher])
+    project = f.create_project(course, students=[student], partners=[partner], title="Food bank routes")
+    other_project = f.create_project(other_course, students=[other_student], partners=[other_partner], title="Other project")
+    w = World(
+        admin=f.create_user("Ada Admin", is_admin=True), teacher=teacher, student=student, partner=partner,
+        course=course, project=project, other_teacher=other_teacher, other_student=other_student,
+        other_partner=other_partner, other_course=other_course, other_project=other_project,
+        loner=f.create_user("Lou Loner"),
+    )
+    db.session.commit()
+    return w
+
+
+@pytest.fixture
+def count_queries(app):
+    """Counts SQL statements sent while the returned context manager is open."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counter():
+        statements = []
+
+        def before(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
+                statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counter
+
+
+@pytest.fixture(scope="session")
+def tmp_dir():
+    with tempfile.TemporaryDirectory() as d:
+        yield d

@@ -1,0 +1,114 @@
+"""The co-creation workspace: create_app() builds the Flask application."""
+import logging
+import os
+
+from flask import Flask, g, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from .config import CONFIGS, _database_url
+from .extensions import babel, csrf, db, login_manager, migrate
+
+
+def _select_locale():
+    if current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return request.accept_languages.best_match(["en", "nl"]) or "en"
+
+
+def _select_timezone():
+    if current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return None
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    config_name = config_name or os.environ.get("WORKSPACE_CONFIG", "production")
+    app.config.from_object(CONFIGS[config_name])
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app.instance_path)
+    app.config.update(overrides)
+    if not app.config["SECRET_KEY"]:
+        if config_name == "production":
+            raise RuntimeError("SECRET_KEY must be set in production")
+        app.config["SECRET_KEY"] = _dev_secret(app.instance_path)
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+
+    from . import models  # noqa: F401  (registers every table)
+    from .auth import setup_login
+
+    setup_login(app)
+    with app.app_context():
+        from .database import configure_engine
+
+        configure_engine(app)
+
+    from .security import set_security_headers
+
+    app.after_request(set_security_headers)
+
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+        app.logger.setLevel(logging.INFO)
+    return app
+
+
+def _dev_secret(instance_path: str) -> str:
+    """A per-checkout key for development, kept in instance/ so sessions survive restarts."""
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        import secrets
+
+        with open(path, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+# One blueprint package per feature; the order is the order of the sections on the board.
+FEATURES = (
+    "main",
+    "auth",
+    "courses",
+    "projects",
+    "organisations",
+    "admin",
+)
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for name in FEATURES:
+        app.register_blueprint(importlib.import_module(f".{name}.routes", __name__).bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .policy import can, project_role
+
+    @app.context_processor
+    def inject():
+        return {
+            "can": lambda action, obj=None: can(current_user, action, obj),
+            "role_in": lambda project: project_role(current_user, project),
+            "current_locale": lambda: str(get_locale() or "en"),
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.globals["g"] = g

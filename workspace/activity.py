@@ -1,0 +1,21 @@
+"""Recording activity: every change writes one entry in the same transaction as the change."""
+from .extensions import db
+from .models import Activity
+
+
+def record(actor, verb: str, subject, summary: str, *, project=None, course=None, before=None) -> Activity:
+    """Add an activity entry to the session; the request's single commit stores it with the change."""
+    if project is not None and course is None:
+        course = project.course
+    entry = Activity(
+        actor_id=actor.id if actor is not None else None,
+        project_id=project.id if project is not None else None,
+        course_id=course.id if course is not None else None,
+        verb=verb,
+        subject_type=type(subject).__name__.lower(),
+        subject_id=getattr(subject, "id", None),
+        summary=summary,
+        before=before,
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,50 @@
+"""Command-line tasks: `flask create-admin EMAIL`, `flask seed-demo`."""
+import click
+from flask_babel import gettext as _
+
+from .extensions import db
+
+
+def register_cli(app) -> None:
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.password_option("--password", prompt="Password", help="Asked for when not given.")
+    @click.option("--name", default="Administrator", show_default=True)
+    def create_admin(email, password, name):
+        """Create an administrator account (or make an existing account admin)."""
+        from .auth.services import find_user
+        from .models import User
+
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 254:
+            raise click.BadParameter(_("Enter a valid e-mail address."), param_hint="EMAIL")
+        if len(password) < 10:
+            raise click.BadParameter(_("Use at least 10 characters."), param_hint="--password")
+        user = find_user(email)
+        if user is None:
+            user = User(email=email, name=name)
+            db.session.add(user)
+        user.is_admin = True
+        user.active = True
+        user.set_password(password)
+        user.end_sessions() if user.id else None
+        db.session.commit()
+        click.echo(f"{email} is an administrator.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--force", is_flag=True, help="Wipe every table and load the demo data anyway.")
+    @click.option("--if-empty", is_flag=True, help="Load only into an empty database; otherwise do nothing.")
+    def seed_demo_command(force, if_empty):
+        """Fill an empty database with demo courses, organisations, projects and people."""
+        from .seed import database_is_empty, seed_demo, wipe
+
+        if not database_is_empty():
+            if if_empty:
+                click.echo("The database holds data already; demo data not loaded.")
+                return
+            if not force:
+                raise click.ClickException("The database is not empty. Use --force to wipe it and load the demo data.")
+            wipe()
+        seed_demo()
+        db.session.commit()
+        click.echo("Demo data loaded. Every demo account's password is 'demo-password'.")

@@ -1,0 +1,62 @@
+"""Configuration read from the environment; SQLite under instance/ when DATABASE_URL is unset."""
+import os
+from datetime import timedelta
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + os.path.join(instance_path, "workspace.db")
+    # Accept the common short forms and always talk to PostgreSQL through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Production-leaning defaults; every secret and address comes from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = None  # set in create_app from DATABASE_URL
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None  # open pages keep working; the token is bound to the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    MAX_CONTENT_LENGTH = 30 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "14"))
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") not in ("0", "false", "no")
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "workspace@localhost")
+    MAIL_BACKEND = "smtp" if os.environ.get("MAIL_SERVER") else "log"
+    PAGE_SIZE = 25
+
+
+class DevelopmentConfig(Config):
+    """`make run` on a laptop: plain HTTP, so cookies may not be Secure."""
+
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestConfig(DevelopmentConfig):
+    """The test suite: mail captured in memory, a fixed key."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    MAIL_BACKEND = "memory"
+    SERVER_NAME = None
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestConfig}

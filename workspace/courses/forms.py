@@ -1,0 +1,23 @@
+"""Course and invitation forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..forms import choices, email_field, no_control_characters, strip
+
+
+class CourseForm(FlaskForm):
+    name = StringField(_l("Course name"), validators=[DataRequired(), Length(max=200), no_control_characters], filters=[strip])
+    term = StringField(_l("Term"), validators=[Optional(), Length(max=60), no_control_characters], filters=[strip],
+                       description=_l("For example: 2026–2027, semester 1"))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)], filters=[strip])
+
+
+class InviteForm(FlaskForm):
+    email = email_field(_l("E-mail address of the person to invite"))
+    role = SelectField(_l("Invite as"), choices=choices([("student", _l("Student (team member)")), ("partner", _l("Partner (organisation side)"))]))
+
+
+class InviteTeacherForm(FlaskForm):
+    email = email_field(_l("E-mail address of the co-teacher"))

@@ -1,0 +1,59 @@
+"""Error pages in the site's layout: 404, 403, 413, CSRF failures and a friendly 500 with an id."""
+import uuid
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have permission to do this.",
+    404: "We could not find that page. It may have been removed, or you may not have access to it.",
+    405: "This action is not available here.",
+    410: "This link is no longer valid.",
+    413: "The upload is too large.",
+    429: "Too many attempts. Please wait a moment and try again.",
+}
+
+
+def _page(status: int, title: str, message: str, error_id: str | None = None):
+    template = "errors/_error.html" if request.headers.get("HX-Request") == "true" else "errors/error.html"
+    return render_template(template, status=status, title=title, message=message, error_id=error_id), status
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _page(400, _("Your form expired"), _(
+            "The page was open too long or the security token is missing. Reload the page and try again."
+        ))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        return _page(error.code, f"{error.code} {error.name}", _(MESSAGES.get(error.code, error.description)))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        db.session.rollback()
+        error_id = uuid.uuid4().hex[:12]
+        app.logger.error("database error %s", error_id, exc_info=error)
+        return _page(503, _("Temporarily unavailable"), _(
+            "The workspace cannot reach its database right now. Please try again in a minute."
+        ), error_id)
+
+    @app.errorhandler(Exception)
+    def server_error(error):
+        db.session.rollback()
+        error_id = uuid.uuid4().hex[:12]
+        app.logger.error("unhandled error %s on %s %s", error_id, request.method, request.path, exc_info=error)
+        return _page(500, _("Something went wrong"), _(
+            "Something went wrong on our side. Nothing you entered was saved by this request. "
+            "If it happens again, mention this error id."
+        ), error_id)
+

@@ -1,0 +1,53 @@
+"""Each role's home page and the health check."""
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Course, CourseStaff, Project, ProjectMember
+from ..policy import PUBLIC, SIGNED_IN, permission
+from ..sections import load_home
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@permission(PUBLIC)
+def index():
+    """The front door: home when signed in, the login page otherwise."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/home")
+@permission(SIGNED_IN)
+def home():
+    """Students see their projects, partners their organisation's, teachers their courses."""
+    memberships = db.session.execute(
+        db.select(ProjectMember.role, Project)
+        .join(Project, Project.id == ProjectMember.project_id)
+        .where(ProjectMember.user_id == current_user.id)
+        .options(selectinload(Project.course), selectinload(Project.organisation))
+        .order_by(Project.start_date.desc(), Project.title)
+    ).all()
+    student_projects = [p for role, p in memberships if role == "student"]
+    partner_projects = [p for role, p in memberships if role == "partner"]
+    courses = db.session.scalars(
+        db.select(Course)
+        .join(CourseStaff, CourseStaff.course_id == Course.id)
+        .where(CourseStaff.user_id == current_user.id)
+        .options(selectinload(Course.projects).selectinload(Project.organisation))
+        .order_by(Course.created_at.desc())
+    ).all()
+    return render_template(
+        "main/home.html", student_projects=student_projects, partner_projects=partner_projects, courses=courses,
+        sections=load_home(current_user),
+    )
+
+
+@bp.get("/healthz")
+@permission(PUBLIC)
+def healthz():
+    """A trivial answer: the framework's own ceiling in the benchmark."""
+    return {"status": "ok"}

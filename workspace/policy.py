@@ -1,0 +1,174 @@
+"""Who may do what: the one place that decides access. Views and templates both ask `can()`.
+
+Roles are per project: student and partner through project membership, teacher through
+course staff, admin globally. Every view declares its rule with `@permission(...)`; a test
+walks the URL map and fails on a view without one.
+"""
+from functools import wraps
+
+from flask import abort, g
+from flask_login import current_user
+
+from .extensions import db, login_manager
+from .models import Course, CourseStaff, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
+
+PUBLIC = "public"
+SIGNED_IN = "signed-in"
+TEACHER = "teacher"
+ADMIN = "admin"
+
+
+# ---- the user's standing, read once per request ----------------------------------------------
+
+def _standing(user) -> dict:
+    """Project roles, staffed courses and organisations of the user: three queries per request."""
+    cache = g.setdefault("_standing", {})
+    if user.id not in cache:
+        roles = dict(
+            db.session.execute(
+                db.select(ProjectMember.project_id, ProjectMember.role).where(ProjectMember.user_id == user.id)
+            ).all()
+        )
+        courses = set(
+            db.session.scalars(db.select(CourseStaff.course_id).where(CourseStaff.user_id == user.id))
+        )
+        orgs = set(
+            db.session.scalars(
+                db.select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == user.id)
+            )
+        )
+        cache[user.id] = {"roles": roles, "courses": courses, "orgs": orgs}
+    return cache[user.id]
+
+
+def forget_standing() -> None:
+    """Call after changing memberships within a request."""
+    g.pop("_standing", None)
+
+
+def project_role(user, project: Project) -> str | None:
+    """'student', 'partner', 'teacher', 'admin' or None: how the user stands in this project."""
+    if user is None or not user.is_authenticated:
+        return None
+    standing = _standing(user)
+    role = standing["roles"].get(project.id)
+    if role:
+        return role
+    if project.course_id in standing["courses"]:
+        return "teacher"
+    if user.is_admin:
+        return "admin"
+    return None
+
+
+def teaches(user, course: Course) -> bool:
+    return user.is_authenticated and (course.id in _standing(user)["courses"] or user.is_admin)
+
+
+def speaks_for(user, organisation: Organisation) -> bool:
+    return user.is_authenticated and organisation.id in _standing(user)["orgs"]
+
+
+# ---- the rules --------------------------------------------------------------------------------
+
+def _manages_project(user, project) -> bool:
+    return project_role(user, project) in ("teacher", "admin")
+
+
+RULES = {
+    # global
+    PUBLIC: lambda user, obj: True,
+    SIGNED_IN: lambda user, obj: user.is_authenticated,
+    ADMIN: lambda user, obj: user.is_admin,
+    "course.create": lambda user, obj: user.is_teacher or user.is_admin,
+    "organisation.create": lambda user, obj: user.is_teacher or user.is_admin,
+    "organisation.list": lambda user, obj: user.is_teacher or user.is_admin,
+    # courses
+    "course.view": lambda user, course: teaches(user, course),
+    "course.edit": lambda user, course: teaches(user, course),
+    "course.invite": lambda user, course: teaches(user, course),
+    "course.add_project": lambda user, course: teaches(user, course),
+    "invitation.revoke": lambda user, inv: teaches(user, inv.course),
+    # projects
+    "project.view": lambda user, project: project_role(user, project) is not None,
+    "project.edit": _manages_project,
+    "project.invite": _manages_project,
+    "member.remove": lambda user, member: _manages_project(user, member.project),
+    # organisations
+    "organisation.view": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
+    "organisation.edit": lambda user, org: user.is_admin or user.is_teacher,
+    # admin
+    "user.edit": lambda user, other: user.is_admin,
+}
+
+# Which rule decides whether someone may know an object exists at all. Not knowing it gives
+# 404, the same answer as an id that does not exist: no one learns what other projects hold.
+_SEE = {
+    Project: "project.view",
+    ProjectMember: lambda user, m: can(user, "project.view", m.project),
+    Course: "course.view",
+    Invitation: lambda user, inv: can(user, "course.view", inv.course),
+    Organisation: "organisation.view",
+    User: ADMIN,
+}
+
+
+def can(user, action: str, obj=None) -> bool:
+    """True when `user` may do `action` (to `obj`). Unknown actions are refused."""
+    rule = RULES.get(action)
+    if rule is None:
+        raise KeyError(f"no permission rule named {action!r}")
+    if action not in (PUBLIC,) and (user is None or not user.is_authenticated):
+        return False
+    return bool(rule(user, obj))
+
+
+def can_see(user, obj) -> bool:
+    for cls, rule in _SEE.items():
+        if isinstance(obj, cls):
+            return rule(user, obj) if callable(rule) else can(user, rule, obj)
+    # Objects that belong to a project are visible to whoever sees the project.
+    project = getattr(obj, "project", None)
+    if isinstance(project, Project):
+        return can(user, "project.view", project)
+    raise TypeError(f"no visibility rule for {type(obj).__name__}")
+
+
+# ---- the decorator every view wears ----------------------------------------------------------
+
+def permission(action: str, load=None):
+    """Declare and enforce a view's rule.
+
+    `load(**view_args)` returns the object the rule is about (or None for an unknown id); the
+    view then receives it as its first argument. Anonymous users are sent to log in, people
+    who may not know the object get 404, people who see it but may not act get 403.
+    """
+    if action not in RULES:
+        raise KeyError(f"no permission rule named {action!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(**kwargs):
+            if action == PUBLIC:
+                return view(**kwargs)
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if load is None:
+                if not can(current_user, action):
+                    abort(403)
+                return view(**kwargs)
+            obj = load(**kwargs)
+            if obj is None or not can_see(current_user, obj):
+                abort(404)
+            if not can(current_user, action, obj):
+                abort(403)
+            return view(obj, **kwargs)
+
+        guarded.permission = action
+        return guarded
+
+    return decorate
+
+
+def get_or_none(model, ident):
+    return db.session.get(model, ident)

@@ -1,0 +1,42 @@
+"""Creating projects, changing them and their team."""
+from flask_babel import gettext as _
+
+from ..activity import record
+from ..extensions import db
+from ..models import Project
+
+
+class StaleEdit(Exception):
+    """Someone else saved the object since this form was opened."""
+
+
+def create_project(actor, course, **fields) -> Project:
+    project = Project(course=course, **fields)
+    db.session.add(project)
+    db.session.flush()
+    record(actor, "created", project, _("%(name)s created the project %(title)s", name=actor.name, title=project.title),
+           project=project)
+    return project
+
+
+def update_project(actor, project: Project, submitted_version: int | None, **fields) -> None:
+    """Apply the edit only if the form was made from the current version."""
+    if submitted_version is None or submitted_version != project.version:
+        raise StaleEdit()
+    before = {key: _plain(getattr(project, key)) for key in fields}
+    for key, value in fields.items():
+        setattr(project, key, value)
+    record(actor, "edited", project, _("%(name)s edited the project details", name=actor.name),
+           project=project, before=before)
+    db.session.flush()
+
+
+def remove_member(actor, member) -> None:
+    record(actor, "removed", member, _("%(name)s removed %(member)s (%(role)s) from the project",
+                                       name=actor.name, member=member.user.name, role=_(member.role)),
+           project=member.project, before={"user_id": member.user_id, "role": member.role})
+    db.session.delete(member)
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -1,0 +1,41 @@
+"""Pages built from feature sections: the project board and the home page.
+
+A feature registers a function that loads what its section needs; the page view calls every
+registered loader and the template includes each feature's partial. Loaders must use a fixed
+number of queries whatever the amount of data (no query per row).
+"""
+from collections.abc import Callable
+
+# name -> (template, loader(project, user) -> dict)
+BOARD: dict[str, tuple[str, Callable]] = {}
+# name -> (template, loader(user) -> dict); used for the "waiting for you" parts of home
+HOME: dict[str, tuple[str, Callable]] = {}
+
+
+def board_section(name: str, template: str):
+    """Register a section of the project board: `@board_section("goals", "goals/_board.html")`."""
+    def register(loader):
+        BOARD[name] = (template, loader)
+        return loader
+    return register
+
+
+def home_section(name: str, template: str):
+    """Register a section of the home page (e.g. a partner's queue of goals to agree)."""
+    def register(loader):
+        HOME[name] = (template, loader)
+        return loader
+    return register
+
+
+def load_board(project, user) -> list[tuple[str, dict]]:
+    return [(template, loader(project, user)) for template, loader in BOARD.values()]
+
+
+def load_home(user) -> list[tuple[str, dict]]:
+    sections = []
+    for template, loader in HOME.values():
+        context = loader(user)
+        if context is not None:
+            sections.append((template, context))
+    return sections
