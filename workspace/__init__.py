@@ -100,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from .policy import can, project_role
+    from .sections import waiting_for
 
     @app.context_processor
     def inject():
@@ -107,6 +108,7 @@ def _register_template_helpers(app: Flask) -> None:
             "can": lambda action, obj=None: can(current_user, action, obj),
             "role_in": lambda project: project_role(current_user, project),
             "current_locale": lambda: str(get_locale() or "en"),
+            "waiting_for": lambda: waiting_for(current_user),
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

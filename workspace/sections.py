@@ -39,3 +39,21 @@ def load_home(user) -> list[tuple[str, dict]]:
         if context is not None:
             sections.append((template, context))
     return sections
+
+
+# name -> counter(user) -> int: things waiting for this person's action (one query each).
+WAITING: dict[str, Callable] = {}
+
+
+def waiting_counter(name: str):
+    """Register what a feature has waiting for a person; the navigation badge shows the sum."""
+    def register(counter):
+        WAITING[name] = counter
+        return counter
+    return register
+
+
+def waiting_for(user) -> dict[str, int]:
+    if not user.is_authenticated:
+        return {}
+    return {name: counter(user) for name, counter in WAITING.items()}

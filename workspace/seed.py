@@ -87,4 +87,19 @@ def seed_demo() -> dict:
             db.session.add(ProjectMember(project_id=project.id, user_id=people[key].id, role="student"))
         db.session.add(ProjectMember(project_id=project.id, user_id=people[partner].id, role="partner"))
     db.session.flush()
-    return {"people": people, "organisations": orgs, "courses": [lab, cities], "projects": projects}
+    demo = {"people": people, "organisations": orgs, "courses": [lab, cities], "projects": projects}
+    _seed_features(demo)
+    return demo
+
+
+def _seed_features(demo: dict) -> None:
+    """Each feature shows itself in several states through its own `workspace/<feature>/demo.py`."""
+    import importlib
+    import importlib.util
+
+    from . import FEATURES
+
+    for name in FEATURES:
+        if importlib.util.find_spec(f"workspace.{name}.demo") is not None:
+            importlib.import_module(f"workspace.{name}.demo").seed(demo)
+            db.session.flush()

@@ -14,7 +14,8 @@ from ..models import Organisation, Project, ProjectMember
 from ..policy import permission
 from ..sections import load_board
 from .forms import ProjectForm
-from .services import StaleEdit, create_project, remove_member, update_project
+from ..rules import StaleVersion
+from .services import create_project, remove_member, update_project
 
 bp = Blueprint("projects", __name__)
 
@@ -75,10 +76,9 @@ def edit(project, project_id):
         form.version.data = project.version
     if form.validate_on_submit():
         try:
-            submitted = int(form.version.data) if (form.version.data or "").isdigit() else None
-            update_project(current_user, project, submitted, **_project_fields(form))
+            update_project(current_user, project, form.version.data, **_project_fields(form))
             db.session.commit()
-        except (StaleEdit, StaleDataError):
+        except (StaleVersion, StaleDataError):
             db.session.rollback()
             db.session.refresh(project)
             return render_template("projects/form.html", form=form, course=project.course, project=project,

@@ -4,10 +4,7 @@ from flask_babel import gettext as _
 from ..activity import record
 from ..extensions import db
 from ..models import Project
-
-
-class StaleEdit(Exception):
-    """Someone else saved the object since this form was opened."""
+from ..rules import check_version
 
 
 def create_project(actor, course, **fields) -> Project:
@@ -21,8 +18,7 @@ def create_project(actor, course, **fields) -> Project:
 
 def update_project(actor, project: Project, submitted_version: int | None, **fields) -> None:
     """Apply the edit only if the form was made from the current version."""
-    if submitted_version is None or submitted_version != project.version:
-        raise StaleEdit()
+    check_version(project, submitted_version)
     before = {key: _plain(getattr(project, key)) for key in fields}
     for key, value in fields.items():
         setattr(project, key, value)
