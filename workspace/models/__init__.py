@@ -1,5 +1,8 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .activity import Activity
+from .agreement import (
+    Agreement, AgreementAcceptance, AgreementRole, AgreementVersion, ConsentItem, Responsibility,
+)
 from .course import Course, CourseStaff
 from .goal import Goal, GoalComment, GoalRevision, RootCauseRevision
 from .invitation import INVITABLE_ROLES, Invitation
@@ -8,7 +11,7 @@ from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
 
 __all__ = [
-    "Activity", "Course", "CourseStaff", "Goal", "GoalComment", "GoalRevision", "INVITABLE_ROLES", "Invitation", "MEMBER_ROLES",
+    "Activity", "Agreement", "AgreementAcceptance", "AgreementRole", "AgreementVersion", "ConsentItem", "Responsibility", "Course", "CourseStaff", "Goal", "GoalComment", "GoalRevision", "INVITABLE_ROLES", "Invitation", "MEMBER_ROLES",
     "Organisation", "OrganisationMember", "PARTNER", "PasswordResetToken", "Project",
     "ProjectMember", "RootCauseRevision", "STUDENT", "User",
 ]

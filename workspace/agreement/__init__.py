@@ -1,0 +1,1 @@
+"""The partnership agreement: roles, responsibilities, check-up cadence, consent, versions."""
