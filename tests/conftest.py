@@ -76,6 +76,7 @@ class Client(FlaskClient):
         # End the test's own transaction: what factories made is stored, and what the
         # request changes is read afresh afterwards.
         db.session.commit()
+        kwargs.setdefault("buffered", True)  # read file responses whole, so their files close
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
@@ -94,6 +95,7 @@ class Client(FlaskClient):
         return self.post(path, data=data, headers=headers, **kwargs)
 
     def login(self, user, password=factories.PASSWORD):
+        self.delete_cookie("session")  # a fresh browser session for whoever logs in next
         response = self.post("/login", data={
             "email": user.email, "password": password, "csrf_token": self.csrf_token("/login"),
         })

@@ -15,6 +15,7 @@ def wipe() -> None:
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     db.session.flush()
+    db.session.expunge_all()  # the rows are gone; forget the objects that stood for them
 
 
 def _user(email: str, name: str, **flags) -> User:
