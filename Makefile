@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test db seed clean
+.PHONY: install run test db seed clean messages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -27,6 +27,10 @@ run: db
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Extract every string marked for translation into the catalogue template.
+messages: install
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o workspace/translations/messages.pot .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

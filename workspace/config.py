@@ -31,6 +31,7 @@ class Config:
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(os.path.dirname(__file__), "translations")
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "14"))
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
