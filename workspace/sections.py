@@ -57,3 +57,22 @@ def waiting_for(user) -> dict[str, int]:
     if not user.is_authenticated:
         return {}
     return {name: counter(user) for name, counter in WAITING.items()}
+
+
+# subject type (Activity.subject_type) -> link(project_id, subject_id) -> url or None
+ACTIVITY_LINKS: dict[str, Callable] = {}
+
+
+def activity_link(subject_type: str):
+    """Register how a timeline entry about `subject_type` links to what it points to."""
+    def register(link):
+        ACTIVITY_LINKS[subject_type] = link
+        return link
+    return register
+
+
+def link_for(activity) -> str | None:
+    link = ACTIVITY_LINKS.get(activity.subject_type)
+    if link is None or activity.subject_id is None or activity.project_id is None:
+        return None
+    return link(activity.project_id, activity.subject_id)

@@ -1,0 +1,56 @@
+"""The project timeline: every recorded activity, newest first, readable by every member."""
+from flask import Blueprint, render_template, request, url_for
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Activity, ProjectMember, User
+from ..policy import permission
+from ..projects.routes import load_project
+from ..sections import activity_link, board_section, link_for
+
+bp = Blueprint("timeline", __name__)
+
+PER_PAGE = 30
+BOARD_ENTRIES = 5
+
+
+@activity_link("project")
+def _project_link(project_id, subject_id):
+    return url_for("projects.show", project_id=project_id)
+
+
+def _newest(project_id):
+    return (
+        db.select(Activity).where(Activity.project_id == project_id)
+        .options(selectinload(Activity.actor)).order_by(Activity.created_at.desc(), Activity.id.desc())
+    )
+
+
+@board_section("timeline", "timeline/_board.html")
+def board(project, user):
+    entries = db.session.scalars(_newest(project.id).limit(BOARD_ENTRIES)).all()
+    return {"entries": entries, "link_for": link_for}
+
+
+@bp.get("/projects/<int:project_id>/timeline")
+@permission("project.view", load_project)
+def show(project, project_id):
+    """All activity of the project, filterable by kind and person, a page at a time."""
+    kind = (request.args.get("kind") or "").strip()[:40]
+    person = request.args.get("person", type=int)
+    query = _newest(project.id)
+    if kind:
+        query = query.where(Activity.subject_type == kind)
+    if person:
+        query = query.where(Activity.actor_id == person)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    kinds = db.session.scalars(
+        db.select(Activity.subject_type).where(Activity.project_id == project.id).distinct().order_by(Activity.subject_type)
+    ).all()
+    people = db.session.execute(
+        db.select(User.id, User.name, ProjectMember.role)
+        .join(ProjectMember, ProjectMember.user_id == User.id)
+        .where(ProjectMember.project_id == project.id).order_by(User.name)
+    ).all()
+    return render_template("timeline/show.html", project=project, page=page, kinds=kinds, people=people,
+                           kind=kind, person=person, link_for=link_for)
