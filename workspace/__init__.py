@@ -49,8 +49,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
         configure_engine(app)
 
+    from .assets import setup_assets
     from .security import set_security_headers
 
+    setup_assets(app)
     app.after_request(set_security_headers)
 
     from .errors import register_error_handlers
@@ -88,6 +90,8 @@ FEATURES = (
     "projects",
     "organisations",
     "admin",
+    "checkups",
+    "timeline",
 )
 
 

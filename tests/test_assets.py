@@ -1,0 +1,31 @@
+"""Static files carry versioned URLs with far-future caching; text responses are compressed."""
+import gzip
+import re
+
+
+def test_static_urls_are_versioned_and_cached_for_a_year(client, world):
+    html = client.get("/login").get_data(as_text=True)
+    css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', html).group(1)
+    assert re.search(r'src="/static/vendor/htmx-2\.0\.11\.min\.js\?v=[0-9a-f]{12}"', html)
+    response = client.get(css)
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"] and "immutable" in response.headers["Cache-Control"]
+
+
+def test_html_is_gzipped_when_accepted(client, world):
+    plain = client.get("/login")
+    assert "Content-Encoding" not in plain.headers
+    zipped = client.get("/login", headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    page = gzip.decompress(zipped.get_data()).decode()
+    assert page.startswith("<!doctype html>") and "<h1>Log in</h1>" in page
+    assert len(zipped.get_data()) < len(plain.get_data()) / 2
+
+
+def test_css_and_javascript_a_page_needs_stay_small(client, world):
+    total = 0
+    html = client.get("/login").get_data(as_text=True)
+    for path in re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js)\?v=[0-9a-f]+)"', html):
+        total += len(gzip.compress(client.get(path).get_data()))
+    assert total <= 40 * 1024
