@@ -90,6 +90,7 @@ FEATURES = (
     "projects",
     "organisations",
     "admin",
+    "goals",
     "checkups",
     "timeline",
 )

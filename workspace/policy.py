@@ -99,6 +99,19 @@ RULES = {
     "organisation.edit": lambda user, org: user.is_admin or user.is_teacher,
     # admin
     "user.edit": lambda user, other: user.is_admin,
+    # ---- goals: students and partners propose, revise, agree and drop (the side rules live in
+    # goals/services.py's state machine); students claim, partners confirm; teachers only comment.
+    "goal.propose": lambda user, project: project_role(user, project) in ("student", "partner"),
+    "goal.view": lambda user, goal: project_role(user, goal.project) is not None,
+    "goal.revise": lambda user, goal: project_role(user, goal.project) in ("student", "partner"),
+    "goal.respond": lambda user, goal: project_role(user, goal.project) in ("student", "partner"),
+    "goal.drop": lambda user, goal: project_role(user, goal.project) in ("student", "partner"),
+    "goal.claim": lambda user, goal: project_role(user, goal.project) == "student",
+    "goal.confirm": lambda user, goal: project_role(user, goal.project) == "partner",
+    "goal.comment": lambda user, goal: project_role(user, goal.project) is not None,
+    "goal.reorder": lambda user, goal: project_role(user, goal.project) == "student",
+    "relevance.view": lambda user, project: project_role(user, project) is not None,
+    "relevance.edit": lambda user, project: project_role(user, project) in ("student", "partner"),
 }
 
 # Which rule decides whether someone may know an object exists at all. Not knowing it gives

@@ -1,0 +1,343 @@
+"""Goals: propose, revise, agree or ask for changes, claim and confirm, drop, discuss, reorder;
+the goal page at a stable URL and the project's root cause (relevance) with its history."""
+import json
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..htmx import is_htmx, trigger
+from ..models import Goal, GoalComment, GoalRevision, Project, RootCauseRevision
+from ..policy import permission
+from ..rules import Refused, StaleVersion
+from . import sections, services
+from .forms import (
+    ChangesForm, ClaimForm, CommentForm, DropForm, GoalForm, KeepForm, MoveForm, RootCauseForm, SendBackForm,
+    StepForm,
+)
+from .text import changes, render_markdown
+
+bp = Blueprint("goals", __name__)
+
+
+def load_project(project_id, **_):
+    return db.session.get(Project, project_id)
+
+
+def load_goal(project_id, goal_id, **_):
+    """By both ids: a goal id from another project is simply not found."""
+    return db.session.scalar(db.select(Goal).where(Goal.id == goal_id, Goal.project_id == project_id))
+
+
+@bp.app_context_processor
+def goal_helpers():
+    return {
+        "goal_steps": lambda goal: services.allowed_steps(current_user, goal),
+        "goal_waits_for_me": lambda goal: services.waits_for(goal, services.side_of(current_user, goal.project)),
+        "goal_side": lambda goal: services.side_of(current_user, goal.project),
+        "goal_state_label": lambda state: services.STATE_LABELS[state],
+        "goal_state_icon": lambda state: services.STATE_ICONS[state],
+        "goal_board_order": services.BOARD_ORDER,
+    }
+
+
+@bp.app_template_filter("markdown")
+def markdown_filter(text):
+    return render_markdown(text)
+
+
+def _announce(response, message: str):
+    return trigger(response, json.dumps({"announce": message}))
+
+
+def _back(project, goal, origin: str):
+    """Without JavaScript, after an action: the page the person acted from."""
+    if origin == "home":
+        return redirect(url_for("main.home") + f"#goal-{goal.id}", code=303)
+    if origin == "board":
+        return redirect(url_for("projects.show", project_id=project.id) + f"#goal-{goal.id}", code=303)
+    return redirect(url_for("goals.show", project_id=project.id, goal_id=goal.id), code=303)
+
+
+def _card(project, goal, origin: str, status: int = 200, **extra):
+    """The goal's card (htmx), with the counters elsewhere on the page refreshed out of band."""
+    context = {"goal": goal, "project": project, "view": origin, **extra}
+    if origin == "board":
+        context["counts"] = sections.state_counts(project.id)
+    if origin == "home":
+        context["home_count"] = len(sections.partner_queue(current_user))
+    response = make_response(render_template("goals/_card_response.html", **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _goal_page(project, goal, status: int = 200, **extra):
+    goal = db.session.scalar(
+        db.select(Goal).where(Goal.id == goal.id)
+        .options(joinedload(Goal.proposer), selectinload(Goal.revisions).joinedload(GoalRevision.author),
+                 selectinload(Goal.comments).joinedload(GoalComment.author))
+    )
+    history = [(revision, changes(previous, revision, services.TEXT_FIELDS) if previous else None)
+               for previous, revision in zip([None, *goal.revisions[:-1]], goal.revisions)]
+    extra.setdefault("comment_form", CommentForm(formdata=None))
+    return render_template("goals/show.html", project=project, goal=goal, history=list(reversed(history)),
+                           view="page", **extra), status
+
+
+@bp.get("/projects/<int:project_id>/goals/<int:goal_id>")
+@permission("goal.view", load_goal)
+def show(goal, project_id, goal_id):
+    """The goal's own page: its state and actions, every revision with what changed, the discussion."""
+    return _goal_page(goal.project, goal)
+
+
+@bp.route("/projects/<int:project_id>/goals/new", methods=["GET", "POST"])
+@permission("goal.propose", load_project)
+def new(project, project_id):
+    """Propose a goal; the other side of the partnership is asked to agree to it."""
+    form = GoalForm(project=project)
+    if form.validate_on_submit():
+        goal = services.propose_goal(current_user, project, **form.fields())
+        db.session.commit()
+        flash(_("Your goal “%(title)s” is proposed. The other side is asked to agree to it.", title=goal.title),
+              "success")
+        return redirect(url_for("goals.show", project_id=project.id, goal_id=goal.id), code=303)
+    return render_template("goals/form.html", form=form, project=project, goal=None), 422 if form.errors else 200
+
+
+@bp.route("/projects/<int:project_id>/goals/<int:goal_id>/edit", methods=["GET", "POST"])
+@permission("goal.revise", load_goal)
+def edit(goal, project_id, goal_id):
+    """Revise a goal: a new revision that goes back to the other side for agreement."""
+    project = goal.project
+    form = GoalForm(obj=goal, project=project)
+    if request.method == "GET":
+        form.version.data = goal.version
+    problem, status = None, 200
+    if form.validate_on_submit():
+        try:
+            services.revise_goal(current_user, project, goal, form.version.data, **form.fields())
+            db.session.commit()
+        except (StaleVersion, StaleDataError):
+            db.session.rollback()
+            return render_template("goals/form.html", form=form, project=project, goal=goal, stale=True), 409
+        except Refused as refusal:
+            db.session.rollback()
+            problem, status = refusal.message, refusal.status
+        else:
+            flash(_("Revision %(number)s of “%(title)s” is saved and waits for agreement.",
+                    number=goal.revision_number, title=goal.title), "success")
+            return redirect(url_for("goals.show", project_id=project.id, goal_id=goal.id), code=303)
+    elif form.errors:
+        status = 422
+    return render_template("goals/form.html", form=form, project=project, goal=goal, problem=problem), status
+
+
+def _act(goal, form, step: str, run, done: str):
+    """Every decision on a goal: validate, apply through the state machine, answer.
+
+    htmx gets the card (409/422 keep the person's input in it); a plain form post gets a 303
+    back to where it came from, or the goal page with the problem and the input kept."""
+    project = goal.project
+    origin = form.origin() if form.view.data else "page"
+    failure = None
+    if not form.validate_on_submit():
+        failure = (422, None)
+    else:
+        try:
+            run(project, goal, form)
+            db.session.commit()
+        except (StaleVersion, StaleDataError):
+            db.session.rollback()
+            goal = load_goal(project.id, goal.id)
+            failure = (409, _("Someone else acted on this goal first: it is now “%(state)s”. Your text is kept "
+                              "below; check the goal and try again if it still applies.",
+                              state=services.STATE_LABELS[goal.state]))
+        except Refused as refusal:
+            db.session.rollback()
+            goal = load_goal(project.id, goal.id)
+            failure = (refusal.status, refusal.message)
+    if failure:
+        status, problem = failure
+        kept = {"step": step, "form": form, "problem": problem}
+        if is_htmx():
+            if status in (409, 422):
+                return _card(project, goal, origin, status, kept=kept)
+            return render_template("errors/_error.html", status=status, title=_("Not possible"), message=problem), status
+        return _goal_page(project, goal, status, kept=kept)
+    if is_htmx():
+        return _announce(_card(project, goal, origin), done)
+    flash(done, "success")
+    return _back(project, goal, origin)
+
+
+def _goal_action(path: str, rule: str, endpoint: str):
+    return lambda view: bp.post(f"/projects/<int:project_id>/goals/<int:goal_id>/{path}", endpoint=endpoint)(
+        permission(rule, load_goal)(view))
+
+
+@_goal_action("approve", "goal.respond", "approve")
+def approve(goal, project_id, goal_id):
+    """Agree to a goal the other side proposed: it is then agreed by both sides."""
+    return _act(goal, StepForm(), "approve",
+                lambda project, goal, form: services.approve(current_user, project, goal, form.version.data),
+                _("You agreed to the goal “%(title)s”. It is agreed by both sides.", title=goal.title))
+
+
+@_goal_action("request-changes", "goal.respond", "request_changes")
+def request_changes(goal, project_id, goal_id):
+    """Ask the proposing side to change the goal, saying what should change."""
+    return _act(goal, ChangesForm(), "request_changes",
+                lambda project, goal, form: services.request_changes(
+                    current_user, project, goal, form.version.data, form.comment.data),
+                _("You asked for changes to “%(title)s”.", title=goal.title))
+
+
+@_goal_action("claim", "goal.claim", "claim")
+def claim(goal, project_id, goal_id):
+    """Students claim an agreed goal achieved, with an account of the evidence."""
+    return _act(goal, ClaimForm(), "claim",
+                lambda project, goal, form: services.claim_achieved(
+                    current_user, project, goal, form.version.data, form.evidence.data),
+                _("You claimed “%(title)s” achieved. The partner is asked to confirm.", title=goal.title))
+
+
+@_goal_action("confirm", "goal.confirm", "confirm")
+def confirm(goal, project_id, goal_id):
+    """The partner confirms a claimed goal is achieved."""
+    return _act(goal, StepForm(), "confirm_achieved",
+                lambda project, goal, form: services.confirm_achieved(current_user, project, goal, form.version.data),
+                _("You confirmed “%(title)s” is achieved.", title=goal.title))
+
+
+@_goal_action("send-back", "goal.confirm", "send_back")
+def send_back(goal, project_id, goal_id):
+    """The partner sends a claimed goal back (not met yet), saying what is missing."""
+    return _act(goal, SendBackForm(), "send_back",
+                lambda project, goal, form: services.send_back(
+                    current_user, project, goal, form.version.data, form.comment.data),
+                _("You sent “%(title)s” back to the team: not achieved yet.", title=goal.title))
+
+
+@_goal_action("drop", "goal.drop", "propose_drop")
+def propose_drop(goal, project_id, goal_id):
+    """Propose to drop a goal, with a reason; the other side confirms."""
+    return _act(goal, DropForm(), "propose_drop",
+                lambda project, goal, form: services.propose_drop(
+                    current_user, project, goal, form.version.data, form.reason.data),
+                _("You proposed to drop “%(title)s”. The other side is asked to confirm.", title=goal.title))
+
+
+@_goal_action("confirm-drop", "goal.drop", "confirm_drop")
+def confirm_drop(goal, project_id, goal_id):
+    """Confirm the other side's proposal to drop a goal."""
+    return _act(goal, StepForm(), "confirm_drop",
+                lambda project, goal, form: services.confirm_drop(current_user, project, goal, form.version.data),
+                _("The goal “%(title)s” is dropped.", title=goal.title))
+
+
+@_goal_action("keep", "goal.drop", "keep")
+def keep(goal, project_id, goal_id):
+    """Decline (or withdraw) a proposal to drop: the goal goes back to where it was."""
+    return _act(goal, KeepForm(), "keep",
+                lambda project, goal, form: services.keep_goal(
+                    current_user, project, goal, form.version.data, form.comment.data or ""),
+                _("The goal “%(title)s” is kept.", title=goal.title))
+
+
+@_goal_action("move", "goal.reorder", "move")
+def move(goal, project_id, goal_id):
+    """The team orders its goals: move one up or down within its group on the board."""
+    project = goal.project
+    form = MoveForm()
+    if not form.validate_on_submit():
+        return _goal_page(project, goal, 422)
+    moved = services.move(current_user, project, goal, form.direction.data)
+    db.session.commit()
+    message = (_("“%(title)s” moved %(direction)s.", title=goal.title,
+                 direction=_("up") if form.direction.data == "up" else _("down"))
+               if moved else _("“%(title)s” is already at the edge of its group.", title=goal.title))
+    if is_htmx():
+        context = sections.board(project, current_user)
+        response = make_response(render_template("goals/_board.html", section=context, focus_goal=goal.id,
+                                                 focus_direction=form.direction.data))
+        return _announce(response, message)
+    flash(message, "success" if moved else "info")
+    return _back(project, goal, "board")
+
+
+@_goal_action("comments", "goal.comment", "comment")
+def comment(goal, project_id, goal_id):
+    """Add to the goal's discussion (students, partners and teachers)."""
+    project = goal.project
+    form = CommentForm()
+    if not form.validate_on_submit():
+        if is_htmx():
+            return _discussion(project, goal, form, 422)
+        return _goal_page(project, goal, 422, comment_form=form)
+    added = services.add_comment(current_user, project, goal, form.body.data)
+    db.session.commit()
+    if is_htmx():
+        return _announce(_discussion(project, goal, CommentForm(formdata=None)), _("Your comment is added."))
+    flash(_("Your comment is added."), "success")
+    return redirect(url_for("goals.show", project_id=project.id, goal_id=goal.id) + f"#comment-{added.id}", code=303)
+
+
+def _discussion(project, goal, form, status: int = 200):
+    comments = db.session.scalars(
+        db.select(GoalComment).where(GoalComment.goal_id == goal.id)
+        .options(joinedload(GoalComment.author)).order_by(GoalComment.created_at, GoalComment.id)
+    ).all()
+    response = make_response(render_template("goals/_discussion.html", project=project, goal=goal,
+                                             comments=comments, comment_form=form), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+# ---- relevance --------------------------------------------------------------------------------
+
+def _relevance_page(project, form, status: int = 200, **extra):
+    revisions = db.session.scalars(
+        db.select(RootCauseRevision).where(RootCauseRevision.project_id == project.id)
+        .options(joinedload(RootCauseRevision.author)).order_by(RootCauseRevision.number)
+    ).all()
+    history = [(revision, changes(previous, revision, ("text",)) if previous else None)
+               for previous, revision in zip([None, *revisions[:-1]], revisions)]
+    current = revisions[-1] if revisions else None
+    return render_template("goals/relevance.html", project=project, form=form, current=current,
+                           history=list(reversed(history)), **extra), status
+
+
+@bp.get("/projects/<int:project_id>/relevance")
+@permission("relevance.view", load_project)
+def relevance(project, project_id):
+    """The problem as first presented and the root cause / underlying need, with its history."""
+    form = RootCauseForm(formdata=None)
+    current = services.current_root_cause(project)
+    form.text.data = current.text if current else ""
+    form.based_on.data = current.number if current else 0
+    return _relevance_page(project, form)
+
+
+@bp.post("/projects/<int:project_id>/relevance")
+@permission("relevance.edit", load_project)
+def save_relevance(project, project_id):
+    """Refine the root cause together: a new revision, unless someone else saved one first."""
+    form = RootCauseForm()
+    if not form.validate_on_submit():
+        return _relevance_page(project, form, 422)
+    try:
+        revision = services.revise_root_cause(current_user, project, form.text.data, form.based_on.data)
+        db.session.commit()
+    except (StaleVersion, IntegrityError):
+        db.session.rollback()
+        return _relevance_page(project, form, 409, stale=True)
+    except Refused as refusal:
+        db.session.rollback()
+        return _relevance_page(project, form, refusal.status, problem=refusal.message)
+    flash(_("Revision %(number)s of the root cause is saved.", number=revision.number), "success")
+    return redirect(url_for("projects.show", project_id=project.id) + "#relevance", code=303)

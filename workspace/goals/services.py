@@ -1,0 +1,384 @@
+"""Goals: the state machine of co-created goals, in one place, and every change it allows.
+
+A goal's text is always *proposed by one side* (students or partner); the other side agrees to
+it or asks for changes. Editing the text makes a new revision and puts it back on the table,
+proposed by the side that edited. Students claim an agreed goal achieved, the partner confirms
+or sends it back; either side proposes to drop a goal and the other side confirms.
+
+Every function takes the acting user, the project the request is about and the goal, checks
+the rules (raising `Refused` or `StaleVersion`, changing nothing), changes the goal, records an
+activity entry and flushes; the view commits once.
+"""
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, bindparam, or_, update
+
+from ..activity import record
+from ..extensions import db
+from ..models import Goal, GoalComment, GoalRevision, ProjectMember, RootCauseRevision
+from ..models.base import utcnow
+from ..models.goal import (
+    ACHIEVED, ACHIEVEMENT_CLAIMED, AGREED, CHANGES_REQUESTED, DROP_PROPOSED, DROPPED, PROPOSED, SIDES,
+)
+from ..policy import can, project_role
+from ..rules import Refused, StaleVersion, check_version
+
+TEXT_FIELDS = ("title", "description", "partner_need", "success_criteria", "target_date")
+
+STATE_LABELS = {
+    PROPOSED: _l("Waiting for agreement"),
+    CHANGES_REQUESTED: _l("Changes requested"),
+    AGREED: _l("Agreed"),
+    ACHIEVEMENT_CLAIMED: _l("Claimed achieved"),
+    ACHIEVED: _l("Achieved"),
+    DROP_PROPOSED: _l("Drop proposed"),
+    DROPPED: _l("Dropped"),
+}
+# Shown next to the words, never instead of them.
+STATE_ICONS = {PROPOSED: "⧗", CHANGES_REQUESTED: "✎", AGREED: "✓", ACHIEVEMENT_CLAIMED: "★",
+               ACHIEVED: "★", DROP_PROPOSED: "⚑", DROPPED: "✕"}
+BOARD_ORDER = (PROPOSED, CHANGES_REQUESTED, AGREED, ACHIEVEMENT_CLAIMED, DROP_PROPOSED, ACHIEVED, DROPPED)
+
+
+def other(side: str) -> str:
+    return "partner" if side == "student" else "student"
+
+
+def side_of(user, project) -> str | None:
+    """'student' or 'partner' when the user is on one side of this project; teachers have none."""
+    role = project_role(user, project)
+    return role if role in SIDES else None
+
+
+# ---- the state machine ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One transition: from which states, who may take it, and the permission rule it needs."""
+
+    sources: frozenset
+    who: str  # "either" | "student" | "partner" | "not_proposer" | "not_drop_side"
+    rule: str
+
+    def allows_side(self, goal: Goal, side: str | None) -> bool:
+        if side is None:
+            return False
+        return {
+            "either": True,
+            "student": side == "student",
+            "partner": side == "partner",
+            "not_proposer": side != goal.proposer_side,
+            "not_drop_side": side != goal.drop_side,
+        }[self.who]
+
+
+OPEN_STATES = frozenset({PROPOSED, CHANGES_REQUESTED, AGREED})
+
+STEPS = {
+    "approve": Step(frozenset({PROPOSED}), "not_proposer", "goal.respond"),
+    "request_changes": Step(frozenset({PROPOSED}), "not_proposer", "goal.respond"),
+    "revise": Step(OPEN_STATES, "either", "goal.revise"),
+    "claim": Step(frozenset({AGREED}), "student", "goal.claim"),
+    "confirm_achieved": Step(frozenset({ACHIEVEMENT_CLAIMED}), "partner", "goal.confirm"),
+    "send_back": Step(frozenset({ACHIEVEMENT_CLAIMED}), "partner", "goal.confirm"),
+    "propose_drop": Step(OPEN_STATES, "either", "goal.drop"),
+    "confirm_drop": Step(frozenset({DROP_PROPOSED}), "not_drop_side", "goal.drop"),
+    "keep": Step(frozenset({DROP_PROPOSED}), "either", "goal.drop"),
+}
+
+
+def _state_refusal(step: str, goal: Goal) -> Refused:
+    """A clear message for a step the goal's state does not allow."""
+    if step == "approve" and goal.state == AGREED:
+        return Refused(_("This goal is already agreed."))
+    if step == "revise" and goal.state == DROPPED:
+        return Refused(_("This goal was dropped; a dropped goal cannot be edited."))
+    if step == "revise" and goal.state == ACHIEVED:
+        return Refused(_("This goal is achieved; an achieved goal cannot be edited."))
+    if step in ("confirm_achieved", "send_back"):
+        return Refused(_("Nobody has claimed this goal achieved, so there is nothing to confirm."))
+    if step in ("confirm_drop", "keep"):
+        return Refused(_("Nobody has proposed to drop this goal."))
+    return Refused(_("This is not possible while the goal is “%(state)s”.", state=STATE_LABELS[goal.state]))
+
+
+def _side_refusal(step: str, goal: Goal, side: str | None) -> Refused:
+    if side is None:
+        return Refused(_("Only the students and the partner of this project can do this."), 403)
+    if STEPS[step].who == "not_proposer":
+        return Refused(_("Your side proposed this version of the goal: the other side must agree to it."), 403)
+    if STEPS[step].who == "not_drop_side":
+        return Refused(_("Your side proposed to drop this goal: the other side must confirm it."), 403)
+    if STEPS[step].who == "student":
+        return Refused(_("Only the student team can do this."), 403)
+    return Refused(_("Only the partner can do this."), 403)
+
+
+def check_step(actor, project, goal: Goal, step: str, submitted_version) -> str:
+    """Refuse anything the rules do not allow, in a fixed order; return the actor's side."""
+    if goal.project_id != project.id:
+        raise Refused(_("This goal belongs to another project."), 404)
+    check_version(goal, submitted_version)
+    side = side_of(actor, project)
+    spec = STEPS[step]
+    if goal.state not in spec.sources:
+        raise _state_refusal(step, goal)
+    if not spec.allows_side(goal, side):
+        raise _side_refusal(step, goal, side)
+    return side
+
+
+def allowed_steps(user, goal: Goal) -> set[str]:
+    """The steps this person may take on this goal now: what the card offers as buttons."""
+    side = side_of(user, goal.project)
+    return {name for name, spec in STEPS.items()
+            if goal.state in spec.sources and spec.allows_side(goal, side) and can(user, spec.rule, goal)}
+
+
+def waits_for(goal: Goal, side: str | None) -> bool:
+    """Whether the goal waits for this side to act (mirrors `waiting_condition`)."""
+    if side is None:
+        return False
+    return ((goal.state == PROPOSED and goal.proposer_side != side)
+            or (goal.state == CHANGES_REQUESTED and goal.proposer_side == side)
+            or (goal.state == DROP_PROPOSED and goal.drop_side != side)
+            or (goal.state == ACHIEVEMENT_CLAIMED and side == "partner"))
+
+
+def waiting_condition(side_column):
+    """SQL for `waits_for`, with the side as a column (a member's role) or a literal."""
+    return or_(
+        and_(Goal.state == PROPOSED, Goal.proposer_side != side_column),
+        and_(Goal.state == CHANGES_REQUESTED, Goal.proposer_side == side_column),
+        and_(Goal.state == DROP_PROPOSED, Goal.drop_side != side_column),
+        and_(Goal.state == ACHIEVEMENT_CLAIMED, side_column == "partner"),
+    )
+
+
+def count_waiting(user) -> int:
+    """Goals, across the person's projects, that wait for their side: one query."""
+    return db.session.scalar(
+        db.select(db.func.count(Goal.id))
+        .join(ProjectMember, and_(ProjectMember.project_id == Goal.project_id, ProjectMember.user_id == user.id))
+        .where(waiting_condition(ProjectMember.role))
+    ) or 0
+
+
+# ---- the changes ------------------------------------------------------------------------------
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _snapshot(goal: Goal, *extra) -> dict:
+    return {key: _plain(getattr(goal, key)) for key in ("state", "version", *extra)}
+
+
+def _set_state(goal: Goal, state: str) -> None:
+    goal.state = state
+    goal.state_changed_at = utcnow()
+
+
+def _comment(goal: Goal, actor, kind: str, body: str) -> GoalComment:
+    comment = GoalComment(goal=goal, author_id=actor.id, kind=kind, body=body)
+    db.session.add(comment)
+    return comment
+
+
+def propose_goal(actor, project, **fields) -> Goal:
+    """A student or partner puts a goal on the table; the other side must agree to it."""
+    side = side_of(actor, project)
+    if side is None:
+        raise Refused(_("Only the students and the partner of this project can propose goals."), 403)
+    position = db.session.scalar(db.select(db.func.max(Goal.position)).where(Goal.project_id == project.id))
+    goal = Goal(project_id=project.id, state=PROPOSED, proposer_side=side, proposer_id=actor.id,
+                position=(position or 0) + 1, revision_number=1, **fields)
+    db.session.add(goal)
+    db.session.flush()
+    db.session.add(GoalRevision(goal_id=goal.id, number=1, author_id=actor.id, author_side=side, **fields))
+    record(actor, "proposed", goal, _("%(name)s proposed the goal “%(title)s”", name=actor.name, title=goal.title),
+           project=project)
+    db.session.flush()
+    return goal
+
+
+def revise_goal(actor, project, goal: Goal, submitted_version, **fields) -> GoalRevision:
+    """Edit the goal's text: a new revision, proposed by the editor's side, back for agreement."""
+    side = check_step(actor, project, goal, "revise", submitted_version)
+    changed = {key for key in TEXT_FIELDS if getattr(goal, key) != fields[key]}
+    if not changed and goal.state != CHANGES_REQUESTED:
+        raise Refused(_("You did not change anything, so there is no new revision."), 422)
+    before = _snapshot(goal, "proposer_side", *TEXT_FIELDS)
+    for key in TEXT_FIELDS:
+        setattr(goal, key, fields[key])
+    goal.revision_number += 1
+    goal.proposer_side, goal.proposer_id = side, actor.id
+    goal.agreed_at = None
+    _set_state(goal, PROPOSED)
+    revision = GoalRevision(goal_id=goal.id, number=goal.revision_number, author_id=actor.id, author_side=side,
+                            **{key: fields[key] for key in TEXT_FIELDS})
+    db.session.add(revision)
+    record(actor, "revised", goal, _("%(name)s revised the goal “%(title)s” (revision %(number)s); it waits for "
+                                     "agreement again", name=actor.name, title=goal.title, number=goal.revision_number),
+           project=project, before=before)
+    db.session.flush()
+    return revision
+
+
+def approve(actor, project, goal: Goal, submitted_version) -> None:
+    """The side that did not propose agrees: the goal is agreed by both sides."""
+    check_step(actor, project, goal, "approve", submitted_version)
+    before = _snapshot(goal)
+    _set_state(goal, AGREED)
+    goal.agreed_at = utcnow()
+    record(actor, "agreed", goal, _("%(name)s agreed to the goal “%(title)s”", name=actor.name, title=goal.title),
+           project=project, before=before)
+    db.session.flush()
+
+
+def request_changes(actor, project, goal: Goal, submitted_version, comment: str) -> None:
+    check_step(actor, project, goal, "request_changes", submitted_version)
+    before = _snapshot(goal)
+    _set_state(goal, CHANGES_REQUESTED)
+    _comment(goal, actor, "changes_requested", comment)
+    record(actor, "requested changes", goal, _("%(name)s asked for changes to the goal “%(title)s”",
+                                               name=actor.name, title=goal.title), project=project, before=before)
+    db.session.flush()
+
+
+def claim_achieved(actor, project, goal: Goal, submitted_version, evidence: str) -> None:
+    check_step(actor, project, goal, "claim", submitted_version)
+    before = _snapshot(goal, "evidence")
+    goal.evidence = evidence
+    _set_state(goal, ACHIEVEMENT_CLAIMED)
+    _comment(goal, actor, "achievement_claimed", evidence)
+    record(actor, "claimed achieved", goal, _("%(name)s claimed the goal “%(title)s” achieved",
+                                              name=actor.name, title=goal.title), project=project, before=before)
+    db.session.flush()
+
+
+def confirm_achieved(actor, project, goal: Goal, submitted_version) -> None:
+    check_step(actor, project, goal, "confirm_achieved", submitted_version)
+    before = _snapshot(goal)
+    _set_state(goal, ACHIEVED)
+    record(actor, "confirmed achieved", goal, _("%(name)s confirmed the goal “%(title)s” is achieved",
+                                                name=actor.name, title=goal.title), project=project, before=before)
+    db.session.flush()
+
+
+def send_back(actor, project, goal: Goal, submitted_version, comment: str) -> None:
+    """The partner does not (yet) see the goal as met: back to agreed, with the reason."""
+    check_step(actor, project, goal, "send_back", submitted_version)
+    before = _snapshot(goal)
+    _set_state(goal, AGREED)
+    _comment(goal, actor, "sent_back", comment)
+    record(actor, "sent back", goal, _("%(name)s sent the goal “%(title)s” back: not achieved yet",
+                                       name=actor.name, title=goal.title), project=project, before=before)
+    db.session.flush()
+
+
+def propose_drop(actor, project, goal: Goal, submitted_version, reason: str) -> None:
+    side = check_step(actor, project, goal, "propose_drop", submitted_version)
+    before = _snapshot(goal)
+    goal.state_before_drop, goal.drop_side, goal.drop_reason = goal.state, side, reason
+    _set_state(goal, DROP_PROPOSED)
+    _comment(goal, actor, "drop_proposed", reason)
+    record(actor, "proposed to drop", goal, _("%(name)s proposed to drop the goal “%(title)s”",
+                                              name=actor.name, title=goal.title), project=project, before=before)
+    db.session.flush()
+
+
+def confirm_drop(actor, project, goal: Goal, submitted_version) -> None:
+    check_step(actor, project, goal, "confirm_drop", submitted_version)
+    before = _snapshot(goal)
+    _set_state(goal, DROPPED)
+    record(actor, "dropped", goal, _("%(name)s confirmed dropping the goal “%(title)s”",
+                                     name=actor.name, title=goal.title), project=project, before=before)
+    db.session.flush()
+
+
+def keep_goal(actor, project, goal: Goal, submitted_version, comment: str = "") -> None:
+    """Decline (or withdraw) a proposal to drop: the goal returns to where it was."""
+    check_step(actor, project, goal, "keep", submitted_version)
+    before = _snapshot(goal, "drop_side", "drop_reason")
+    _set_state(goal, goal.state_before_drop or PROPOSED)
+    goal.state_before_drop, goal.drop_side = None, None
+    if comment:
+        _comment(goal, actor, "kept", comment)
+    record(actor, "kept", goal, _("%(name)s kept the goal “%(title)s”: it is not dropped",
+                                  name=actor.name, title=goal.title), project=project, before=before)
+    db.session.flush()
+
+
+def add_comment(actor, project, goal: Goal, body: str) -> GoalComment:
+    """Anyone in the project, teachers included, joins the discussion (no version: comments add)."""
+    if goal.project_id != project.id:
+        raise Refused(_("This goal belongs to another project."), 404)
+    comment = _comment(goal, actor, "comment", body)
+    db.session.flush()
+    record(actor, "commented", goal, _("%(name)s commented on the goal “%(title)s”", name=actor.name, title=goal.title),
+           project=project)
+    db.session.flush()
+    return comment
+
+
+def move(actor, project, goal: Goal, direction: str) -> bool:
+    """Swap the goal with its neighbour in the same state group. Positions are written with a
+    plain UPDATE so ordering does not bump the goal's version (it never conflicts with a decision)."""
+    if goal.project_id != project.id:
+        raise Refused(_("This goal belongs to another project."), 404)
+    rows = db.session.execute(
+        db.select(Goal.id, Goal.state).where(Goal.project_id == project.id).order_by(Goal.position, Goal.id)
+    ).all()
+    ids = [row.id for row in rows]
+    same = [row.id for row in rows if row.state == goal.state]
+    index = same.index(goal.id)
+    neighbour_index = index - 1 if direction == "up" else index + 1
+    if not 0 <= neighbour_index < len(same):
+        return False
+    a, b = ids.index(goal.id), ids.index(same[neighbour_index])
+    ids[a], ids[b] = ids[b], ids[a]
+    table = Goal.__table__
+    db.session.execute(
+        update(table).where(table.c.id == bindparam("goal_id")).values(position=bindparam("new_position")),
+        [{"goal_id": goal_id, "new_position": n} for n, goal_id in enumerate(ids, start=1)],
+    )
+    record(actor, "reordered", goal, _("%(name)s moved the goal “%(title)s” %(direction)s", name=actor.name,
+                                       title=goal.title, direction=_("up") if direction == "up" else _("down")),
+           project=project)
+    db.session.flush()
+    db.session.expire(goal, ["position"])
+    return True
+
+
+# ---- relevance: the root cause / underlying need ---------------------------------------------
+
+def current_root_cause(project) -> RootCauseRevision | None:
+    return db.session.scalar(
+        db.select(RootCauseRevision).where(RootCauseRevision.project_id == project.id)
+        .order_by(RootCauseRevision.number.desc()).limit(1)
+    )
+
+
+def revise_root_cause(actor, project, text: str, based_on) -> RootCauseRevision:
+    """A new revision of the root cause, only if written on top of the current one."""
+    if side_of(actor, project) is None:
+        raise Refused(_("Only the students and the partner of this project can refine the root cause."), 403)
+    current = current_root_cause(project)
+    number = current.number if current else 0
+    try:
+        if int(based_on) != number:
+            raise StaleVersion(current)
+    except (TypeError, ValueError):
+        raise StaleVersion(current) from None
+    if current is not None and current.text == text:
+        raise Refused(_("You did not change anything, so there is no new revision."), 422)
+    revision = RootCauseRevision(project_id=project.id, number=number + 1, text=text, author_id=actor.id)
+    db.session.add(revision)
+    record(actor, "refined the root cause", revision,
+           _("%(name)s refined the root cause / underlying need (revision %(number)s)", name=actor.name,
+             number=number + 1), project=project, before={"text": current.text if current else None})
+    db.session.flush()
+    return revision
