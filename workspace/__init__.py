@@ -91,7 +91,9 @@ FEATURES = (
     "organisations",
     "admin",
     "goals",
+    "agreement",
     "checkups",
+    "deliverables",
     "timeline",
 )
 

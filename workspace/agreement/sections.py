@@ -1,0 +1,61 @@
+"""The agreement on the board (acceptance and promises kept per side), on home (waiting for
+your acceptance) and in the navigation badge. Each loader makes a fixed number of queries."""
+from sqlalchemy import and_, exists, tuple_
+
+from ..extensions import db
+from ..models import Project, ProjectMember
+from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion
+from ..sections import board_section, home_section, waiting_counter
+from . import services
+
+
+def _waiting_query(user):
+    """Agreements of the user's projects whose current version the user has not accepted."""
+    accepted = exists().where(
+        AgreementAcceptance.user_id == user.id,
+        AgreementAcceptance.agreement_version_id == AgreementVersion.id,
+    )
+    return (
+        db.select(Agreement, Project, AgreementVersion)
+        .join(Project, Project.id == Agreement.project_id)
+        .join(ProjectMember, and_(ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id))
+        .join(AgreementVersion, and_(AgreementVersion.agreement_id == Agreement.id,
+                                     AgreementVersion.number == Agreement.number))
+        .where(~accepted)
+    )
+
+
+@waiting_counter("agreement")
+def count_waiting(user) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(_waiting_query(user).subquery())) or 0
+
+
+@home_section("agreement", "agreement/_home.html")
+def home(user):
+    rows = db.session.execute(_waiting_query(user).order_by(Project.title)).all()
+    if not rows:
+        return None
+    previous = {}
+    wanted = [(a.id, a.number - 1) for a, _p, _v in rows if a.number > 1]
+    if wanted:
+        for v in db.session.scalars(db.select(AgreementVersion).where(
+                tuple_(AgreementVersion.agreement_id, AgreementVersion.number).in_(wanted))):
+            previous[v.agreement_id] = v
+    items = [{"agreement": a, "project": p, "version": v,
+              "changes": services.diff(previous[a.id].snapshot, v.snapshot) if a.id in previous else []}
+             for a, p, v in rows]
+    return {"items": items}
+
+
+@board_section("agreement", "agreement/_board.html")
+def board(project, user):
+    agreement = db.session.scalar(db.select(Agreement).where(Agreement.project_id == project.id))
+    if agreement is None:
+        return {"project": project, "agreement": None}
+    members = db.session.scalar(db.select(db.func.count()).select_from(ProjectMember)
+                                .where(ProjectMember.project_id == project.id))
+    accepted_ids = set(db.session.scalars(
+        db.select(AgreementAcceptance.user_id).join(AgreementVersion)
+        .where(AgreementVersion.agreement_id == agreement.id, AgreementVersion.number == agreement.number)))
+    return {"project": project, "agreement": agreement, "members": members, "accepted": len(accepted_ids),
+            "i_accepted": user.id in accepted_ids, "counts": services.reciprocity_of([agreement.id])[agreement.id]}
