@@ -99,6 +99,20 @@ RULES = {
     "organisation.edit": lambda user, org: user.is_admin or user.is_teacher,
     # admin
     "user.edit": lambda user, other: user.is_admin,
+    # ---- checkups
+    "checkup.list": lambda user, project: project_role(user, project) is not None,
+    "checkup.plan": lambda user, project: project_role(user, project) is not None,
+    "checkup.reschedule": lambda user, checkup: project_role(user, checkup.project) is not None,
+    "checkup.view": lambda user, checkup: project_role(user, checkup.project) is not None,
+    "checkup.log": lambda user, checkup: project_role(user, checkup.project) in ("student", "partner"),
+    "checkup.add_item": lambda user, checkup: project_role(user, checkup.project) in ("student", "partner"),
+    "checkup.confirm": lambda user, checkup: project_role(user, checkup.project) == "partner",
+    "checkup.correct": lambda user, checkup: project_role(user, checkup.project) == "partner",
+    "checkup.resolve": lambda user, correction: project_role(user, correction.project) == "student",
+    "checkup.rate": lambda user, checkup: project_role(user, checkup.project) in ("student", "partner"),
+    "feedback.respond": lambda user, item: project_role(user, item.project) == "student",
+    "action.mark": lambda user, item: project_role(user, item.project) in ("student", "partner"),
+    "course.values": lambda user, course: teaches(user, course),
     # ---- goals: students and partners propose, revise, agree and drop (the side rules live in
     # goals/services.py's state machine); students claim, partners confirm; teachers only comment.
     "goal.propose": lambda user, project: project_role(user, project) in ("student", "partner"),

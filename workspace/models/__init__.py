@@ -3,6 +3,9 @@ from .activity import Activity
 from .agreement import (
     Agreement, AgreementAcceptance, AgreementRole, AgreementVersion, ConsentItem, Responsibility,
 )
+from .checkup import (
+    ActionItem, CheckUp, CheckUpAttendee, Correction, CourseValueSetting, CoursePrompt, FeedbackItem, PulseRating,
+)
 from .course import Course, CourseStaff
 from .goal import Goal, GoalComment, GoalRevision, RootCauseRevision
 from .invitation import INVITABLE_ROLES, Invitation
@@ -11,6 +14,7 @@ from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
 
 __all__ = [
+    "ActionItem", "CheckUp", "CheckUpAttendee", "Correction", "CourseValueSetting", "CoursePrompt", "FeedbackItem", "PulseRating",
     "Activity", "Agreement", "AgreementAcceptance", "AgreementRole", "AgreementVersion", "ConsentItem", "Responsibility", "Course", "CourseStaff", "Goal", "GoalComment", "GoalRevision", "INVITABLE_ROLES", "Invitation", "MEMBER_ROLES",
     "Organisation", "OrganisationMember", "PARTNER", "PasswordResetToken", "Project",
     "ProjectMember", "RootCauseRevision", "STUDENT", "User",

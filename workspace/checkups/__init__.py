@@ -1,0 +1,1 @@
+"""Check-ups: feedback meetings whose feedback closes its loop, and the values pulse."""

@@ -1,0 +1,458 @@
+"""Check-ups: the list with the values pulse, planning, the check-up page with its log, feedback
+and action items in place, confirmation and corrections, the pulse form, and a course's values."""
+import json
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..courses.routes import load_course
+from ..extensions import db
+from ..forms import EmptyForm, choices
+from ..htmx import hx_redirect, is_htmx, redirect_to, render
+from ..models import (
+    ActionItem, CheckUp, CheckUpAttendee, Correction, FeedbackItem, Project, ProjectMember, PulseRating,
+)
+from ..models.checkup import OPEN, VALUE_KEYS
+from ..policy import permission
+from ..rules import Refused, StaleVersion
+from . import services
+from .forms import (
+    ActionForm, CorrectionForm, CourseValuesForm, FeedbackForm, LogForm, PlanForm, RespondForm, ResolveForm,
+)
+
+bp = Blueprint("checkups", __name__)
+
+
+# ---- loaders: nested objects by every id in the URL ------------------------------------------
+
+def load_project(project_id, **_):
+    return db.session.get(Project, project_id)
+
+
+def load_checkup(project_id, checkup_id, **_):
+    return db.session.scalar(db.select(CheckUp).filter_by(id=checkup_id, project_id=project_id))
+
+
+def load_feedback(project_id, checkup_id, item_id, **_):
+    return db.session.scalar(db.select(FeedbackItem).filter_by(id=item_id, checkup_id=checkup_id,
+                                                               project_id=project_id))
+
+
+def load_action(project_id, checkup_id, item_id, **_):
+    return db.session.scalar(db.select(ActionItem).filter_by(id=item_id, checkup_id=checkup_id,
+                                                             project_id=project_id))
+
+
+def load_correction(project_id, checkup_id, correction_id, **_):
+    return db.session.scalar(
+        db.select(Correction).join(CheckUp, CheckUp.id == Correction.checkup_id)
+        .where(Correction.id == correction_id, Correction.checkup_id == checkup_id, CheckUp.project_id == project_id))
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _announce(response, message: str):
+    response.headers["HX-Trigger"] = json.dumps({"announce": message})
+    return response
+
+
+def _to_utc(local):
+    """A naive date-time typed in the user's own time zone, as UTC."""
+    zone = ZoneInfo(current_user.timezone or "UTC")
+    return local.replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+def _to_local(value):
+    zone = ZoneInfo(current_user.timezone or "UTC")
+    return value.astimezone(zone).replace(tzinfo=None)
+
+
+def _project_checkups(project) -> list[CheckUp]:
+    return list(db.session.scalars(db.select(CheckUp).where(CheckUp.project_id == project.id)
+                                   .order_by(CheckUp.planned_at.desc())))
+
+
+def _members(project) -> list[ProjectMember]:
+    return list(db.session.scalars(
+        db.select(ProjectMember).where(ProjectMember.project_id == project.id)
+        .options(selectinload(ProjectMember.user)).order_by(ProjectMember.role.desc(), ProjectMember.id)))
+
+
+def _member_choices(members):
+    return choices((m.user_id, f"{m.user.name} ({_(m.role)})") for m in members)
+
+
+def _respond_form(item, formdata=None):
+    form = RespondForm(formdata=formdata, prefix=f"fb{item.id}", meta={"csrf": False},
+                       data={"state": item.state, "where": item.integrated_where, "reason": item.reason,
+                             "version": item.version})
+    return form
+
+
+def _page(checkup: CheckUp, **overrides) -> dict:
+    """Everything the check-up page shows, in a fixed number of queries."""
+    project = checkup.project
+    checkup = db.session.scalar(
+        db.select(CheckUp).where(CheckUp.id == checkup.id).execution_options(populate_existing=True).options(
+            selectinload(CheckUp.attendees).selectinload(CheckUpAttendee.user),
+            selectinload(CheckUp.feedback_items).selectinload(FeedbackItem.responded_by),
+            selectinload(CheckUp.action_items).selectinload(ActionItem.owner),
+            selectinload(CheckUp.corrections).selectinload(Correction.author),
+            selectinload(CheckUp.logged_by), selectinload(CheckUp.confirmed_by)))
+    members = _members(project)
+    held = [c for c in _project_checkups(project) if c.held]
+    open_items = [i for i in checkup.feedback_items if i.state == OPEN]
+    rows = services.pulse_aggregates(project, checkup.id)
+    view = services.pulse_view(project, current_user, [checkup], rows)
+    my_ratings = db.session.scalar(db.select(db.func.count(PulseRating.id)).where(
+        PulseRating.checkup_id == checkup.id, PulseRating.user_id == current_user.id))
+    action_form = ActionForm(formdata=None, prefix="action", meta={"csrf": False})
+    action_form.owner_id.choices = _member_choices(members)
+    context = dict(
+        project=project, checkup=checkup, members=members, flagged=services.flagged_feedback(held, open_items),
+        open_count=len(open_items), pulse=view, values=services.asked_values(project.course),
+        my_ratings=my_ratings, side=services.side_of(current_user, project), value_label=services.value_label,
+        feedback_form=FeedbackForm(formdata=None, prefix="feedback", meta={"csrf": False}), action_form=action_form,
+        correction_form=CorrectionForm(formdata=None, prefix="correction", meta={"csrf": False}),
+        respond_forms={item.id: _respond_form(item) for item in checkup.feedback_items},
+        empty_form=EmptyForm(),
+    )
+    context.update(overrides)
+    return context
+
+
+def _answer(checkup, fragment: str, message: str, *, status: int = 200, badge: bool = False, **overrides):
+    """An in-place action's answer: the changed fragment for htmx, the page otherwise."""
+    if status == 200 and not is_htmx():
+        flash(message, "success")
+        return redirect_to("checkups.show", project_id=checkup.project_id, checkup_id=checkup.id)
+    context = _page(checkup, **overrides)
+    response = render("checkups/show.html", fragment, status, oob_badge=badge, **context)
+    if status == 200:
+        _announce(response, message)
+    return response
+
+
+def _refused(checkup, fragment: str, error: Refused, **overrides):
+    db.session.rollback()
+    return _answer(checkup, fragment, error.message, status=error.status,
+                   problem={"at": fragment, "message": error.message}, **overrides)
+
+
+def _back_to_checkup(checkup, message: str):
+    """A step from the home page that cannot go through: show the check-up itself."""
+    flash(message, "error")
+    location = url_for("checkups.show", project_id=checkup.project_id, checkup_id=checkup.id)
+    return hx_redirect(location, 409) if is_htmx() else redirect(location, code=303)
+
+
+# ---- the list and the pulse ------------------------------------------------------------------
+
+@bp.get("/projects/<int:project_id>/checkups")
+@permission("checkup.list", load_project)
+def index(project, project_id):
+    """Every check-up of the project, when the next is due, and the values pulse over time."""
+    checkups = _project_checkups(project)
+    counts = dict(db.session.execute(
+        db.select(FeedbackItem.checkup_id, db.func.count(FeedbackItem.id))
+        .where(FeedbackItem.project_id == project.id, FeedbackItem.state == OPEN)
+        .group_by(FeedbackItem.checkup_id)).all())
+    view = services.pulse_view(project, current_user, checkups, services.pulse_aggregates(project))
+    return render("checkups/index.html", project=project, checkups=checkups, open_counts=counts, pulse=view,
+                  values=services.asked_values(project.course), schedule=services.schedule(project, checkups),
+                  series=services.pulse_series, value_label=services.value_label)
+
+
+# ---- planning --------------------------------------------------------------------------------
+
+def _plan_fields(form):
+    return dict(planned_at=_to_utc(form.planned_at.data), channel=form.channel.data,
+                location=form.location.data or "", agenda=form.agenda.data or "")
+
+
+@bp.route("/projects/<int:project_id>/checkups/new", methods=["GET", "POST"])
+@permission("checkup.plan", load_project)
+def plan(project, project_id):
+    """Plan a check-up: date and time, channel, location or link, agenda."""
+    form = PlanForm()
+    if form.validate_on_submit():
+        checkup = services.plan_checkup(current_user, project, **_plan_fields(form))
+        db.session.commit()
+        flash(_("The check-up is planned."), "success")
+        return redirect_to("checkups.show", project_id=project.id, checkup_id=checkup.id)
+    return render("checkups/plan.html", project=project, form=form, checkup=None,
+                  status=422 if form.errors else 200)
+
+
+@bp.route("/projects/<int:project_id>/checkups/<int:checkup_id>/edit", methods=["GET", "POST"])
+@permission("checkup.reschedule", load_checkup)
+def reschedule(checkup, project_id, checkup_id):
+    """Change the plan of a check-up not yet held; a stale form gets 409."""
+    form = PlanForm(data={"planned_at": _to_local(checkup.planned_at), "channel": checkup.channel,
+                          "location": checkup.location, "agenda": checkup.agenda, "version": checkup.version})
+    if form.validate_on_submit():
+        try:
+            services.reschedule(current_user, checkup, form.version.data, **_plan_fields(form))
+            db.session.commit()
+        except (StaleVersion, StaleDataError):
+            db.session.rollback()
+            return render("checkups/plan.html", project=checkup.project, form=form, checkup=checkup, stale=True,
+                          status=409)
+        except Refused as error:
+            db.session.rollback()
+            return render("checkups/plan.html", project=checkup.project, form=form, checkup=checkup,
+                          problem=error.message, status=error.status)
+        flash(_("The check-up's plan is saved."), "success")
+        return redirect_to("checkups.show", project_id=project_id, checkup_id=checkup.id)
+    return render("checkups/plan.html", project=checkup.project, form=form, checkup=checkup,
+                  status=422 if form.errors else 200)
+
+
+# ---- the check-up page and its log -----------------------------------------------------------
+
+@bp.get("/projects/<int:project_id>/checkups/<int:checkup_id>")
+@permission("checkup.view", load_checkup)
+def show(checkup, project_id, checkup_id):
+    """One check-up: plan, log, feedback items and their answers, action items, confirmation, pulse."""
+    return render("checkups/show.html", **_page(checkup))
+
+
+@bp.route("/projects/<int:project_id>/checkups/<int:checkup_id>/log", methods=["GET", "POST"])
+@permission("checkup.log", load_checkup)
+def log(checkup, project_id, checkup_id):
+    """Log a held check-up (or edit its log until it is confirmed): attendees, summary, decisions."""
+    members = _members(checkup.project)
+    form = LogForm(data={"attendees": [a.user_id for a in checkup.attendees if a.user_id],
+                         "guests": "\n".join(a.guest_name for a in checkup.attendees if not a.user_id),
+                         "summary": checkup.summary, "decisions": checkup.decisions, "version": checkup.version})
+    form.attendees.choices = _member_choices(members)
+    context = dict(project=checkup.project, checkup=checkup, form=form)
+    if form.validate_on_submit():
+        try:
+            services.log_checkup(current_user, checkup, form.version.data, attendee_ids=form.attendees.data or [],
+                                 guests=form.guest_names(), summary=form.summary.data,
+                                 decisions=form.decisions.data or "")
+            db.session.commit()
+        except (StaleVersion, StaleDataError):
+            db.session.rollback()
+            return render("checkups/log.html", stale=True, status=409, **context)
+        except Refused as error:
+            db.session.rollback()
+            return render("checkups/log.html", problem=error.message, status=error.status, **context)
+        flash(_("The check-up is logged. The partner is asked to confirm it."), "success")
+        return redirect_to("checkups.show", project_id=project_id, checkup_id=checkup.id)
+    if request.method == "GET" and checkup.closed:
+        context["problem"] = _("This log is confirmed and cannot change. The partner can add a correction.")
+    return render("checkups/log.html", status=422 if form.errors else 200, **context)
+
+
+@bp.post("/projects/<int:project_id>/checkups/<int:checkup_id>/feedback")
+@permission("checkup.add_item", load_checkup)
+def add_feedback(checkup, project_id, checkup_id):
+    """Note a feedback item raised at the check-up, in place."""
+    form = FeedbackForm(prefix="feedback", meta={"csrf": False})
+    if not form.validate():
+        return _answer(checkup, "checkups/_feedback.html", "", status=422, feedback_form=form)
+    try:
+        services.add_feedback(current_user, checkup, raised_by=form.raised_by.data, text=form.text.data)
+    except Refused as error:
+        return _refused(checkup, "checkups/_feedback.html", error, feedback_form=form)
+    db.session.commit()
+    return _answer(checkup, "checkups/_feedback.html", _("Feedback item added."))
+
+
+@bp.post("/projects/<int:project_id>/checkups/<int:checkup_id>/feedback/<int:item_id>/respond")
+@permission("feedback.respond", load_feedback)
+def respond(item, project_id, checkup_id, item_id):
+    """The team's answer to a feedback item: integrated (where), not integrated (why) or open."""
+    checkup = item.checkup
+    form = RespondForm(prefix=f"fb{item.id}", meta={"csrf": False})
+    forms = lambda: {**{i.id: _respond_form(i) for i in checkup.feedback_items}, item.id: form}  # noqa: E731
+    if not form.validate():
+        return _answer(checkup, "checkups/_feedback.html", "", status=422, respond_forms=forms(),
+                       focus_item=item.id)
+    try:
+        services.respond_to_feedback(current_user, item, form.version.data, state=form.state.data,
+                                     where=form.where.data or "", reason=form.reason.data or "")
+        db.session.commit()
+    except (StaleVersion, StaleDataError):
+        db.session.rollback()
+        return _answer(checkup, "checkups/_feedback.html", "", status=409, respond_forms=forms(),
+                       stale_item=item.id, focus_item=item.id)
+    except Refused as error:
+        return _refused(checkup, "checkups/_feedback.html", error, respond_forms=forms(), focus_item=item.id)
+    return _answer(checkup, "checkups/_feedback.html", _("Response to the feedback item saved."), focus_item=item.id)
+
+
+@bp.post("/projects/<int:project_id>/checkups/<int:checkup_id>/actions")
+@permission("checkup.add_item", load_checkup)
+def add_action(checkup, project_id, checkup_id):
+    """Add an action item with an owner from the project and a due date, in place."""
+    form = ActionForm(prefix="action", meta={"csrf": False})
+    form.owner_id.choices = _member_choices(_members(checkup.project))
+    if not form.validate():
+        return _answer(checkup, "checkups/_actions.html", "", status=422, action_form=form)
+    try:
+        services.add_action(current_user, checkup, text=form.text.data, owner_id=form.owner_id.data,
+                            due_date=form.due_date.data)
+    except Refused as error:
+        return _refused(checkup, "checkups/_actions.html", error, action_form=form)
+    db.session.commit()
+    return _answer(checkup, "checkups/_actions.html", _("Action item added."))
+
+
+@bp.post("/projects/<int:project_id>/checkups/<int:checkup_id>/actions/<int:item_id>/done")
+@permission("action.mark", load_action)
+def mark_action(item, project_id, checkup_id, item_id):
+    """Mark an action item done (done=1) or open again (done=0)."""
+    checkup = item.checkup
+    done = request.form.get("done") == "1"
+    services.mark_action(current_user, item, done)
+    db.session.commit()
+    message = _("Action item marked as done.") if done else _("Action item open again.")
+    if request.form.get("from") == "home":
+        if not is_htmx():
+            flash(message, "success")
+            return redirect_to("main.home")
+        response = render("main/home.html", "checkups/_home_action.html", item=item, focus=True)
+        return _announce(response, message)
+    return _answer(checkup, "checkups/_actions.html", message, focus_action=item.id)
+
+
+# ---- confirmation and corrections ------------------------------------------------------------
+
+@bp.post("/projects/<int:project_id>/checkups/<int:checkup_id>/confirm")
+@permission("checkup.confirm", load_checkup)
+def confirm(checkup, project_id, checkup_id):
+    """The partner confirms the log as they saw it (the version they saw)."""
+    from_home = request.form.get("from") == "home"
+    try:
+        services.confirm(current_user, checkup, request.form.get("version"))
+        db.session.commit()
+    except (StaleVersion, StaleDataError):
+        db.session.rollback()
+        if from_home:
+            return _back_to_checkup(checkup, _("The log changed since you opened the page. Read it again first."))
+        return _answer(checkup, "checkups/_status.html", "", status=409, stale_log=True)
+    except Refused as error:
+        if from_home:
+            db.session.rollback()
+            return _back_to_checkup(checkup, error.message)
+        return _refused(checkup, "checkups/_status.html", error)
+    message = _("The check-up's log is confirmed.")
+    if from_home:
+        if not is_htmx():
+            flash(message, "success")
+            return redirect_to("main.home")
+        response = render("main/home.html", "checkups/_home_confirmed.html", checkup=checkup, oob_badge=True)
+        return _announce(response, message)
+    return _answer(checkup, "checkups/_status.html", message, badge=True)
+
+
+@bp.post("/projects/<int:project_id>/checkups/<int:checkup_id>/corrections")
+@permission("checkup.correct", load_checkup)
+def correct(checkup, project_id, checkup_id):
+    """The partner asks for a correction of the log; the team must resolve it."""
+    form = CorrectionForm(prefix="correction", meta={"csrf": False})
+    if not form.validate():
+        return _answer(checkup, "checkups/_status.html", "", status=422, correction_form=form)
+    try:
+        services.add_correction(current_user, checkup, form.text.data)
+    except Refused as error:
+        return _refused(checkup, "checkups/_status.html", error, correction_form=form)
+    db.session.commit()
+    return _answer(checkup, "checkups/_status.html", _("Your correction is sent to the team."), badge=True)
+
+
+@bp.route("/projects/<int:project_id>/checkups/<int:checkup_id>/corrections/<int:correction_id>/resolve",
+          methods=["GET", "POST"])
+@permission("checkup.resolve", load_correction)
+def resolve(correction, project_id, checkup_id, correction_id):
+    """The team applies the partner's correction to the log."""
+    checkup = correction.checkup
+    form = ResolveForm(data={"summary": checkup.summary, "decisions": checkup.decisions,
+                             "version": checkup.version})
+    context = dict(project=checkup.project, checkup=checkup, correction=correction, form=form)
+    if form.validate_on_submit():
+        try:
+            services.resolve_correction(current_user, correction, form.version.data,
+                                        resolution=form.resolution.data, summary=form.summary.data,
+                                        decisions=form.decisions.data or "")
+            db.session.commit()
+        except (StaleVersion, StaleDataError):
+            db.session.rollback()
+            return render("checkups/resolve.html", stale=True, status=409, **context)
+        except Refused as error:
+            db.session.rollback()
+            return render("checkups/resolve.html", problem=error.message, status=error.status, **context)
+        flash(_("The correction is resolved."), "success")
+        return redirect_to("checkups.show", project_id=project_id, checkup_id=checkup.id)
+    return render("checkups/resolve.html", status=422 if form.errors else 200, **context)
+
+
+# ---- the values pulse ------------------------------------------------------------------------
+
+@bp.route("/projects/<int:project_id>/checkups/<int:checkup_id>/pulse", methods=["GET", "POST"])
+@permission("checkup.rate", load_checkup)
+def pulse(checkup, project_id, checkup_id):
+    """Rate how the partnership lives up to each value, 1 to 5, with an optional comment."""
+    values = services.asked_values(checkup.project.course)
+    mine = {r.value_key: r for r in db.session.scalars(db.select(PulseRating).where(
+        PulseRating.checkup_id == checkup.id, PulseRating.user_id == current_user.id))}
+    entered = {key: (str(mine[key].score) if key in mine else "", mine[key].comment if key in mine else "")
+               for key in values}
+    errors: dict[str, str] = {}
+    form = EmptyForm()
+    context = dict(project=checkup.project, checkup=checkup, values=values, value_label=services.value_label)
+    if request.method == "POST" and form.validate_on_submit():
+        answers = {}
+        for key in values:
+            raw, comment = request.form.get(f"score-{key}", ""), request.form.get(f"comment-{key}", "").strip()
+            entered[key] = (raw, comment)
+            try:
+                score = services.validate_score(raw)
+            except Refused as error:
+                errors[key] = error.message
+                continue
+            if len(comment) > 2000:
+                errors[key] = _("Keep the comment under 2,000 characters.")
+            elif comment and score is None:
+                errors[key] = _("Choose a score to go with your comment.")
+            answers[key] = (score, comment)
+        if not errors:
+            try:
+                services.save_pulse(current_user, checkup, answers)
+                db.session.commit()
+            except Refused as error:
+                db.session.rollback()
+                return render("checkups/pulse.html", entered=entered, errors=errors, problem=error.message,
+                              status=error.status, **context)
+            flash(_("Your values pulse is saved. You can change it until the log is confirmed."), "success")
+            return redirect_to("checkups.show", project_id=project_id, checkup_id=checkup.id)
+    return render("checkups/pulse.html", entered=entered, errors=errors,
+                  status=422 if errors else 200, **context)
+
+
+# ---- the course's adaptation of the values ---------------------------------------------------
+
+@bp.route("/courses/<int:course_id>/values", methods=["GET", "POST"])
+@permission("course.values", load_course)
+def course_values(course, course_id):
+    """A course picks the values its pulse asks about and adds its own reflection prompts."""
+    form = CourseValuesForm(data={"asked": services.asked_values(course),
+                                  "prompts": "\n".join(p.text for p in services.course_prompts(course))})
+    if form.validate_on_submit():
+        services.save_course_values(current_user, course, [k for k in VALUE_KEYS if k in form.asked.data],
+                                    form.prompt_lines())
+        db.session.commit()
+        flash(_("The course's values and prompts are saved."), "success")
+        return redirect_to("checkups.course_values", course_id=course.id)
+    return render("checkups/values.html", course=course, form=form, status=422 if form.errors else 200)
+
+
+from . import sections  # noqa: E402,F401  (registers the board and home sections)

@@ -1,0 +1,59 @@
+"""What check-ups add to the board, the home page and the waiting badge (fixed query counts)."""
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember
+from ..models.checkup import LOGGED, OPEN
+from ..sections import board_section, home_section, waiting_counter
+from . import services
+
+BOARD_ACTIONS_SHOWN = 5
+
+
+@board_section("checkups", "checkups/_board.html")
+def board(project, user) -> dict:
+    """Latest check-up, next due or overdue, open feedback (and how much is flagged), open actions."""
+    checkups = list(db.session.scalars(db.select(CheckUp).where(CheckUp.project_id == project.id)))
+    open_items = db.session.execute(
+        db.select(FeedbackItem.id, FeedbackItem.checkup_id)
+        .where(FeedbackItem.project_id == project.id, FeedbackItem.state == OPEN)).all()
+    actions = list(db.session.scalars(
+        db.select(ActionItem).where(ActionItem.project_id == project.id, ActionItem.done.is_(False))
+        .options(selectinload(ActionItem.owner)).order_by(ActionItem.due_date, ActionItem.id)))
+    held = [c for c in checkups if c.held]
+    return {
+        "project": project, "schedule": services.schedule(project, checkups),
+        "open_feedback": len(open_items), "flagged": len(services.flagged_feedback(held, open_items)),
+        "actions": actions[:BOARD_ACTIONS_SHOWN], "action_count": len(actions),
+        "awaiting": sum(1 for c in checkups if c.state == LOGGED),
+    }
+
+
+def _logs_to_confirm(user):
+    return (db.select(CheckUp)
+            .join(ProjectMember, (ProjectMember.project_id == CheckUp.project_id) & (ProjectMember.user_id == user.id))
+            .where(ProjectMember.role == "partner", CheckUp.state == LOGGED))
+
+
+@waiting_counter("checkups")
+def waiting(user) -> int:
+    """Check-up logs waiting for this partner's confirmation."""
+    return db.session.scalar(db.select(db.func.count()).select_from(_logs_to_confirm(user).subquery()))
+
+
+@home_section("checkups_to_confirm", "checkups/_home_confirm.html")
+def to_confirm(user) -> dict | None:
+    checkups = list(db.session.scalars(
+        _logs_to_confirm(user).options(selectinload(CheckUp.project).selectinload(Project.organisation))
+        .order_by(CheckUp.planned_at)))
+    return {"checkups": checkups} if checkups else None
+
+
+@home_section("checkup_actions", "checkups/_home_actions.html")
+def my_actions(user) -> dict | None:
+    """Your action items: open ones from the check-ups of your projects."""
+    items = list(db.session.scalars(
+        db.select(ActionItem).where(ActionItem.owner_id == user.id, ActionItem.done.is_(False))
+        .options(selectinload(ActionItem.checkup).selectinload(CheckUp.project))
+        .order_by(ActionItem.due_date, ActionItem.id)))
+    return {"items": items} if items else None
