@@ -2,7 +2,7 @@
 import logging
 import os
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -11,12 +11,16 @@ from .extensions import babel, csrf, db, login_manager, migrate
 
 
 def _select_locale():
+    if not has_request_context():  # commands (seed-demo) and tests outside a request
+        return "en"
     if current_user.is_authenticated and current_user.locale:
         return current_user.locale
     return request.accept_languages.best_match(["en", "nl"]) or "en"
 
 
 def _select_timezone():
+    if not has_request_context():
+        return None
     if current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None
