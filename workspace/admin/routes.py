@@ -6,6 +6,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
 from ..activity import record
+from ..courses.routes import dashboard_thresholds
 from ..courses.services import create_course
 from ..extensions import db
 from ..forms import choices
@@ -66,7 +67,8 @@ def courses():
     form.teacher_id.choices = choices((t.id, f"{t.name} <{t.email}>") for t in teachers)
     if form.validate_on_submit():
         teacher = db.session.get(User, form.teacher_id.data)
-        course = create_course(teacher, form.name.data, form.term.data or "", form.description.data or "")
+        course = create_course(teacher, form.name.data, form.term.data or "", form.description.data or "",
+                               **dashboard_thresholds(form))
         record(current_user, "admin_created_course", course,
                _("%(name)s (admin) created the course %(course)s for %(teacher)s",
                  name=current_user.name, course=course.name, teacher=teacher.name), course=course)

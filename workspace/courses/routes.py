@@ -24,13 +24,20 @@ def load_invitation(course_id, invitation_id, **_):
     return db.session.scalar(db.select(Invitation).filter_by(id=invitation_id, course_id=course_id))
 
 
+def dashboard_thresholds(form) -> dict:
+    """The dashboard thresholds the form filled in (left empty: unchanged, or the defaults)."""
+    names = ("attention_checkup_days", "attention_wait_days", "attention_quiet_days")
+    return {name: getattr(form, name).data for name in names if getattr(form, name).data is not None}
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @permission("course.create")
 def new():
     """A teacher starts a new course and becomes its first teacher."""
     form = CourseForm()
     if form.validate_on_submit():
-        course = create_course(current_user, form.name.data, form.term.data or "", form.description.data or "")
+        course = create_course(current_user, form.name.data, form.term.data or "", form.description.data or "",
+                               **dashboard_thresholds(form))
         db.session.commit()
         flash(_("The course %(name)s is created. Add its projects next.", name=course.name), "success")
         return redirect(url_for("courses.show", course_id=course.id), code=303)
@@ -67,7 +74,7 @@ def edit(course, course_id):
     form = CourseForm(obj=course)
     if form.validate_on_submit():
         update_course(current_user, course, name=form.name.data, term=form.term.data or "",
-                      description=form.description.data or "")
+                      description=form.description.data or "", **dashboard_thresholds(form))
         db.session.commit()
         flash(_("The course is saved."), "success")
         return redirect(url_for("courses.show", course_id=course.id), code=303)

@@ -7,9 +7,9 @@ from ..models import Course, CourseStaff
 from ..policy import forget_standing
 
 
-def create_course(teacher, name: str, term: str, description: str) -> Course:
+def create_course(teacher, name: str, term: str, description: str, **thresholds) -> Course:
     """The creator becomes the course's first teacher."""
-    course = Course(name=name, term=term, description=description)
+    course = Course(name=name, term=term, description=description, **thresholds)
     db.session.add(course)
     db.session.flush()
     db.session.add(CourseStaff(course_id=course.id, user_id=teacher.id))

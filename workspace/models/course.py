@@ -14,6 +14,10 @@ class Course(db.Model):
     term: Mapped[str] = mapped_column(String(60), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Thresholds of the teacher dashboard: days before something needs attention.
+    attention_checkup_days: Mapped[int] = mapped_column(default=21, server_default="21")
+    attention_wait_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    attention_quiet_days: Mapped[int] = mapped_column(default=14, server_default="14")
 
     staff: Mapped[list["CourseStaff"]] = relationship(
         back_populates="course", cascade="all, delete-orphan"
