@@ -99,6 +99,18 @@ RULES = {
     "organisation.edit": lambda user, org: user.is_admin or user.is_teacher,
     # admin
     "user.edit": lambda user, other: user.is_admin,
+    # ---- deliverables
+    "deliverable.list": lambda user, project: project_role(user, project) is not None,
+    "deliverable.create": lambda user, project: project_role(user, project) == "student",
+    "deliverable.view": lambda user, deliverable: project_role(user, deliverable.project) is not None,
+    "deliverable.edit": lambda user, deliverable: project_role(user, deliverable.project) == "student",
+    "deliverable.add_version": lambda user, deliverable: project_role(user, deliverable.project) == "student",
+    "deliverable.submit": lambda user, version: project_role(user, version.project) == "student",
+    "deliverable.review": lambda user, version: project_role(user, version.project) == "partner",
+    "deliverable.add_handover_item": lambda user, deliverable: project_role(user, deliverable.project) in (
+        "student", "partner"),
+    "deliverable.tick_handover": lambda user, item: project_role(user, item.project) == "partner",
+    "file.download": lambda user, stored: project_role(user, stored.project) is not None,
     # ---- checkups
     "checkup.list": lambda user, project: project_role(user, project) is not None,
     "checkup.plan": lambda user, project: project_role(user, project) is not None,

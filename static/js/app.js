@@ -64,3 +64,51 @@
     if (event.target.classList && event.target.classList.contains("copy-field")) { event.target.select(); }
   });
 })();
+
+/* deliverables: upload progress and a size check before a long upload starts. */
+(function () {
+  "use strict";
+
+  function uploadForm(node) {
+    return node && node.closest ? node.closest("form[data-upload]") : null;
+  }
+
+  // htmx fires htmx:xhr:progress on the form for the upload (and then for the answer);
+  // the bar only moves forward, so the short download does not make it jump back.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = uploadForm(event.target);
+    var detail = event.detail || {};
+    if (!form || !detail.lengthComputable || !detail.total) { return; }
+    var box = form.querySelector("[data-upload-progress]");
+    var bar = box && box.querySelector("progress");
+    if (!bar) { return; }
+    box.hidden = false;
+    var percent = Math.round(detail.loaded * 100 / detail.total);
+    if (percent > bar.value) {
+      bar.value = percent;
+      bar.textContent = percent + "%";
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = uploadForm(event.target);
+    var bar = form && form.querySelector("[data-upload-progress] progress");
+    if (bar) { bar.value = 0; bar.textContent = "0%"; }
+  });
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    var form = uploadForm(input);
+    if (!form || input.type !== "file") { return; }
+    var max = parseInt(form.getAttribute("data-max-bytes"), 10);
+    var problem = form.querySelector("[data-upload-problem]");
+    var large = Array.prototype.filter.call(input.files || [], function (file) { return max && file.size > max; });
+    var message = large.length ? form.getAttribute("data-too-large") + " " +
+      large.map(function (file) { return file.name; }).join(", ") : "";
+    input.setCustomValidity(message);
+    if (problem) {
+      problem.textContent = message;
+      problem.hidden = !message;
+    }
+  });
+})();

@@ -7,6 +7,9 @@ from .checkup import (
     ActionItem, CheckUp, CheckUpAttendee, Correction, CourseValueSetting, CoursePrompt, FeedbackItem, PulseRating,
 )
 from .course import Course, CourseStaff
+from .deliverable import (
+    Deliverable, DeliverableVersion, HandoverItem, Review, StoredFile, VersionLink, deliverable_goal,
+)
 from .goal import Goal, GoalComment, GoalRevision, RootCauseRevision
 from .invitation import INVITABLE_ROLES, Invitation
 from .organisation import Organisation, OrganisationMember
@@ -14,6 +17,7 @@ from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
 
 __all__ = [
+    "Deliverable", "DeliverableVersion", "HandoverItem", "Review", "StoredFile", "VersionLink", "deliverable_goal",
     "ActionItem", "CheckUp", "CheckUpAttendee", "Correction", "CourseValueSetting", "CoursePrompt", "FeedbackItem", "PulseRating",
     "Activity", "Agreement", "AgreementAcceptance", "AgreementRole", "AgreementVersion", "ConsentItem", "Responsibility", "Course", "CourseStaff", "Goal", "GoalComment", "GoalRevision", "INVITABLE_ROLES", "Invitation", "MEMBER_ROLES",
     "Organisation", "OrganisationMember", "PARTNER", "PasswordResetToken", "Project",
