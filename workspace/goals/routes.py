@@ -116,6 +116,9 @@ def edit(goal, project_id, goal_id):
     project = goal.project
     form = GoalForm(obj=goal, project=project)
     if request.method == "GET":
+        if goal.state not in services.STEPS["revise"].sources:
+            flash(_("A goal that is “%(state)s” cannot be revised.", state=services.STATE_LABELS[goal.state]), "error")
+            return redirect(url_for("goals.show", project_id=project.id, goal_id=goal.id), code=303)
         form.version.data = goal.version
     problem, status = None, 200
     if form.validate_on_submit():
@@ -143,7 +146,7 @@ def _act(goal, form, step: str, run, done: str):
     htmx gets the card (409/422 keep the person's input in it); a plain form post gets a 303
     back to where it came from, or the goal page with the problem and the input kept."""
     project = goal.project
-    origin = form.origin() if form.view.data else "page"
+    origin = form.origin()
     failure = None
     if not form.validate_on_submit():
         failure = (422, None)
