@@ -59,6 +59,7 @@ def ctx(app):
     """An app context for factories and assertions; the tables are emptied afterwards."""
     with app.app_context():
         app.extensions["sent_mail"] = []
+        app.extensions["limits"].clear()  # login and reset counters start afresh in every test
         yield
         db.session.remove()
         _empty_tables()

@@ -54,9 +54,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         configure_engine(app)
 
     from .assets import setup_assets
-    from .security import set_security_headers
+    from .security import refuse_nul_bytes, set_security_headers
 
     setup_assets(app)
+    app.before_request(refuse_nul_bytes)
     app.after_request(set_security_headers)
 
     from .errors import register_error_handlers

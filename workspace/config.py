@@ -49,6 +49,7 @@ class DevelopmentConfig(Config):
 
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    MAIL_LOG_BODY = True  # without MAIL_SERVER, mail bodies (with their links) go to the log
 
 
 class TestConfig(DevelopmentConfig):

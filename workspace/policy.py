@@ -6,9 +6,10 @@ walks the URL map and fails on a view without one.
 """
 from functools import wraps
 
-from flask import abort, g
+from flask import g
 from flask_login import current_user
 
+from .audit import deny as abort  # every refusal below is recorded in the audit log
 from .extensions import db, login_manager
 from .models import Course, CourseStaff, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
 

@@ -3,7 +3,7 @@ import hashlib
 import secrets
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import abort, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,3 +42,14 @@ def new_token() -> tuple[str, str]:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def refuse_nul_bytes():
+    """before_request: a NUL character cannot be stored (PostgreSQL refuses it) and no form sends one."""
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+        "application/x-www-form-urlencoded", "multipart/form-data",
+    ):
+        if any("\x00" in value for values in request.form.listvalues() for value in values):
+            abort(400)
+    if any("\x00" in value for values in request.args.listvalues() for value in values):
+        abort(400)

@@ -1,4 +1,7 @@
-"""Accounts: sign-in, sessions that end on logout, password reset, invitations."""
+"""Accounts: sign-in, sessions that end on logout or time out, password reset, invitations."""
+import os
+from datetime import timedelta
+
 from flask import flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -6,7 +9,35 @@ from ..extensions import db, login_manager
 from ..htmx import hx_redirect
 
 
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+# Limits and lifetimes, each from the environment; create_app(**overrides) wins over both.
+DEFAULTS = {
+    "LOGIN_FAILURES_PER_IP_PER_MINUTE": _env_int("LOGIN_FAILURES_PER_IP_PER_MINUTE", 10),
+    "LOGIN_FAILURES_BEFORE_LOCKOUT": _env_int("LOGIN_FAILURES_BEFORE_LOCKOUT", 5),
+    "LOGIN_LOCKOUT_SECONDS": _env_int("LOGIN_LOCKOUT_SECONDS", 60),
+    "LOGIN_LOCKOUT_MAX_SECONDS": _env_int("LOGIN_LOCKOUT_MAX_SECONDS", 3600),
+    "PASSWORD_RESETS_PER_IP": _env_int("PASSWORD_RESETS_PER_IP", 5),
+    "PASSWORD_RESET_WINDOW_SECONDS": _env_int("PASSWORD_RESET_WINDOW_SECONDS", 900),
+    "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 30),
+    "SESSION_MAX_HOURS": _env_int("SESSION_MAX_HOURS", 12),
+}
+
+
 def setup_login(app) -> None:
+    from .. import audit
+    from . import limits, sessions
+
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    # "Remember me" survives closing the browser, but not the absolute session lifetime.
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(hours=app.config["SESSION_MAX_HOURS"]))
+    limits.init_app(app)
+    audit.init_app(app)
+    app.before_request(sessions.check_session)
+
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"

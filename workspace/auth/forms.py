@@ -48,3 +48,8 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(_l("Repeat the new password"), validators=[
         DataRequired(), EqualTo("password", message=_l("The two passwords differ.")),
     ])
+
+
+class ChangeEmailForm(FlaskForm):
+    email = email_field(_l("New e-mail address"))
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])

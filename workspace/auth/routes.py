@@ -3,14 +3,28 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from ..audit import audit
+from ..errors import _page
 from ..extensions import db
 from ..forms import EmptyForm
 from ..policy import PUBLIC, SIGNED_IN, permission
 from ..security import safe_next
-from . import services
-from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignUpForm
+from . import limits, services, sessions
+from .forms import (
+    ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignUpForm,
+)
 
 bp = Blueprint("auth", __name__)
+
+
+def _too_many(message: str, seconds: int):
+    """429 in the layout (or the short fragment for htmx), with Retry-After."""
+    response, status = _page(429, _("Too many attempts"), message)
+    return response, status, {"Retry-After": str(seconds)}
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -22,12 +36,27 @@ def login():
         return redirect(target or url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        email = form.email.data
+        blocked = limits.login_blocked(email)
+        if blocked is not None:
+            reason, seconds = blocked
+            audit("login_blocked", email=email, reason=reason)
+            if reason == "ip":
+                return _too_many(_("Too many failed logins from your network. Wait a minute and try again."), seconds)
+            return _too_many(_(
+                "This account is locked for %(minutes)s minute(s) after repeated failed logins. "
+                "Try again later, or reset your password.", minutes=_minutes(seconds)), seconds)
+        user = services.authenticate(email, form.password.data)
         if user is not None:
+            limits.login_succeeded(email)
             session.clear()
             login_user(user, remember=form.remember.data)
             session.permanent = not form.remember.data
+            sessions.started(form.remember.data)
+            audit("login", user=user)
             return redirect(target or url_for("main.home"), code=303)
+        limits.login_failed(email)
+        audit("login_failed", email=email)
         form.password.errors.append(_("That e-mail address and password do not match an account."))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form, next=target), status
@@ -38,6 +67,7 @@ def login():
 def logout():
     """End the session here and make every saved copy of its cookie useless."""
     if EmptyForm().validate_on_submit():
+        audit("logout")
         current_user.end_sessions()
         db.session.commit()
         logout_user()
@@ -52,6 +82,12 @@ def forgot_password():
     """Ask for a password reset link by e-mail."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        allowed, seconds = limits.reset_request_allowed()
+        if not allowed:
+            audit("password_reset_limited", email=form.email.data)
+            return _too_many(_("Too many reset requests from your network. Try again in %(minutes)s minute(s).",
+                               minutes=_minutes(seconds)), seconds)
+        audit("password_reset_requested", user=services.find_user(form.email.data), email=form.email.data)
         services.request_password_reset(form.email.data)
         db.session.commit()
         flash(_("If an account exists for %(email)s, a link to reset its password is on its way.",
@@ -72,8 +108,9 @@ def reset_password(token):
         )), 410
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(row, form.password.data)
+        user = services.reset_password(row, form.password.data)
         db.session.commit()
+        audit("password_reset", user=user)
         flash(_("Your password is changed. Log in with the new one."), "success")
         return redirect(url_for("auth.login"), code=303)
     return render_template("auth/reset.html", form=form), 422 if form.errors else 200
@@ -100,10 +137,12 @@ def invitation(token):
                 user = services.sign_up(inv, form.name.data, form.password.data)
                 login_user(user)
                 session.permanent = True
+                sessions.started(remember=False)
         except services.InvitationProblem as problem:
             db.session.rollback()
             return render_template("auth/link_problem.html", message=str(problem)), 410
         db.session.commit()
+        audit("invitation_accepted", user=user, invitation_id=inv.id, role=inv.role)
         flash(_("Welcome, %(name)s. You have joined.", name=user.name), "success")
         if inv.project_id:
             return redirect(url_for("projects.show", project_id=inv.project_id), code=303)
@@ -135,11 +174,37 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current.data):
+            audit("password_change_failed")
             form.current.errors.append(_("That is not your current password."))
         else:
             services.change_password(current_user, form.password.data)
             db.session.commit()
-            login_user(current_user)  # this session carries on with the new session version
+            audit("password_changed")
+            login_user(current_user._get_current_object(), remember=session.get(sessions.REMEMBER, False))  # this session carries on
             flash(_("Your password is changed. You were signed out everywhere else."), "success")
             return redirect(url_for("auth.profile"), code=303)
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/profile/email", methods=["GET", "POST"])
+@permission(SIGNED_IN)
+def change_email():
+    """Change the e-mail address used to log in; asks for the password, ends other sessions."""
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            audit("email_change_failed")
+            form.current.errors.append(_("That is not your current password."))
+        else:
+            try:
+                old = services.change_email(current_user, form.email.data)
+            except services.EmailTaken as problem:
+                form.email.errors.append(str(problem))
+            else:
+                db.session.commit()
+                audit("email_changed", old_email=old, new_email=current_user.email)
+                login_user(current_user._get_current_object(), remember=session.get(sessions.REMEMBER, False))  # this session carries on
+                flash(_("Your e-mail address is now %(email)s. You were signed out everywhere else.",
+                        email=current_user.email), "success")
+                return redirect(url_for("auth.profile"), code=303)
+    return render_template("auth/email.html", form=form), 422 if form.errors else 200

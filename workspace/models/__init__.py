@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .activity import Activity
+from .audit import AuditEvent
 from .agreement import (
     Agreement, AgreementAcceptance, AgreementRole, AgreementVersion, ConsentItem, Responsibility,
 )
@@ -17,6 +18,7 @@ from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
 
 __all__ = [
+    "AuditEvent",
     "Deliverable", "DeliverableVersion", "HandoverItem", "Review", "StoredFile", "VersionLink", "deliverable_goal",
     "ActionItem", "CheckUp", "CheckUpAttendee", "Correction", "CourseValueSetting", "CoursePrompt", "FeedbackItem", "PulseRating",
     "Activity", "Agreement", "AgreementAcceptance", "AgreementRole", "AgreementVersion", "ConsentItem", "Responsibility", "Course", "CourseStaff", "Goal", "GoalComment", "GoalRevision", "INVITABLE_ROLES", "Invitation", "MEMBER_ROLES",

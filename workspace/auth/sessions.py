@@ -1,0 +1,65 @@
+"""Session lifetimes: an idle timeout (without "remember me") and an absolute lifetime.
+
+The times live in the signed session cookie, so a copy of an old cookie replayed later is
+just as expired as the original. Changing the password or the e-mail address, or logging
+out, ends every other session through `User.end_sessions()`.
+"""
+import time
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from ..htmx import hx_redirect
+
+LOGIN_AT = "login_at"
+SEEN_AT = "seen_at"
+REMEMBER = "remember"
+TOUCH_EVERY = 60  # seconds: refresh "last seen" at most once a minute, not on every request
+
+
+def now() -> float:
+    """Seconds since the epoch; tests replace this to move the clock."""
+    return time.time()
+
+
+def started(remember: bool) -> None:
+    """Call right after login_user()."""
+    session[LOGIN_AT] = session[SEEN_AT] = int(now())
+    session[REMEMBER] = bool(remember)
+
+
+def check_session():
+    """before_request: end a session that was idle too long or is too old."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    moment = int(now())
+    if LOGIN_AT not in session:
+        # Restored from a "remember me" cookie (which itself lasts SESSION_MAX_HOURS).
+        started(remember=True)
+        return None
+    idle = moment - session.get(SEEN_AT, 0)
+    age = moment - session[LOGIN_AT]
+    if age > current_app.config["SESSION_MAX_HOURS"] * 3600:
+        return _end(_("Your session ended because it was %(hours)s hours old. Please log in again.",
+                      hours=current_app.config["SESSION_MAX_HOURS"]), "session_expired")
+    if not session.get(REMEMBER) and idle > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        return _end(_("Your session ended after %(minutes)s minutes without activity. Please log in again.",
+                      minutes=current_app.config["SESSION_IDLE_MINUTES"]), "session_idle")
+    if idle >= TOUCH_EVERY:
+        session[SEEN_AT] = moment
+    return None
+
+
+def _end(message: str, event: str):
+    from ..audit import audit
+
+    audit(event, user=current_user)
+    logout_user()  # also clears a "remember me" cookie
+    session.clear()
+    flash(message, "info")
+    target = request.full_path.rstrip("?") if request.method == "GET" else request.headers.get("HX-Current-URL")
+    login_url = url_for("auth.login", next=target) if target else url_for("auth.login")
+    if request.headers.get("HX-Request") == "true":
+        return hx_redirect(login_url, 401)
+    return redirect(login_url, code=303 if request.method != "GET" else 302)
