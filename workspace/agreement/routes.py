@@ -510,7 +510,8 @@ def version(version, project_id, number):
     return render_template("agreement/version.html", version=version, agreement=version.agreement,
                            project=version.project, snapshot=version.snapshot,
                            changes=services.diff(previous.snapshot, version.snapshot) if previous else None,
-                           consent_label=services.consent_label, as_date=date.fromisoformat)
+                           consent_label=services.consent_label, as_date=date.fromisoformat,
+                           recurrence_text=services.recurrence_text)
 
 
 @bp.get("/projects/<int:project_id>/agreement/print")

@@ -108,7 +108,7 @@ def snapshot(agreement, responsibilities=None) -> dict:
             "key": r.series_id or r.id, "what": r.what, "side": r.side,
             "person": r.person.name if r.person else None,
             "due": None if r.is_recurring or r.due_date is None else r.due_date.isoformat(),
-            "recurrence": recurrence_text(r.recurrence, r.every_n, r.every_unit),
+            "recurrence": {"kind": r.recurrence, "n": r.every_n, "unit": r.every_unit} if r.is_recurring else None,
         } for r in responsibilities],
         "consent": [{"key": c.kind, "details": c.details, "state": c.state, "withdrawn": c.withdrawn}
                     for c in agreement.consent_items],
@@ -463,7 +463,9 @@ def _describe_role(r) -> str:
 
 
 def _describe_resp(r) -> str:
-    when = r["recurrence"] or (r["due"] and _("by %(date)s", date=r["due"])) or _("no due date")
+    rec = r["recurrence"]
+    when = (rec and recurrence_text(rec["kind"], rec["n"], rec["unit"])) or (r["due"] and _("by %(date)s", date=r["due"])) \
+        or _("no due date")
     who = f", {r['person']}" if r["person"] else ""
     return f"{r['what']} ({_(r['side'])}{who}, {when})"
 
