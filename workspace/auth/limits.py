@@ -100,7 +100,7 @@ def init_app(app) -> None:
     url = app.config.get("RATELIMIT_STORAGE_URL") or os.environ.get("REDIS_URL", "")
     if app.testing and not app.config.get("RATELIMIT_STORAGE_URL"):
         url = ""  # the suite counts in memory unless a test asks for Redis
-    prefix = app.config.get("RATELIMIT_PREFIX", "workspace:limits:")
+    prefix = app.config.get("RATELIMIT_PREFIX") or os.environ.get("RATELIMIT_PREFIX", "workspace:limits:")
     app.extensions["limits"] = RedisCounters(url, prefix) if url else MemoryCounters()
 
 

@@ -55,8 +55,8 @@ def _end(message: str, event: str):
     from ..audit import audit
 
     audit(event, user=current_user)
-    logout_user()  # also clears a "remember me" cookie
     session.clear()
+    logout_user()  # after clear(): it marks the "remember me" cookie for deletion in the session
     flash(message, "info")
     target = request.full_path.rstrip("?") if request.method == "GET" else request.headers.get("HX-Current-URL")
     login_url = url_for("auth.login", next=target) if target else url_for("auth.login")

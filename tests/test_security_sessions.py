@@ -1,0 +1,138 @@
+"""Sessions end after 30 idle minutes (without "remember me") and after 12 hours; e-mail change
+asks for the password, checks the address is free and ends other sessions (figure 7)."""
+import pytest
+
+from workspace.auth import sessions
+from workspace.extensions import db
+from workspace.models import Activity, AuditEvent, User
+
+from .factories import PASSWORD
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    class Clock:
+        t = 1_800_000_000.0
+
+        def advance(self, minutes):
+            self.t += minutes * 60
+
+    c = Clock()
+    monkeypatch.setattr(sessions, "now", lambda: c.t)
+    return c
+
+
+def _login(client, user, remember=False):
+    client.delete_cookie("session")
+    data = {"email": user.email, "password": PASSWORD, "csrf_token": client.csrf_token("/login")}
+    if remember:
+        data["remember"] = "y"
+    assert client.post("/login", data=data).status_code == 303
+
+
+def test_idle_session_ends_after_30_minutes(client, world, clock):
+    _login(client, world.loner)
+    clock.advance(29)
+    assert client.get("/profile").status_code == 200
+    clock.advance(29)  # activity at minute 29 restarted the idle time
+    assert client.get("/profile").status_code == 200
+    clock.advance(31)
+    response = client.get("/profile")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session ended after 30 minutes without activity. Please log in again." in page
+    assert client.get("/profile").status_code == 302  # really ended
+    assert db.session.scalar(db.select(AuditEvent.event).order_by(AuditEvent.id.desc()).limit(1)) == "session_idle"
+
+
+def test_idle_timeout_answers_htmx_with_401_and_a_redirect(client, world, clock):
+    _login(client, world.loner)
+    clock.advance(31)
+    response = client.get("/profile", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_a_saved_copy_of_the_cookie_is_expired_too(client, world, clock):
+    _login(client, world.loner)
+    saved = client.get_cookie("session").value
+    clock.advance(31)
+    assert client.get("/profile").status_code == 302
+    client.set_cookie("session", saved)
+    assert client.get("/profile").status_code == 302
+
+
+def test_remember_me_has_no_idle_timeout_but_the_absolute_lifetime(client, world, clock):
+    _login(client, world.loner, remember=True)
+    for _ in range(11):
+        clock.advance(60)
+        assert client.get("/profile").status_code == 200
+    clock.advance(61)
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert "Your session ended because it was 12 hours old." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert client.get_cookie("remember_token") is None  # the remember-me cookie is gone too
+
+
+def test_absolute_lifetime_applies_to_active_sessions(client, world, clock):
+    _login(client, world.loner)
+    for _ in range(12 * 60 // 20):
+        clock.advance(20)
+        client.get("/profile")
+    clock.advance(1)
+    assert client.get("/profile").status_code == 302
+
+
+def test_limits_come_from_the_configuration(app, client, world, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 5)
+    _login(client, world.loner)
+    clock.advance(6)
+    assert client.get("/profile").status_code == 302
+
+
+# ---- e-mail change ----------------------------------------------------------------------------
+
+def _change_email(client, email, password=PASSWORD, htmx=False):
+    return client.post_form("/profile/email", {"email": email, "current": password}, token_from="/profile", htmx=htmx)
+
+
+def test_email_change_asks_for_the_password(client, world, sent_mail):
+    _login(client, world.loner)
+    response = _change_email(client, "lou.new@example.org", password="not-my-password")
+    assert response.status_code == 422
+    assert "That is not your current password." in response.get_data(as_text=True)
+    assert db.session.get(User, world.loner.id).email != "lou.new@example.org"
+
+
+def test_email_change_refuses_an_address_in_use(client, world):
+    _login(client, world.loner)
+    response = _change_email(client, world.student.email.upper())
+    assert response.status_code == 422
+    assert "Another account already uses this e-mail address." in response.get_data(as_text=True)
+
+
+def test_email_change_moves_the_login_and_ends_other_sessions(app, client, world, sent_mail):
+    old = world.loner.email
+    other_device = app.test_client_class and app.test_client()
+    _login(other_device, world.loner)
+    _login(client, world.loner)
+    response = _change_email(client, " Lou.New@Example.org ")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/profile")
+    user = db.session.get(User, world.loner.id)
+    assert user.email == "lou.new@example.org"
+    assert client.get("/profile").status_code == 200  # this session carries on
+    assert other_device.get("/profile").status_code == 302  # the other one ended
+    assert [m["to"] for m in sent_mail] == [old]  # the old address is told
+    assert "lou.new@example.org" in sent_mail[0]["body"]
+    client.delete_cookie("session")
+    assert client.post("/login", data={"email": old, "password": PASSWORD,
+                                       "csrf_token": client.csrf_token("/login")}).status_code == 422
+    _login(client, user)
+    verbs = db.session.scalars(db.select(Activity.verb).where(Activity.actor_id == user.id)).all()
+    assert "changed_email" in verbs
+    audit = db.session.scalar(db.select(AuditEvent).where(AuditEvent.event == "email_changed"))
+    assert audit.user_id == user.id and audit.detail["old_email"] == old
+
+
+def test_profile_links_to_the_email_change(client, world):
+    _login(client, world.loner)
+    assert 'href="/profile/email"' in client.get("/profile").get_data(as_text=True)
