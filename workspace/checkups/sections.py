@@ -56,4 +56,4 @@ def my_actions(user) -> dict | None:
         db.select(ActionItem).where(ActionItem.owner_id == user.id, ActionItem.done.is_(False))
         .options(selectinload(ActionItem.checkup).selectinload(CheckUp.project))
         .order_by(ActionItem.due_date, ActionItem.id)))
-    return {"items": items} if items else None
+    return {"actions": items} if items else None
