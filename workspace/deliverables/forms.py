@@ -69,6 +69,7 @@ class VersionForm(FlaskForm):
     links = TextAreaField(_l("Links"), validators=[Optional(), Length(max=20000)],
                           description=_l("One a line, https only, optionally followed by a label: "
                                          "https://example.org/video Training video"))
+    parsed_links: list[tuple[str, str]] = []  # set by validate_links when the field holds text
 
     def validate_links(self, field):
         self.parsed_links = parse_links(field.data)

@@ -49,7 +49,7 @@ def review_queue(user) -> list[tuple[Deliverable, DeliverableVersion]]:
         .options(joinedload(Deliverable.project), selectinload(DeliverableVersion.files),
                  selectinload(DeliverableVersion.links))
         .order_by(DeliverableVersion.submitted_at, Deliverable.id)
-    ).tuples())
+    ).all())
 
 
 @home_section("deliverables", "deliverables/_home.html")
