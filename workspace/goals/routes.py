@@ -296,7 +296,7 @@ def _discussion(project, goal, form, status: int = 200):
         .options(joinedload(GoalComment.author)).order_by(GoalComment.created_at, GoalComment.id)
     ).all()
     response = make_response(render_template("goals/_discussion.html", project=project, goal=goal,
-                                             comments=comments, comment_form=form), status)
+                                             comments=comments, comment_form=form, respond=True), status)
     response.vary.add("HX-Request")
     return response
 
