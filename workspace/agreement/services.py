@@ -9,6 +9,7 @@ view commits.
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import to_user_timezone
 from sqlalchemy.orm import selectinload
 
@@ -90,8 +91,10 @@ def _open_responsibilities(agreement) -> list[Responsibility]:
 def recurrence_text(kind, n=None, unit=None) -> str:
     if kind == BEFORE_CHECKUP:
         return _("before every check-up")
+    if kind == EVERY and unit == "weeks":
+        return ngettext("every week", "every %(num)s weeks", n)
     if kind == EVERY:
-        return _("every %(n)s %(unit)s", n=n, unit=_(unit))
+        return ngettext("every day", "every %(num)s days", n)
     return ""
 
 
@@ -115,20 +118,26 @@ def snapshot(agreement, responsibilities=None) -> dict:
     }
 
 
-def current_version(agreement) -> AgreementVersion:
-    return db.session.scalar(
+def current_version(agreement, lock: bool = False) -> AgreementVersion:
+    """The current version with its acceptances. `lock` serialises accepting and changing on
+    PostgreSQL (SQLite writers queue anyway): an acceptance made while someone changes the
+    agreement is either seen by the change (which then makes a new version) or refused as out of date."""
+    query = (
         db.select(AgreementVersion).where(AgreementVersion.agreement_id == agreement.id,
                                           AgreementVersion.number == agreement.number)
         .options(selectinload(AgreementVersion.acceptances).selectinload(AgreementAcceptance.user))
     )
+    if lock:
+        query = query.with_for_update(of=AgreementVersion).execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def _changed(actor, agreement) -> AgreementVersion:
     """Store the agreement's new content: a new version once the current one has an acceptance."""
     db.session.flush()
     db.session.expire(agreement, ["roles", "consent_items"])
+    version = current_version(agreement, lock=True)
     content = snapshot(agreement)
-    version = current_version(agreement)
     if version.snapshot == content:
         return version
     # Touching the agreement bumps its version column: two changes made at once cannot both
@@ -384,7 +393,10 @@ def accept(actor, agreement, number) -> AgreementAcceptance:
     if number != agreement.number:
         raise Refused(_("The agreement changed since you opened it: read version %(number)s and accept that one.",
                         number=agreement.number), 409)
-    version = current_version(agreement)
+    version = current_version(agreement, lock=True)
+    # Read the number again after the lock: a change committed meanwhile makes this one out of date.
+    if db.session.scalar(db.select(Agreement.number).where(Agreement.id == agreement.id)) != number:
+        raise Refused(_("The agreement changed since you opened it: read the new version and accept that one."), 409)
     if any(a.user_id == actor.id for a in version.acceptances):
         raise Refused(_("You already accepted version %(number)s.", number=number), 409)
     acceptance = AgreementAcceptance(agreement_version=version, user_id=actor.id)
