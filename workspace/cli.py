@@ -6,6 +6,8 @@ from .extensions import db
 
 
 def register_cli(app) -> None:
+    register_mail_cli(app)
+
     @app.cli.command("create-admin")
     @click.argument("email")
     @click.password_option("--password", prompt="Password", help="Asked for when not given.")
@@ -48,3 +50,16 @@ def register_cli(app) -> None:
         seed_demo()
         db.session.commit()
         click.echo("Demo data loaded. Every demo account's password is 'demo-password'.")
+
+
+def register_mail_cli(app) -> None:
+    @app.cli.command("send-mail")
+    def send_mail_command():
+        """Send what is due in the outbox (daily digests included) and retry failures; safe from cron."""
+        from .mail import send_due
+        from .notifications.services import queue_digests
+
+        digests = queue_digests()
+        db.session.commit()
+        sent, failed = send_due()
+        click.echo(f"digests queued: {digests}; sent: {sent}; failed (kept for retry): {failed}")

@@ -42,6 +42,8 @@ class Config:
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "workspace@localhost")
     MAIL_BACKEND = "smtp" if os.environ.get("MAIL_SERVER") else "log"
     PAGE_SIZE = 25
+    # Where people reach the workspace: used for links in e-mails sent outside a request (cron).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
 
 
 class DevelopmentConfig(Config):

@@ -1,17 +1,42 @@
-"""Sending mail: SMTP when configured, otherwise the application log; tests capture it in memory."""
+"""Sending mail through an outbox: every message is stored first, then delivered.
+
+`send_mail()` (alias `queue_mail()`) writes an OutboxMessage in the request's transaction; once the
+request has committed, the messages it queued are delivered at once. A message that fails (the
+mail server is down or refuses) stays in the outbox and `flask send-mail` retries it with back-off.
+Transport: SMTP when MAIL_SERVER is set, the application log otherwise; tests capture in memory.
+"""
 import logging
 import smtplib
+from datetime import timedelta
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, g
+
+from .extensions import db
 
 logger = logging.getLogger("workspace.mail")
+MAX_BACKOFF = timedelta(hours=6)
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
+def queue_mail(to: str, subject: str, body: str):
+    from .models import OutboxMessage
+
+    message = OutboxMessage(to=to, subject=subject, body=body)
+    db.session.add(message)
+    g.setdefault("queued_mail", []).append(message)
+    return message
+
+
+send_mail = queue_mail
+
+
+def transport(to: str, subject: str, body: str) -> None:
+    """Hand one message to the mail server (or the log, or the test's list); raises on failure."""
     app = current_app._get_current_object()
     backend = app.config["MAIL_BACKEND"]
     if backend == "memory":
+        if app.config.get("MAIL_FAIL"):  # tests simulate a refusing mail server
+            raise smtplib.SMTPRecipientsRefused({to: (550, b"refused")})
         app.extensions.setdefault("sent_mail", []).append({"to": to, "subject": subject, "body": body})
         return
     if backend == "log":
@@ -33,3 +58,52 @@ def send_mail(to: str, subject: str, body: str) -> None:
         if app.config["MAIL_USERNAME"]:
             smtp.login(app.config["MAIL_USERNAME"], app.config["MAIL_PASSWORD"])
         smtp.send_message(message)
+
+
+def send_due(ids=None, limit: int = 200) -> tuple[int, int]:
+    """Deliver due messages (or just `ids`); safe to run on several servers at once.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so two senders never take the same
+    message; on SQLite the write transaction is exclusive. Returns (sent, failed).
+    """
+    from .models import OutboxMessage
+    from .models.base import utcnow
+
+    now = utcnow()
+    query = db.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    else:
+        query = query.where(OutboxMessage.next_attempt_at <= now)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    sent = failed = 0
+    for message in db.session.scalars(query).all():
+        try:
+            transport(message.to, message.subject, message.body)
+        except Exception as error:  # any refusal: keep it for a retry, never lose it
+            message.attempts += 1
+            message.last_error = f"{type(error).__name__}: {error}"[:500]
+            message.next_attempt_at = now + min(MAX_BACKOFF, timedelta(minutes=2 ** message.attempts))
+            failed += 1
+        else:
+            message.sent_at = now
+            sent += 1
+    db.session.commit()
+    return sent, failed
+
+
+def deliver_queued(exception=None) -> None:
+    """After a request: deliver what it queued, if it committed. Failures wait for `flask send-mail`."""
+    queued = g.pop("queued_mail", None)
+    if not queued or exception is not None:
+        return
+    ids = [m.id for m in queued if m.id is not None]
+    if not ids:
+        return
+    try:
+        db.session.rollback()  # a fresh transaction that sees what the request committed
+        send_due(ids)
+    except Exception:
+        db.session.rollback()
+        logger.exception("could not deliver queued mail; it stays in the outbox")

@@ -1,0 +1,128 @@
+"""Telling people what waits for them: in the workspace, and by e-mail through the outbox."""
+from datetime import timedelta
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func
+
+from ..extensions import db
+from ..mail import queue_mail
+from ..models import EmailPreference, Notification, ProjectMember, User
+from ..models.base import utcnow
+from ..models.notification import DIGEST, IMMEDIATE
+
+
+def notify(users, kind: str, key: str, text: str, url: str = "", project=None, actor=None) -> list[Notification]:
+    """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once."""
+    recipients = {u.id: u for u in users if u is not None and (actor is None or u.id != actor.id)}
+    if not recipients:
+        return []
+    already = set(db.session.scalars(
+        db.select(Notification.user_id).where(Notification.key == key, Notification.user_id.in_(recipients))
+    ))
+    preferences = dict(db.session.execute(
+        db.select(EmailPreference.user_id, EmailPreference.email).where(EmailPreference.user_id.in_(recipients))
+    ).all())
+    created = []
+    for user_id, user in recipients.items():
+        if user_id in already:
+            continue
+        note = Notification(user_id=user_id, project_id=getattr(project, "id", None), kind=kind, key=key,
+                            text=text, url=url)
+        db.session.add(note)
+        created.append(note)
+        if preferences.get(user_id, IMMEDIATE) == IMMEDIATE and user.active:
+            note.emailed_at = utcnow()
+            queue_mail(user.email, _("Co-creation workspace: %(text)s", text=_shorten(text)), _email_body(text, url))
+    return created
+
+
+def notify_project(project, roles, kind, key, text, url="", actor=None):
+    """Notify the members of `project` who hold one of `roles` ('student', 'partner')."""
+    users = db.session.scalars(
+        db.select(User).join(ProjectMember, ProjectMember.user_id == User.id)
+        .where(ProjectMember.project_id == project.id, ProjectMember.role.in_(roles))
+    ).all()
+    return notify(users, kind, key, text, url, project=project, actor=actor)
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(
+        db.select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def badge_state(user) -> str:
+    """Changes whenever the unread list changes: lets the polling endpoint answer 204 cheaply."""
+    count, newest = db.session.execute(
+        db.select(func.count(), func.max(Notification.id))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).one()
+    return f"{count}-{newest or 0}"
+
+
+def mark_read(user, notification_ids=None) -> int:
+    query = db.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(notification_ids))
+    return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+def set_email_preference(user, choice: str) -> None:
+    pref = db.session.get(EmailPreference, user.id)
+    if pref is None:
+        pref = EmailPreference(user_id=user.id)
+        db.session.add(pref)
+    pref.email = choice
+
+
+def email_preference(user) -> str:
+    return db.session.scalar(db.select(EmailPreference.email).where(EmailPreference.user_id == user.id)) or IMMEDIATE
+
+
+def queue_digests(now=None) -> int:
+    """One e-mail per digest reader with what they have not read nor been e-mailed, once a day."""
+    now = now or utcnow()
+    cutoff = now - timedelta(hours=23)
+    readers = db.session.execute(
+        db.select(EmailPreference, User).join(User, User.id == EmailPreference.user_id)
+        .where(EmailPreference.email == DIGEST, User.active.is_(True),
+               (EmailPreference.last_digest_at.is_(None)) | (EmailPreference.last_digest_at <= cutoff))
+    ).all()
+    sent = 0
+    for pref, user in readers:
+        notes = db.session.scalars(
+            db.select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None),
+                                          Notification.emailed_at.is_(None)).order_by(Notification.created_at)
+        ).all()
+        pref.last_digest_at = now
+        if not notes:
+            continue
+        lines = [f"- {n.text}\n  {_absolute(n.url)}" if n.url else f"- {n.text}" for n in notes]
+        queue_mail(user.email, _("Co-creation workspace: %(num)s things for you today", num=len(notes)),
+                   _("Waiting for you in the co-creation workspace:") + "\n\n" + "\n".join(lines))
+        for note in notes:
+            note.emailed_at = now
+        sent += 1
+    return sent
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _absolute(path: str) -> str:
+    if not path or path.startswith("http"):
+        return path
+    if has_request_context():
+        return url_for("main.index", _external=True).rstrip("/") + path
+    return current_app.config["PUBLIC_URL"].rstrip("/") + path
+
+
+def _email_body(text: str, url: str) -> str:
+    body = text
+    if url:
+        body += "\n\n" + _("Open it in the workspace (you are asked to sign in first if needed):") + "\n" + _absolute(url)
+    body += "\n\n" + _("You get these e-mails because of your notification settings in the workspace.")
+    return body
