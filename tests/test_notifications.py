@@ -217,3 +217,23 @@ def test_my_work_queries_do_not_grow(client, world, count_queries):
         client.get("/my-work")
     assert len(few) == len(many)
     assert User  # the model stays importable for the factories
+
+
+def test_notify_due_reminds_owners_once_per_state(app, world):
+    from workspace.models.agreement import Agreement, Responsibility
+
+    checkup = CheckUp(project_id=world.project.id, planned_at=utcnow(), state="logged")
+    agreement = Agreement(project_id=world.project.id)
+    db.session.add_all([checkup, agreement])
+    db.session.flush()
+    db.session.add(ActionItem(checkup_id=checkup.id, project_id=world.project.id, text="Print posters",
+                              owner_id=world.student.id, due_date=date.today() + timedelta(days=1)))
+    db.session.add(Responsibility(agreement_id=agreement.id, what="Answer within 5 days", side="partner",
+                                  due_date=date.today() - timedelta(days=1)))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "notifications created: 2" in runner.invoke(args=["notify-due"]).output
+    assert "notifications created: 0" in runner.invoke(args=["notify-due"]).output
+    texts = {(n.user_id, n.text) for n in db.session.scalars(db.select(Notification))}
+    assert (world.student.id, f"Your action item is due on {(date.today() + timedelta(days=1)).isoformat()}: Print posters") in texts
+    assert (world.partner.id, "A promise of your side is late: Answer within 5 days") in texts

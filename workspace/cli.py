@@ -63,3 +63,12 @@ def register_mail_cli(app) -> None:
         db.session.commit()
         sent, failed = send_due()
         click.echo(f"digests queued: {digests}; sent: {sent}; failed (kept for retry): {failed}")
+
+    @app.cli.command("notify-due")
+    def notify_due_command():
+        """Tell people of promises and action items due within two days or late; run daily."""
+        from .notifications.due import notify_due
+
+        created = notify_due()
+        db.session.commit()
+        click.echo(f"notifications created: {created}")

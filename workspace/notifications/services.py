@@ -12,7 +12,8 @@ from ..models.base import utcnow
 from ..models.notification import DIGEST, IMMEDIATE
 
 
-def notify(users, kind: str, key: str, text: str, url: str = "", project=None, actor=None) -> list[Notification]:
+def notify(users, kind: str, key: str, text: str, url: str = "", project=None, actor=None,
+           email: bool = True) -> list[Notification]:
     """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once."""
     recipients = {u.id: u for u in users if u is not None and (actor is None or u.id != actor.id)}
     if not recipients:
@@ -31,7 +32,7 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
                             text=text, url=url)
         db.session.add(note)
         created.append(note)
-        if preferences.get(user_id, IMMEDIATE) == IMMEDIATE and user.active:
+        if email and preferences.get(user_id, IMMEDIATE) == IMMEDIATE and user.active:
             note.emailed_at = utcnow()
             queue_mail(user.email, _("Co-creation workspace: %(text)s", text=_shorten(text)), _email_body(text, url))
     return created
