@@ -244,6 +244,19 @@ def test_feedback_open_after_two_more_checkups_is_flagged(client, world):
     assert "Still open after two check-ups" not in client.get(url(world, first)).get_data(as_text=True)
 
 
+def test_without_javascript_bad_feedback_gets_the_whole_page_with_the_message(client, world):
+    checkup = create_checkup(world.project, state="logged", days_ago=1)
+    client.login(world.student)
+    response = client.post_form(url(world, checkup, "/feedback"), {"feedback-raised_by": "partner",
+                                                                     "feedback-text": ""})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "<html" in body and "This cannot be empty." in body and count(FeedbackItem) == 0
+    response = client.post_form(url(world, checkup, "/feedback"), {"feedback-raised_by": "partner",
+                                                                     "feedback-text": "Fine"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(url(world, checkup))
+
+
 # ---- action items ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("field, value, message", [
@@ -425,7 +438,8 @@ def test_a_student_cannot_see_the_partners_ratings_before_both_sides_rated(clien
     assert client.post_form(url(world, checkup, "/pulse"), {"score-relevance": "5"}).status_code == 303
     page = client.get(url(world)).get_data(as_text=True)
     assert "Partner side: 2.0" in page and "Student side: 5.0" in page and 'class="pulse-partner"' in page
-    assert shows(client.get(url(world, checkup)).get_data(as_text=True), "2.0")
+    page = client.get(url(world, checkup)).get_data(as_text=True)
+    assert shows(page, "2.0") and "Secret partner comment" in page
 
 
 def test_a_partner_does_not_see_the_students_ratings_first_and_a_closed_checkup_shows_all(client, world):

@@ -111,12 +111,13 @@ def _page(checkup: CheckUp, **overrides) -> dict:
     view = services.pulse_view(project, current_user, [checkup], rows)
     my_ratings = db.session.scalar(db.select(db.func.count(PulseRating.id)).where(
         PulseRating.checkup_id == checkup.id, PulseRating.user_id == current_user.id))
+    comments = services.pulse_comments(checkup, view["visible"].get(checkup.id, set()))
     action_form = ActionForm(formdata=None, prefix="action", meta={"csrf": False})
     action_form.owner_id.choices = _member_choices(members)
     context = dict(
         project=project, checkup=checkup, members=members, flagged=services.flagged_feedback(held, open_items),
         open_count=len(open_items), pulse=view, values=services.asked_values(project.course),
-        my_ratings=my_ratings, side=services.side_of(current_user, project), value_label=services.value_label,
+        my_ratings=my_ratings, comments=comments, side=services.side_of(current_user, project), value_label=services.value_label,
         feedback_form=FeedbackForm(formdata=None, prefix="feedback", meta={"csrf": False}), action_form=action_form,
         correction_form=CorrectionForm(formdata=None, prefix="correction", meta={"csrf": False}),
         respond_forms={item.id: _respond_form(item) for item in checkup.feedback_items},

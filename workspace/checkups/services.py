@@ -333,6 +333,14 @@ def pulse_view(project, viewer, checkups: list[CheckUp], rows) -> dict:
             "hidden": {cid for cid, sides in visible.items() if sides != set(PULSE_SIDES)}}
 
 
+def pulse_comments(checkup: CheckUp, sides: set[str]) -> list[PulseRating]:
+    """The comments of the sides the viewer may see (one query; hidden sides never leave the database)."""
+    return list(db.session.scalars(
+        db.select(PulseRating).where(PulseRating.checkup_id == checkup.id, PulseRating.side.in_(sorted(sides)),
+                                     PulseRating.comment != "")
+        .order_by(PulseRating.side, PulseRating.value_key, PulseRating.id)))
+
+
 def pulse_series(view: dict, value_key: str, side: str) -> list[tuple[int, float]]:
     """(index of the check-up, average) points of one side for one value, oldest first."""
     points = []
