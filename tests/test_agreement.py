@@ -307,3 +307,47 @@ def test_nested_ids_from_another_project_are_not_found(client, world):
     response = add_role(client, world, holders=[world.other_student.id])
     assert response.status_code == 422
     assert create_user  # factories imported for other tests
+
+
+def test_a_responsibility_is_edited_in_place_or_on_its_own_page_without_javascript(client, world):
+    create_agreement(world.project, responsibilities=[{"what": "Send an update", "side": "students"}])
+    resp = responsibility(what="Send an update")
+    client.login(world.student)
+    edit = url(world, f"/responsibilities/{resp.id}/edit")
+    fragment = client.get(edit, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f'id="responsibility-{resp.id}-form"' in fragment and "<html" not in fragment
+    page = client.get(edit).get_data(as_text=True)
+    assert "<html" in page and 'name="what"' in page
+    response = client.post_form(edit, {"what": "Send an update", "side": "students", "person_id": str(world.student.id),
+                                       "timing": "every", "every_n": "2", "every_unit": "weeks", "due_date": "",
+                                       "version": resp.version}, htmx=True)
+    assert response.status_code == 200 and "every 2 weeks" in response.get_data(as_text=True)
+    assert f'id="responsibility-{resp.id}" class="item" data-focus' in response.get_data(as_text=True)
+    changed = responsibility(id=resp.id)
+    assert (changed.recurrence, changed.every_n, changed.every_unit, changed.person_id) == (
+        "every", 2, "weeks", world.student.id)
+    # A second person working from the old form is told, and shown the current version.
+    response = client.post_form(edit, {"what": "Send a monthly update", "side": "students", "person_id": "",
+                                       "timing": "once", "every_unit": "weeks", "version": resp.version - 1},
+                                htmx=True)
+    assert response.status_code == 409 and response.headers["HX-Retarget"] == f"#responsibility-{resp.id}-form"
+    body = response.get_data(as_text=True)
+    assert "Someone else changed this responsibility" in body and 'value="Send a monthly update"' in body
+    assert responsibility(id=resp.id).what == "Send an update"
+    # A kept promise cannot be removed.
+    kept = client.post_form(url(world, f"/responsibilities/{resp.id}/done"), {"version": changed.version})
+    assert kept.status_code == 303
+    response = client.post_form(url(world, f"/responsibilities/{resp.id}/remove"),
+                                {"version": responsibility(id=resp.id).version})
+    assert response.status_code == 409 and "A kept promise stays on record" in response.get_data(as_text=True)
+
+
+def test_timeline_entries_link_to_the_agreement(client, world):
+    create_agreement(world.project)
+    client.login(world.student)
+    add_role(client, world)
+    from workspace.sections import link_for
+
+    entry = db.session.scalar(db.select(Activity).where(Activity.subject_type == "agreementrole"))
+    with client.application.test_request_context():
+        assert link_for(entry) == url(world) + "#roles"

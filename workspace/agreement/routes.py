@@ -106,7 +106,7 @@ def _respond(project, message: str, anchor: str = "agreement"):
     """Success: the agreement section (htmx) or a redirect to the page (plain form)."""
     if is_htmx():
         response = make_response(render_template("agreement/_agreement.html", **page_context(project),
-                                                 oob_badge=True))
+                                                 oob_badge=True, focus=anchor))
         response.headers["HX-Trigger"] = json.dumps({"announce": message})
         return response
     flash(message, "success")
@@ -116,11 +116,11 @@ def _respond(project, message: str, anchor: str = "agreement"):
 def _form_response(fragment: str, status: int, form_id: str, **context):
     """The form again (422 invalid, 409 stale): in place for htmx, as a page of its own otherwise."""
     if is_htmx():
-        response = make_response(render_template(fragment, **context), status)
+        response = make_response(render_template(fragment, form_id=form_id, **context), status)
         response.headers["HX-Retarget"] = f"#{form_id}"
         response.headers["HX-Reswap"] = "outerHTML"
         return response
-    return render_template("agreement/form_page.html", fragment=fragment, **context), status
+    return render_template("agreement/form_page.html", fragment=fragment, form_id=form_id, **context), status
 
 
 def _refused(project, error: Refused):
@@ -223,13 +223,13 @@ def new_role(agreement, project_id):
     if not form.validate_on_submit():
         return _form_response("agreement/_role_form.html", 422, **ctx)
     try:
-        services.add_role(current_user, agreement, **_role_values(form))
+        role = services.add_role(current_user, agreement, **_role_values(form))
         db.session.commit()
     except (StaleVersion, StaleDataError):
         return _stale(agreement.project)
     except Refused as error:
         return _refused(agreement.project, error)
-    return _respond(agreement.project, _("The role %(name)s is added.", name=form.name.data), "roles")
+    return _respond(agreement.project, _("The role %(name)s is added.", name=form.name.data), f"role-{role.id}")
 
 
 @bp.route("/projects/<int:project_id>/agreement/roles/<int:role_id>/edit", methods=["GET", "POST"])
@@ -324,7 +324,7 @@ def new_responsibility(agreement, project_id):
     if not form.validate_on_submit():
         return _form_response("agreement/_responsibility_form.html", 422, **ctx)
     try:
-        services.add_responsibility(current_user, agreement, **_responsibility_values(form))
+        resp = services.add_responsibility(current_user, agreement, **_responsibility_values(form))
         db.session.commit()
     except (StaleVersion, StaleDataError):
         return _stale(agreement.project)
@@ -333,7 +333,7 @@ def new_responsibility(agreement, project_id):
         if _with_field_error(form, error):
             return _form_response("agreement/_responsibility_form.html", 422, **ctx)
         return _refused(agreement.project, error)
-    return _respond(agreement.project, _("The responsibility is added."), "responsibilities")
+    return _respond(agreement.project, _("The responsibility is added."), f"responsibility-{resp.id}")
 
 
 @bp.route("/projects/<int:project_id>/agreement/responsibilities/<int:responsibility_id>/edit",
@@ -394,14 +394,15 @@ def mark_done(resp, project_id, responsibility_id):
     if not form.validate_on_submit():
         return _refused(project, Refused(" ".join(sum(form.errors.values(), [])), 422))
     try:
-        services.mark_done(current_user, resp, form.version.data, form.note.data or "",
-                           side_of_actor=project_role(current_user, project))
+        following = services.mark_done(current_user, resp, form.version.data, form.note.data or "",
+                                       side_of_actor=project_role(current_user, project))
         db.session.commit()
     except (StaleVersion, StaleDataError):
         return _stale(project)
     except Refused as error:
         return _refused(project, error)
-    return _respond(project, _("“%(what)s” is marked as kept.", what=resp.what), f"responsibility-{responsibility_id}")
+    return _respond(project, _("“%(what)s” is marked as kept.", what=resp.what),
+                    f"responsibility-{following.id if following else responsibility_id}")
 
 
 # ---- consent ----------------------------------------------------------------------------------

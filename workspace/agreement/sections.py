@@ -1,11 +1,12 @@
 """The agreement on the board (acceptance and promises kept per side), on home (waiting for
 your acceptance) and in the navigation badge. Each loader makes a fixed number of queries."""
+from flask import url_for
 from sqlalchemy import and_, exists, tuple_
 
 from ..extensions import db
 from ..models import Project, ProjectMember
 from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion
-from ..sections import board_section, home_section, waiting_counter
+from ..sections import activity_link, board_section, home_section, waiting_counter
 from . import services
 
 
@@ -59,3 +60,14 @@ def board(project, user):
         .where(AgreementVersion.agreement_id == agreement.id, AgreementVersion.number == agreement.number)))
     return {"project": project, "agreement": agreement, "members": members, "accepted": len(accepted_ids),
             "i_accepted": user.id in accepted_ids, "counts": services.reciprocity_of([agreement.id])[agreement.id]}
+
+
+def _agreement_link(anchor: str):
+    def link(project_id, subject_id):
+        return url_for("agreement.show", project_id=project_id, _anchor=anchor.format(id=subject_id))
+    return link
+
+
+for _subject, _anchor in (("agreement", "acceptance"), ("agreementrole", "roles"),
+                          ("responsibility", "responsibility-{id}"), ("consentitem", "consent-{id}")):
+    activity_link(_subject)(_agreement_link(_anchor))
