@@ -145,6 +145,18 @@ def _refused(checkup, fragment: str, error: Refused, **overrides):
                    problem={"at": fragment, "message": error.message}, **overrides)
 
 
+def _add_in_place(checkup, form, form_name: str, fragment: str, message: str, add, badge: bool = False):
+    """Validate a form posted in place, let `add()` apply the rules, answer with the changed section."""
+    if not form.validate():
+        return _answer(checkup, fragment, "", status=422, **{form_name: form})
+    try:
+        add()
+    except Refused as error:
+        return _refused(checkup, fragment, error, **{form_name: form})
+    db.session.commit()
+    return _answer(checkup, fragment, message, badge=badge)
+
+
 def _back_to_checkup(checkup, message: str):
     """A step from the home page that cannot go through: show the check-up itself."""
     flash(message, "error")
@@ -257,14 +269,9 @@ def log(checkup, project_id, checkup_id):
 def add_feedback(checkup, project_id, checkup_id):
     """Note a feedback item raised at the check-up, in place."""
     form = FeedbackForm(prefix="feedback", meta={"csrf": False})
-    if not form.validate():
-        return _answer(checkup, "checkups/_feedback.html", "", status=422, feedback_form=form)
-    try:
-        services.add_feedback(current_user, checkup, raised_by=form.raised_by.data, text=form.text.data)
-    except Refused as error:
-        return _refused(checkup, "checkups/_feedback.html", error, feedback_form=form)
-    db.session.commit()
-    return _answer(checkup, "checkups/_feedback.html", _("Feedback item added."))
+    return _add_in_place(checkup, form, "feedback_form", "checkups/_feedback.html", _("Feedback item added."),
+                         lambda: services.add_feedback(current_user, checkup, raised_by=form.raised_by.data,
+                                                       text=form.text.data))
 
 
 @bp.post("/projects/<int:project_id>/checkups/<int:checkup_id>/feedback/<int:item_id>/respond")
@@ -296,15 +303,9 @@ def add_action(checkup, project_id, checkup_id):
     """Add an action item with an owner from the project and a due date, in place."""
     form = ActionForm(prefix="action", meta={"csrf": False})
     form.owner_id.choices = _member_choices(_members(checkup.project))
-    if not form.validate():
-        return _answer(checkup, "checkups/_actions.html", "", status=422, action_form=form)
-    try:
-        services.add_action(current_user, checkup, text=form.text.data, owner_id=form.owner_id.data,
-                            due_date=form.due_date.data)
-    except Refused as error:
-        return _refused(checkup, "checkups/_actions.html", error, action_form=form)
-    db.session.commit()
-    return _answer(checkup, "checkups/_actions.html", _("Action item added."))
+    return _add_in_place(checkup, form, "action_form", "checkups/_actions.html", _("Action item added."),
+                         lambda: services.add_action(current_user, checkup, text=form.text.data,
+                                                     owner_id=form.owner_id.data, due_date=form.due_date.data))
 
 
 @bp.post("/projects/<int:project_id>/checkups/<int:checkup_id>/actions/<int:item_id>/done")
@@ -360,14 +361,9 @@ def confirm(checkup, project_id, checkup_id):
 def correct(checkup, project_id, checkup_id):
     """The partner asks for a correction of the log; the team must resolve it."""
     form = CorrectionForm(prefix="correction", meta={"csrf": False})
-    if not form.validate():
-        return _answer(checkup, "checkups/_status.html", "", status=422, correction_form=form)
-    try:
-        services.add_correction(current_user, checkup, form.text.data)
-    except Refused as error:
-        return _refused(checkup, "checkups/_status.html", error, correction_form=form)
-    db.session.commit()
-    return _answer(checkup, "checkups/_status.html", _("Your correction is sent to the team."), badge=True)
+    return _add_in_place(checkup, form, "correction_form", "checkups/_status.html",
+                         _("Your correction is sent to the team."),
+                         lambda: services.add_correction(current_user, checkup, form.text.data), badge=True)
 
 
 @bp.route("/projects/<int:project_id>/checkups/<int:checkup_id>/corrections/<int:correction_id>/resolve",
