@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test db seed clean messages
+.PHONY: install run test db seed clean messages audit-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -27,6 +27,10 @@ run: db
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Known vulnerabilities in the installed packages (pip-audit) and medium+ issues in our code (bandit).
+audit-deps: install
+	$(BIN)/python scripts/audit_deps.py
 
 # Extract every string marked for translation into the catalogue template.
 messages: install
