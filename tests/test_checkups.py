@@ -202,6 +202,31 @@ def test_the_team_answers_feedback_and_the_partner_sees_why_not(client, world):
     assert "No translator this term" in page and "Not integrated" in page
 
 
+def test_feedback_is_integrated_in_a_goal_of_the_project_only(client, world):
+    from .factories import create_goal
+
+    goal = create_goal(world.project, world.student, title="Help sheet in plain language")
+    theirs = create_goal(world.other_project, world.other_student, title="Not ours")
+    checkup = create_checkup(world.project, state="logged", days_ago=1)
+    item = create_feedback(checkup)
+    client.login(world.student)
+    p = f"fb{item.id}-"
+    respond = url(world, checkup, f"/feedback/{item.id}/respond")
+    response = client.post_form(respond, {p + "state": "integrated", p + "goal_id": theirs.id,
+                                          p + "version": item.version}, htmx=True)
+    assert response.status_code == 422 and "Choose a goal of this project." in response.get_data(as_text=True)
+    with pytest.raises(Refused):
+        services.respond_to_feedback(world.student, item, item.version, state="integrated", where="",
+                                     reason="", goal_id=theirs.id)
+    db.session.rollback()
+    response = client.post_form(respond, {p + "state": "integrated", p + "goal_id": goal.id,
+                                          p + "version": item.version}, htmx=True)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert f'href="/projects/{world.project.id}/goals/{goal.id}"' in body and "Help sheet in plain language" in body
+    assert fresh(item).goal_id == goal.id
+
+
 def test_only_the_team_responds_to_feedback(client, world):
     checkup = create_checkup(world.project, state="logged", days_ago=1)
     item = create_feedback(checkup)
@@ -448,8 +473,8 @@ def test_a_partner_does_not_see_the_students_ratings_first_and_a_closed_checkup_
     client.login(world.partner)
     page = client.get(url(world)).get_data(as_text=True) + client.get(url(world, checkup)).get_data(as_text=True)
     assert not shows(page, "1.0")
-    client.login(world.teacher)
-    assert not shows(client.get(url(world, checkup)).get_data(as_text=True), "1.0")
+    client.login(world.teacher)  # teachers rate nothing, so they anchor no one: they see both sides
+    assert shows(client.get(url(world, checkup)).get_data(as_text=True), "1.0")
     checkup.state = "confirmed"
     db.session.commit()
     client.login(world.partner)
@@ -549,6 +574,21 @@ def test_another_projects_checkup_is_not_reachable_by_changing_the_id(client, wo
     response = client.post_form(f"/projects/{world.project.id}/checkups/{theirs.id}/feedback/{item.id}/respond",
                                 {p + "state": "integrated", p + "where": "x", p + "version": 1})
     assert response.status_code == 404 and fresh(item).state == "open"
+
+
+def test_timeline_entries_lead_to_the_checkup(client, world):
+    checkup = create_checkup(world.project, state="logged", days_ago=1)
+    client.login(world.partner)
+    client.post_form(url(world, checkup, "/feedback"), {"feedback-raised_by": "partner", "feedback-text": "More"})
+    item = db.session.scalar(db.select(FeedbackItem))
+    timeline = client.get(f"/projects/{world.project.id}/timeline").get_data(as_text=True)
+    link = f"/projects/{world.project.id}/checkups/feedback/{item.id}"
+    assert link in timeline
+    response = client.get(link)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/checkups/{checkup.id}#feedback-{item.id}")
+    theirs = create_feedback(create_checkup(world.other_project, state="logged"))
+    db.session.commit()
+    assert client.get(f"/projects/{world.project.id}/checkups/feedback/{theirs.id}").status_code == 404
 
 
 def test_a_stranger_never_sees_checkups(client, world):

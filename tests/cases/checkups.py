@@ -79,6 +79,8 @@ CASES = [
     Case("checkups.pulse", "GET", _cu("/pulse"), MEMBERS, setup=_logged),
     Case("checkups.pulse", "POST", _cu("/pulse"), MEMBERS, setup=_logged,
          data=lambda w, o: {"score-relevance": "4", "comment-relevance": "Good"}),
+    Case("checkups.find_item", "GET", lambda w, o: f"/projects/{w.project.id}/checkups/action/{o['action'].id}",
+         PROJECT_ROLES, setup=_logged),
     Case("checkups.course_values", "GET", lambda w, o: f"/courses/{w.course.id}/values", COURSE_STAFF,
          COURSE_STAFF),
     Case("checkups.course_values", "POST", lambda w, o: f"/courses/{w.course.id}/values", COURSE_STAFF,

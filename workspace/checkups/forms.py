@@ -68,14 +68,19 @@ class FeedbackForm(FlaskForm):
 
 class RespondForm(FlaskForm):
     state = SelectField(_l("Response"), choices=choices((s, STATE_LABELS[s]) for s in FEEDBACK_STATES))
+    goal_id = SelectField(_l("In which goal"), coerce=int, validate_choice=False, default=0)
     where = _text(_l("Where it was integrated"), 2000,
-                  description=_l("A goal, a deliverable or a short note."))
+                  description=_l("A deliverable, a goal or a short note."))
     reason = _text(_l("Why it is not integrated"), 5000, description=_l("The partner sees this."))
     version = HiddenField()
 
+    def validate_goal_id(self, field):
+        if field.data not in {choice.value for choice in field.choices}:
+            raise ValidationError(_l("Choose a goal of this project."))
+
     def validate_where(self, field):
-        if self.state.data == "integrated" and not field.data:
-            raise ValidationError(_l("Say where the feedback was integrated."))
+        if self.state.data == "integrated" and not field.data and not self.goal_id.data:
+            raise ValidationError(_l("Say where the feedback was integrated: choose a goal or write a note."))
 
     def validate_reason(self, field):
         if self.state.data == "not_integrated" and not field.data:

@@ -87,10 +87,20 @@ def _member_choices(members):
     return choices((m.user_id, f"{m.user.name} ({_(m.role)})") for m in members)
 
 
-def _respond_form(item, formdata=None):
-    form = RespondForm(formdata=formdata, prefix=f"fb{item.id}", meta={"csrf": False},
+def _goal_choices(project):
+    from ..models import Goal
+
+    goals = db.session.execute(db.select(Goal.id, Goal.title).where(Goal.project_id == project.id)
+                               .order_by(Goal.position, Goal.id)).all()
+    return choices([(0, _("— no goal —")), *((goal.id, goal.title) for goal in goals)])
+
+
+def _respond_form(item, goal_choices, bound=False):
+    """The answer form of one feedback item; `bound` reads what was just posted."""
+    form = RespondForm(formdata=None if not bound else request.form, prefix=f"fb{item.id}", meta={"csrf": False},
                        data={"state": item.state, "where": item.integrated_where, "reason": item.reason,
-                             "version": item.version})
+                             "goal_id": item.goal_id or 0, "version": item.version})
+    form.goal_id.choices = goal_choices
     return form
 
 
@@ -101,6 +111,7 @@ def _page(checkup: CheckUp, **overrides) -> dict:
         db.select(CheckUp).where(CheckUp.id == checkup.id).execution_options(populate_existing=True).options(
             selectinload(CheckUp.attendees).selectinload(CheckUpAttendee.user),
             selectinload(CheckUp.feedback_items).selectinload(FeedbackItem.responded_by),
+            selectinload(CheckUp.feedback_items).selectinload(FeedbackItem.goal),
             selectinload(CheckUp.action_items).selectinload(ActionItem.owner),
             selectinload(CheckUp.corrections).selectinload(Correction.author),
             selectinload(CheckUp.logged_by), selectinload(CheckUp.confirmed_by)))
@@ -112,6 +123,7 @@ def _page(checkup: CheckUp, **overrides) -> dict:
     my_ratings = db.session.scalar(db.select(db.func.count(PulseRating.id)).where(
         PulseRating.checkup_id == checkup.id, PulseRating.user_id == current_user.id))
     comments = services.pulse_comments(checkup, view["visible"].get(checkup.id, set()))
+    goal_choices = _goal_choices(project)
     action_form = ActionForm(formdata=None, prefix="action", meta={"csrf": False})
     action_form.owner_id.choices = _member_choices(members)
     context = dict(
@@ -120,9 +132,11 @@ def _page(checkup: CheckUp, **overrides) -> dict:
         my_ratings=my_ratings, comments=comments, side=services.side_of(current_user, project), value_label=services.value_label,
         feedback_form=FeedbackForm(formdata=None, prefix="feedback", meta={"csrf": False}), action_form=action_form,
         correction_form=CorrectionForm(formdata=None, prefix="correction", meta={"csrf": False}),
-        respond_forms={item.id: _respond_form(item) for item in checkup.feedback_items},
+        respond_forms={item.id: _respond_form(item, goal_choices) for item in checkup.feedback_items},
         empty_form=EmptyForm(),
     )
+    for item_id, form in overrides.pop("respond_forms", {}).items():
+        context["respond_forms"][item_id] = form
     context.update(overrides)
     return context
 
@@ -179,6 +193,24 @@ def index(project, project_id):
     return render("checkups/index.html", project=project, checkups=checkups, open_counts=counts, pulse=view,
                   values=services.asked_values(project.course), schedule=services.schedule(project, checkups),
                   series=services.pulse_series, value_label=services.value_label)
+
+
+_ITEMS = {"feedback": (FeedbackItem, "feedback-{id}"), "action": (ActionItem, "action-{id}"),
+          "correction": (Correction, "checkup-status")}
+
+
+def load_item(project_id, kind, item_id, **_):
+    model = _ITEMS[kind][0]
+    return db.session.scalar(db.select(model).join(CheckUp, CheckUp.id == model.checkup_id)
+                             .where(model.id == item_id, CheckUp.project_id == project_id))
+
+
+@bp.get("/projects/<int:project_id>/checkups/<any(feedback, action, correction):kind>/<int:item_id>")
+@permission("checkup.view", load_item)
+def find_item(item, project_id, kind, item_id):
+    """Where a timeline entry about a feedback item, action item or correction leads: its check-up."""
+    return redirect(url_for("checkups.show", project_id=project_id, checkup_id=item.checkup_id,
+                            _anchor=_ITEMS[kind][1].format(id=item.id)), code=303)
 
 
 # ---- planning --------------------------------------------------------------------------------
@@ -279,21 +311,22 @@ def add_feedback(checkup, project_id, checkup_id):
 def respond(item, project_id, checkup_id, item_id):
     """The team's answer to a feedback item: integrated (where), not integrated (why) or open."""
     checkup = item.checkup
-    form = RespondForm(prefix=f"fb{item.id}", meta={"csrf": False})
-    forms = lambda: {**{i.id: _respond_form(i) for i in checkup.feedback_items}, item.id: form}  # noqa: E731
+    form = _respond_form(item, _goal_choices(checkup.project), bound=True)
     if not form.validate():
-        return _answer(checkup, "checkups/_feedback.html", "", status=422, respond_forms=forms(),
+        return _answer(checkup, "checkups/_feedback.html", "", status=422, respond_forms={item.id: form},
                        focus_item=item.id)
     try:
         services.respond_to_feedback(current_user, item, form.version.data, state=form.state.data,
-                                     where=form.where.data or "", reason=form.reason.data or "")
+                                     where=form.where.data or "", reason=form.reason.data or "",
+                                     goal_id=form.goal_id.data or None)
         db.session.commit()
     except (StaleVersion, StaleDataError):
         db.session.rollback()
-        return _answer(checkup, "checkups/_feedback.html", "", status=409, respond_forms=forms(),
+        return _answer(checkup, "checkups/_feedback.html", "", status=409, respond_forms={item.id: form},
                        stale_item=item.id, focus_item=item.id)
     except Refused as error:
-        return _refused(checkup, "checkups/_feedback.html", error, respond_forms=forms(), focus_item=item.id)
+        return _refused(checkup, "checkups/_feedback.html", error, respond_forms={item.id: form},
+                        focus_item=item.id)
     return _answer(checkup, "checkups/_feedback.html", _("Response to the feedback item saved."), focus_item=item.id)
 
 

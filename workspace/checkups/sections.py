@@ -1,10 +1,11 @@
 """What check-ups add to the board, the home page and the waiting badge (fixed query counts)."""
+from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember
 from ..models.checkup import LOGGED, OPEN
-from ..sections import board_section, home_section, waiting_counter
+from ..sections import activity_link, board_section, home_section, waiting_counter
 from . import services
 
 BOARD_ACTIONS_SHOWN = 5
@@ -57,3 +58,18 @@ def my_actions(user) -> dict | None:
         .options(selectinload(ActionItem.checkup).selectinload(CheckUp.project))
         .order_by(ActionItem.due_date, ActionItem.id)))
     return {"actions": items} if items else None
+
+
+@activity_link("checkup")
+def _checkup_link(project_id, subject_id):
+    return url_for("checkups.show", project_id=project_id, checkup_id=subject_id)
+
+
+def _item_link(kind: str):
+    def link(project_id, subject_id):
+        return url_for("checkups.find_item", project_id=project_id, kind=kind, item_id=subject_id)
+    return link
+
+
+for _subject, _kind in (("feedbackitem", "feedback"), ("actionitem", "action"), ("correction", "correction")):
+    activity_link(_subject)(_item_link(_kind))

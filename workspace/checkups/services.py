@@ -123,20 +123,27 @@ def add_feedback(actor, checkup: CheckUp, *, raised_by: str, text: str) -> Feedb
 
 
 def respond_to_feedback(actor, item: FeedbackItem, submitted_version, *, state: str, where: str,
-                        reason: str) -> None:
-    """The team's answer: integrated (and where), not integrated (and why), or open again."""
+                        reason: str, goal_id: int | None = None) -> None:
+    """The team's answer: integrated (in a goal and/or where), not integrated (and why), or open again."""
     _require(side_of(actor, item.project) == "student", _("Only the student team responds to feedback."))
     check_version(item, submitted_version)
+    if goal_id:
+        from ..models import Goal
+
+        _require(db.session.scalar(db.select(Goal.id).where(Goal.id == goal_id, Goal.project_id == item.project_id))
+                 is not None, _("Choose a goal of this project."), 422)
     if state == INTEGRATED:
-        _require(bool(where), _("Say where the feedback was integrated."), 422)
+        _require(bool(where or goal_id), _("Say where the feedback was integrated."), 422)
         reason = ""
     elif state == NOT_INTEGRATED:
         _require(bool(reason), _("Give the reason it is not integrated; the partner sees it."), 422)
-        where = ""
+        where, goal_id = "", None
     else:
         where = reason = ""
-    before = {"state": item.state, "integrated_where": item.integrated_where, "reason": item.reason}
-    item.state, item.integrated_where, item.reason = state, where, reason
+        goal_id = None
+    before = {"state": item.state, "integrated_where": item.integrated_where, "reason": item.reason,
+              "goal_id": item.goal_id}
+    item.state, item.integrated_where, item.reason, item.goal_id = state, where, reason, goal_id or None
     item.responded_by_id = actor.id if state != OPEN else None
     item.responded_at = utcnow() if state != OPEN else None
     label = {INTEGRATED: _("integrated"), NOT_INTEGRATED: _("not integrated"), OPEN: _("open")}[state]
@@ -311,11 +318,11 @@ def visible_sides(viewer_side: str | None, checkup: CheckUp, submitted: set[str]
     """Whose ratings the viewer sees for a check-up.
 
     Both sides once both submitted or the check-up is closed, so neither anchors the other;
-    until then a member sees their own side only and a teacher sees none.
+    until then a member sees their own side only. Teachers rate nothing and see both.
     """
-    if checkup.closed or set(PULSE_SIDES) <= submitted:
+    if viewer_side is None or checkup.closed or set(PULSE_SIDES) <= submitted:
         return set(PULSE_SIDES)
-    return {viewer_side} if viewer_side else set()
+    return {viewer_side}
 
 
 def pulse_view(project, viewer, checkups: list[CheckUp], rows) -> dict:

@@ -123,7 +123,8 @@ class FeedbackItem(db.Model):
     raised_by: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default=OPEN)
-    # Integrated: where (a goal, a deliverable or a free note).
+    # Integrated: where (a goal of the project and/or a note naming a deliverable or anything else).
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goal.id", ondelete="SET NULL"))
     integrated_where: Mapped[str] = mapped_column(Text, default="")
     # Not integrated: why; the partner sees it.
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -136,6 +137,7 @@ class FeedbackItem(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     checkup: Mapped[CheckUp] = relationship(back_populates="feedback_items")
+    goal: Mapped["Goal | None"] = relationship()  # noqa: F821
     responded_by: Mapped["User | None"] = relationship(foreign_keys=[responded_by_id])  # noqa: F821
 
     @property
