@@ -388,6 +388,27 @@ def test_a_correction_must_be_resolved_before_the_log_counts_as_confirmed(client
     assert {"corrected", "resolved"} <= set(verbs())
 
 
+def test_confirming_a_changed_log_from_home_leads_to_the_log(client, world):
+    checkup = create_checkup(world.project, state="logged", days_ago=1)
+    version = checkup.version
+    checkup.summary = "Changed"
+    db.session.commit()
+    client.login(world.partner)
+    response = client.post_form(url(world, checkup, "/confirm"), {"version": version, "from": "home"}, htmx=True)
+    assert response.status_code == 409 and response.headers["HX-Redirect"].endswith(url(world, checkup))
+    assert fresh(checkup).state == "logged"
+    assert "The log changed since you opened the page" in client.get(url(world, checkup)).get_data(as_text=True)
+
+
+def test_a_held_checkup_cannot_be_rescheduled(client, world):
+    checkup = create_checkup(world.project, state="logged", days_ago=1)
+    client.login(world.student)
+    response = client.post_form(url(world, checkup, "/edit"), {
+        "planned_at": "2030-03-04T10:30", "channel": "phone", "version": checkup.version})
+    assert response.status_code == 409 and "already logged" in response.get_data(as_text=True)
+    assert fresh(checkup).channel == "on_site"
+
+
 def test_the_partner_cannot_confirm_over_a_pending_correction(client, world):
     checkup = create_checkup(world.project, state="correction_pending", days_ago=1)
     client.login(world.partner)
