@@ -69,7 +69,8 @@ def _seed(demo: dict) -> None:
     # Digital skills café: a guide that went through changes and was approved; a video in review.
     guide = create_deliverable(
         sam, cafe, goals=goals_of(cafe), title="Step-by-step guide: municipal services online", kind="toolkit",
-        audience="Volunteers of the digital skills café and the seniors they help", language="Dutch, plain language (B1)",
+        audience="Volunteers of the digital skills café and the seniors they help",
+        language="Dutch, plain language (B1)",
         channel="Printed at the café desk and on the Buurthuis website",
         description="Large-print cards, one per service: log in with DigiD, book an appointment, apply for support.",
     )
@@ -88,7 +89,8 @@ def _seed(demo: dict) -> None:
 
     video = create_deliverable(
         sara, cafe, title="Short video: booking an appointment online", kind="video",
-        audience="Seniors visiting the café", language="Dutch with subtitles", channel="Shown in the café and on YouTube",
+        audience="Seniors visiting the café", language="Dutch with subtitles",
+        channel="Shown in the café and on YouTube",
     )
     clip = add_version(sara, video, "First cut, 3 minutes.", [],
                        [("https://video.example.org/watch/afspraak-maken", "First cut (unlisted)")])

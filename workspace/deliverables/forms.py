@@ -29,7 +29,8 @@ class DeliverableForm(FlaskForm):
                         filters=[strip])
     kind = SelectField(_l("Kind"), choices=choices((kind, KIND_LABELS[kind]) for kind in KINDS))
     audience = StringField(_l("Audience"), validators=[Optional(), Length(max=300), no_control_characters],
-                           filters=[strip], description=_l("Who will use it: the partner's staff, residents, teachers…"))
+                           filters=[strip],
+                           description=_l("Who will use it: the partner's staff, residents, teachers…"))
     language = StringField(_l("Language"), validators=[Optional(), Length(max=80), no_control_characters],
                            filters=[strip], description=_l("The language(s) the audience reads or speaks."))
     channel = StringField(_l("Channel"), validators=[Optional(), Length(max=300), no_control_characters],

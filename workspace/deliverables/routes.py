@@ -249,45 +249,50 @@ def new_version(deliverable, project_id, deliverable_id):
                            max_file_text=human_size(limit("MAX_FILE_BYTES"))), status
 
 
+def _act(deliverable, form, action, anchor="", form_name=None):
+    """One in-place action: check the form, let `action()` apply the rule and word the result, commit once."""
+    kept = {form_name: form} if form_name else {}
+    if not form.validate_on_submit():
+        if form_name is None:  # a bare button: only its CSRF token can be wrong
+            return _in_place(deliverable, 400, problem=_("Your form expired. Reload the page and try again."))
+        return _in_place(deliverable, 422, **kept)
+    try:
+        message = action()
+        db.session.commit()
+    except (Refused, StaleDataError) as error:
+        return _refused(deliverable, error, **kept)
+    return _done(deliverable, message, anchor)
+
+
 @bp.post("/deliverables/<int:deliverable_id>/versions/<int:version_id>/submit")
 @permission("deliverable.submit", load_version)
 def submit(version, project_id, deliverable_id, version_id):
     """Send the latest version to the partner for review."""
-    deliverable = version.deliverable
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return _in_place(deliverable, 400, problem=_("Your form expired. Reload the page and try again."))
-    try:
+    def action():
         submit_version(current_user, version)
-        db.session.commit()
-    except (Refused, StaleDataError) as error:
-        return _refused(deliverable, error)
-    return _done(deliverable, _("Version %(number)s is submitted; the partner is asked to review it.",
-                                number=version.number), f"#version-{version.number}")
+        return _("Version %(number)s is submitted; the partner is asked to review it.", number=version.number)
+
+    return _act(version.deliverable, EmptyForm(), action, f"#version-{version.number}")
 
 
 @bp.post("/deliverables/<int:deliverable_id>/versions/<int:version_id>/review")
 @permission("deliverable.review", load_version)
 def review(version, project_id, deliverable_id, version_id):
-    """The partner approves the version or requests changes with a comment, in place."""
+    """The partner approves the version or requests changes with a comment, in place (also from home)."""
     deliverable = version.deliverable
     form = ReviewForm()
-    if not form.validate_on_submit():
-        if request.form.get("next") == "home" and is_htmx():
-            return render_template("deliverables/_home_item.html", deliverable=deliverable, version=version,
-                                   review_form=form), 422
-        return _in_place(deliverable, 422, review_form=form)
-    try:
+    if request.form.get("next") == "home" and is_htmx() and not form.validate_on_submit():
+        return render_template("deliverables/_home_item.html", deliverable=deliverable, version=version,
+                               review_form=form), 422
+
+    def action():
         review_version(current_user, version, form.decision.data, form.comment.data)
-        db.session.commit()
-    except (Refused, StaleDataError) as error:
-        return _refused(deliverable, error, review_form=form)
-    if form.decision.data == APPROVED:
-        message = _("You approved version %(number)s of %(title)s.", number=version.number, title=deliverable.title)
-    else:
-        message = _("You asked the team for changes to version %(number)s of %(title)s.",
-                    number=version.number, title=deliverable.title)
-    return _done(deliverable, message, f"#version-{version.number}")
+        if form.decision.data == APPROVED:
+            return _("You approved version %(number)s of %(title)s.", number=version.number, title=deliverable.title)
+        return _("You asked the team for changes to version %(number)s of %(title)s.",
+                 number=version.number, title=deliverable.title)
+
+    return _act(deliverable, form, action, f"#version-{version.number}", "review_form")
 
 
 @bp.post("/deliverables/<int:deliverable_id>/handover")
@@ -295,15 +300,12 @@ def review(version, project_id, deliverable_id, version_id):
 def add_item(deliverable, project_id, deliverable_id):
     """Add a point to the handover checklist."""
     form = HandoverItemForm()
-    if not form.validate_on_submit():
-        return _in_place(deliverable, 422, item_form=form)
-    try:
+
+    def action():
         add_handover_item(current_user, deliverable, form.label.data)
-        db.session.commit()
-    except (Refused, StaleDataError) as error:
-        return _refused(deliverable, error, item_form=form)
-    return _done(deliverable, _("“%(label)s” is added to the handover checklist.", label=form.label.data),
-                 "#handover")
+        return _("“%(label)s” is added to the handover checklist.", label=form.label.data)
+
+    return _act(deliverable, form, action, "#handover", "item_form")
 
 
 @bp.post("/deliverables/<int:deliverable_id>/handover/<int:item_id>/tick")
@@ -311,19 +313,13 @@ def add_item(deliverable, project_id, deliverable_id):
 def tick(item, project_id, deliverable_id, item_id):
     """The partner ticks one point of the handover checklist; the last tick hands the deliverable over."""
     deliverable = item.deliverable
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return _in_place(deliverable, 400, problem=_("Your form expired. Reload the page and try again."))
-    try:
-        handed_over = tick_handover_item(current_user, item)
-        db.session.commit()
-    except (Refused, StaleDataError) as error:
-        return _refused(deliverable, error)
-    if handed_over:
-        message = _("Everything is ticked: %(title)s is handed over.", title=deliverable.title)
-    else:
-        message = _("“%(label)s” is ticked.", label=item.label)
-    return _done(deliverable, message, "#handover")
+
+    def action():
+        if tick_handover_item(current_user, item):
+            return _("Everything is ticked: %(title)s is handed over.", title=deliverable.title)
+        return _("“%(label)s” is ticked.", label=item.label)
+
+    return _act(deliverable, EmptyForm(), action, "#handover")
 
 
 # ---- files ----------------------------------------------------------------------------------------

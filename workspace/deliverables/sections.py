@@ -1,13 +1,14 @@
 """What deliverables add to other pages: the board section, the partner's review queue on the
 home page, and the navigation badge. Each makes a fixed number of queries, whatever the
 number of deliverables and versions."""
+from flask import url_for
 from sqlalchemy import and_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..extensions import db
 from ..models import Deliverable, DeliverableVersion, HandoverItem, ProjectMember
 from ..models.deliverable import IN_REVIEW
-from ..sections import board_section, home_section, waiting_counter
+from ..sections import activity_link, board_section, home_section, waiting_counter
 from .forms import ReviewForm
 
 
@@ -15,7 +16,8 @@ from .forms import ReviewForm
 def board(project, user) -> dict:
     """Each deliverable's state, its latest version and handover progress: 3 queries."""
     deliverables = db.session.scalars(
-        db.select(Deliverable).where(Deliverable.project_id == project.id).order_by(Deliverable.created_at, Deliverable.id)
+        db.select(Deliverable).where(Deliverable.project_id == project.id)
+        .order_by(Deliverable.created_at, Deliverable.id)
     ).all()
     latest = dict(db.session.execute(
         db.select(DeliverableVersion.deliverable_id, db.func.max(DeliverableVersion.number))
@@ -27,6 +29,11 @@ def board(project, user) -> dict:
         .join(Deliverable).where(Deliverable.project_id == project.id).group_by(HandoverItem.deliverable_id)
     )}
     return {"project": project, "deliverables": deliverables, "latest": latest, "handover": handover}
+
+
+@activity_link("deliverable")
+def _deliverable_link(project_id, subject_id):
+    return url_for("deliverables.show", project_id=project_id, deliverable_id=subject_id)
 
 
 def _partner_of():

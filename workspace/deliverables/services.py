@@ -5,6 +5,9 @@ deliverable is handed over. Views call these; each flushes and records activity,
 - Only partners review, only the latest submitted version, once; an approval holds for that
   version only, so a newer version needs its own review.
 - The partner ticks the handover checklist after approval; the last tick hands it over.
+
+Every activity entry is about the deliverable itself (the summary names the version or item),
+so the timeline links each one to the deliverable's page.
 """
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -109,7 +112,7 @@ def add_version(actor, deliverable: Deliverable, note: str, files: list[CheckedF
     for url, label in links:
         version.links.append(VersionLink(url=url, label=label))
     db.session.flush()
-    record(actor, "added_version", version, _(
+    record(actor, "added_version", deliverable, _(
         "%(name)s added version %(number)s of %(title)s (%(files)s files, %(links)s links)",
         name=actor.name, number=number, title=deliverable.title, files=len(files), links=len(links),
     ), project=deliverable.project)
@@ -141,7 +144,7 @@ def submit_version(actor, version: DeliverableVersion) -> None:
     version.submitted_by_id = actor.id
     before = {"state": deliverable.state}
     _set_state(deliverable, IN_REVIEW)
-    record(actor, "submitted", version, _("%(name)s submitted version %(number)s of %(title)s for review",
+    record(actor, "submitted", deliverable, _("%(name)s submitted version %(number)s of %(title)s for review",
                                           name=actor.name, number=version.number, title=deliverable.title),
            project=deliverable.project, before=before)
     db.session.flush()
@@ -174,7 +177,7 @@ def review_version(actor, version: DeliverableVersion, decision: str, comment: s
     else:
         summary = _("%(name)s requested changes to version %(number)s of %(title)s",
                     name=actor.name, number=version.number, title=deliverable.title)
-    record(actor, "reviewed", version, summary, project=deliverable.project, before=before)
+    record(actor, "reviewed", deliverable, summary, project=deliverable.project, before=before)
     db.session.flush()
     return review
 
@@ -190,8 +193,9 @@ def add_handover_item(actor, deliverable: Deliverable, label: str) -> HandoverIt
     db.session.add(item)
     deliverable.updated_at = utcnow()
     db.session.flush()
-    record(actor, "added_handover_item", item, _("%(name)s added “%(label)s” to the handover checklist of %(title)s",
-                                                 name=actor.name, label=label, title=deliverable.title),
+    record(actor, "added_handover_item", deliverable,
+           _("%(name)s added “%(label)s” to the handover checklist of %(title)s",
+             name=actor.name, label=label, title=deliverable.title),
            project=deliverable.project)
     return item
 
@@ -207,8 +211,8 @@ def tick_handover_item(actor, item: HandoverItem) -> bool:
         raise Refused(_("“%(label)s” is ticked already.", label=item.label))
     item.ticked_at = utcnow()
     item.ticked_by_id = actor.id
-    record(actor, "ticked_handover_item", item, _("%(name)s ticked “%(label)s” for %(title)s",
-                                                  name=actor.name, label=item.label, title=deliverable.title),
+    record(actor, "ticked_handover_item", deliverable,
+           _("%(name)s ticked “%(label)s” for %(title)s", name=actor.name, label=item.label, title=deliverable.title),
            project=deliverable.project)
     open_items = [other for other in deliverable.handover_items if other.ticked_at is None]
     if open_items:
