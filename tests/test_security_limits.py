@@ -128,3 +128,20 @@ def test_redis_counters_share_state_between_two_app_instances(app, world):
             assert limits.login_blocked("shared@example.org")[0] == "account"
     finally:
         one.extensions["limits"].clear()
+
+
+def test_behind_a_proxy_the_forwarded_address_counts(app, world):
+    """With TRUSTED_PROXIES=1 each visitor behind the proxy has their own count."""
+    from workspace import create_app
+
+    proxied = create_app("testing", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"], TRUSTED_PROXIES=1)
+
+    @proxied.get("/_ip")
+    def _ip():
+        return limits.client_ip()
+
+    got = proxied.test_client().get("/_ip", headers={"X-Forwarded-For": "198.51.100.4"},
+                                    environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert got.get_data(as_text=True) == "198.51.100.4"
+    with proxied.app_context():
+        db.engine.dispose()

@@ -97,6 +97,13 @@ class RedisCounters:
 
 
 def init_app(app) -> None:
+    # Behind N reverse proxies the client's address is in X-Forwarded-For; trust exactly N hops,
+    # or every visitor would share the proxy's address (and its limit).
+    proxies = int(app.config.get("TRUSTED_PROXIES") or os.environ.get("TRUSTED_PROXIES", "0"))
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     url = app.config.get("RATELIMIT_STORAGE_URL") or os.environ.get("REDIS_URL", "")
     if app.testing and not app.config.get("RATELIMIT_STORAGE_URL"):
         url = ""  # the suite counts in memory unless a test asks for Redis
