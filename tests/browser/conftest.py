@@ -1,0 +1,231 @@
+"""Browser fixtures: the system Chromium driven by Playwright against a live server of the test app.
+
+One browser per session, a fresh context (cookies, storage) per test, with or without JavaScript.
+The live server serves the same `app` (and so the same database) as the rest of the suite, so
+factories make the data and the autouse `ctx` fixture of tests/conftest.py empties it afterwards.
+Data made by factories must be committed (`db.session.commit()`) before the browser asks for it.
+
+Chromium is the Debian package (`apt-get install chromium`); CHROMIUM_PATH points elsewhere.
+Without it the browser tests are skipped, except in CI (CI=true), where they fail.
+"""
+import os
+import re
+import threading
+import weakref
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from workspace.extensions import db
+
+from .. import factories
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+HERE = Path(__file__).parent
+SCREENSHOTS = HERE.parent.parent / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 800}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+TIMEOUT_MS = 10_000
+
+
+def _chromium_missing() -> bool:
+    return not (os.path.isfile(CHROMIUM_PATH) and os.access(CHROMIUM_PATH, os.X_OK))
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test in this folder `browser`; skip them without Chromium, unless in CI."""
+    skip = pytest.mark.skip(reason=f"Chromium not installed: browser tests skipped (looked for {CHROMIUM_PATH})")
+    for item in items:
+        if HERE not in Path(str(item.path)).parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if _chromium_missing() and not _in_ci():
+            item.add_marker(skip)
+
+
+# ---- the live server ---------------------------------------------------------------------------
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: it would bury a failing assertion under hundreds of request lines."""
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app served over HTTP on a free port, in a daemon thread, for the whole session."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+# ---- the browser -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session; in CI a missing Chromium fails every browser test."""
+    if _chromium_missing():
+        pytest.fail(f"Chromium not found at {CHROMIUM_PATH} and CI=true: the browser tests must run in CI. "
+                    "Install it (apt-get install chromium) or set CHROMIUM_PATH.", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Opens fresh browser contexts (separate people); `new_context(js=False)` for no-JS journeys."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    contexts = []
+
+    def make(js=True, viewport=None):
+        context = browser.new_context(base_url=live_server, java_script_enabled=js,
+                                      viewport=viewport or DESKTOP, locale="en-GB", timezone_id="Europe/Amsterdam")
+        context.set_default_timeout(TIMEOUT_MS)
+        if not js:
+            _WITHOUT_JS.add(context)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    """A page in a fresh JavaScript-enabled context."""
+    return new_context().new_page()
+
+
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def js(request):
+    """Run a journey twice: with JavaScript (htmx) and with plain forms and redirects."""
+    return request.param
+
+
+# ---- helpers the journeys share ----------------------------------------------------------------
+
+def commit():
+    """End the test's own transaction: what factories made becomes visible to the live server.
+
+    Call it also before asserting on the database: on SQLite (WAL) a transaction sees the data as
+    of its first read, so without it the test would not see what the browser changed since.
+    """
+    db.session.commit()
+
+
+def log_in(page, user_or_email, password=factories.PASSWORD):
+    """Log in through the login form and wait for the home page."""
+    from playwright.sync_api import expect
+
+    email = getattr(user_or_email, "email", user_or_email)
+    commit()  # reading the e-mail may have begun a transaction; a later read must see new data
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/home$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+
+
+def log_out(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
+
+
+def screenshot(page, name):
+    """Save the page at desktop and phone width into test-artifacts/screenshots/ (ignored by git)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(original)
+
+
+def _describe(violations) -> str:
+    lines = [f"{len(violations)} accessibility violation(s):"]
+    for v in violations:
+        lines.append(f"\n* {v['id']} ({v.get('impact')}): {v['help']}\n  {v['helpUrl']}")
+        for node in v["nodes"][:10]:
+            lines.append(f"    - {', '.join(map(str, node['target']))}: {node.get('html', '')[:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n        ")
+            if summary:
+                lines.append(f"        {summary}")
+    return "\n".join(lines)
+
+
+_AXE = None
+_WITHOUT_JS: "weakref.WeakSet" = weakref.WeakSet()  # contexts opened with java_script_enabled=False
+
+
+def _run_axe(page) -> list:
+    global _AXE
+    if _AXE is None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        _AXE = Axe()
+    results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
+    return results.response["violations"]
+
+
+def axe_violations(page) -> list:
+    """axe-core's WCAG 2.x A/AA and 2.2 AA violations on the page as it is now.
+
+    axe answers through a promise, which never settles where scripts are disabled; a no-JS page
+    is checked as a copy: the same markup, served at the same address (so its stylesheet and
+    colours apply), in a scratch context where axe may run.
+    """
+    if page.context not in _WITHOUT_JS:
+        return _run_axe(page)
+    html, url = page.content(), page.url
+    scratch = page.context.browser.new_context(viewport=page.viewport_size, java_script_enabled=True)
+    try:
+        copy = scratch.new_page()
+        copy.route(lambda u: u == url, lambda route: route.fulfill(
+            status=200, content_type="text/html; charset=utf-8", body=html))
+        copy.goto(url)
+        return _run_axe(copy)
+    finally:
+        scratch.close()
+
+
+def assert_accessible(page, where=""):
+    """0 axe violations, or a readable list of them."""
+    violations = axe_violations(page)
+    assert not violations, f"{where or page.url}\n" + _describe(violations)
+
+
+def assert_reflows(page, width=320):
+    """At `width` CSS pixels the page needs no horizontal scrolling (WCAG 1.4.10)."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url}: scrollWidth {scroll_width} > {width}: horizontal scrolling at {width} px"
