@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from workspace.deliverables.demo import tiny_pdf, tiny_png
 
-from .conftest import assert_accessible, commit, log_in
+from .conftest import assert_accessible, assert_reflows, commit, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +72,8 @@ def test_a_deliverable_goes_from_draft_to_handed_over(new_context, world, js, tm
     expect(queue).to_contain_text("Guide for café volunteers")
     expect(partner.locator("#waiting-badge")).to_contain_text("1")
     assert_accessible(partner, "partner home with a review")
+    if js:
+        screenshot(partner, "deliverables-partner-home")
     queue.get_by_label("Comment").fill("Please use a bigger font.")
     queue.get_by_role("button", name="Request changes").click()
     if js:
@@ -97,6 +99,10 @@ def test_a_deliverable_goes_from_draft_to_handed_over(new_context, world, js, tm
     expect(partner.locator(".deliverable-status")).to_contain_text("Handed over")
     expect(partner.locator("#handover")).to_contain_text("4 of 4 ticked")
     assert_accessible(partner, "handed over deliverable")
+    if js:
+        screenshot(partner, "deliverables-handed-over")
+        partner.set_viewport_size({"width": 320, "height": 800})
+        assert_reflows(partner)
 
     preview = partner.request.get(partner.locator("#version-2").get_by_role("link", name=re.compile("^Preview"))
                                   .first.get_attribute("href"))
