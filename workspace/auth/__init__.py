@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from flask import flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import user_logged_in
 
 from ..extensions import db, login_manager
 from ..htmx import hx_redirect
@@ -37,6 +38,7 @@ def setup_login(app) -> None:
     limits.init_app(app)
     audit.init_app(app)
     app.before_request(sessions.check_session)
+    user_logged_in.connect(sessions.logged_in, app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")

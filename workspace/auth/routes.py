@@ -52,8 +52,6 @@ def login():
             session.clear()
             login_user(user, remember=form.remember.data)
             session.permanent = not form.remember.data
-            sessions.started(form.remember.data)
-            audit("login", user=user)
             return redirect(target or url_for("main.home"), code=303)
         limits.login_failed(email)
         audit("login_failed", email=email)
@@ -137,7 +135,6 @@ def invitation(token):
                 user = services.sign_up(inv, form.name.data, form.password.data)
                 login_user(user)
                 session.permanent = True
-                sessions.started(remember=False)
         except services.InvitationProblem as problem:
             db.session.rollback()
             return render_template("auth/link_problem.html", message=str(problem)), 410

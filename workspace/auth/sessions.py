@@ -24,9 +24,21 @@ def now() -> float:
 
 
 def started(remember: bool) -> None:
-    """Call right after login_user()."""
     session[LOGIN_AT] = session[SEEN_AT] = int(now())
     session[REMEMBER] = bool(remember)
+
+
+def logged_in(_app, user) -> None:
+    """Flask-Login's user_logged_in signal, whatever the way in (password, invitation, e-mailed link).
+
+    A session that already runs (login_user again after a password change) keeps its times.
+    """
+    if LOGIN_AT in session:
+        return
+    from ..audit import audit
+
+    started(remember=session.get("_remember") == "set")  # login_user(remember=True) marks it so
+    audit("login", user=user)
 
 
 def check_session():
@@ -35,8 +47,8 @@ def check_session():
         return None
     moment = int(now())
     if LOGIN_AT not in session:
-        # Restored from a "remember me" cookie (which itself lasts SESSION_MAX_HOURS).
-        started(remember=True)
+        # Restored from a "remember me" cookie (which itself lasts SESSION_MAX_HOURS): not fresh.
+        started(remember=not session.get("_fresh", True))
         return None
     idle = moment - session.get(SEEN_AT, 0)
     age = moment - session[LOGIN_AT]
