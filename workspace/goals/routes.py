@@ -1,6 +1,8 @@
 """Goals: propose, revise, agree or ask for changes, claim and confirm, drop, discuss, reorder;
 the goal page at a stable URL and the project's root cause (relevance) with its history."""
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -183,73 +185,69 @@ def _goal_action(path: str, rule: str, endpoint: str):
         permission(rule, load_goal)(view))
 
 
-@_goal_action("approve", "goal.respond", "approve")
-def approve(goal, project_id, goal_id):
-    """Agree to a goal the other side proposed: it is then agreed by both sides."""
-    return _act(goal, StepForm(), "approve",
-                lambda project, goal, form: services.approve(current_user, project, goal, form.version.data),
-                _("You agreed to the goal “%(title)s”. It is agreed by both sides.", title=goal.title))
+@dataclass(frozen=True)
+class Decision:
+    """One decision route: URL path, permission rule, state-machine step, form, service call."""
+
+    path: str
+    rule: str
+    step: str
+    form: type
+    service: Callable
+    note: str | None  # the form field passed on to the service (comment, evidence, reason)
+    done: Callable  # goal title -> what changed, for the flash and the screen reader
+    doc: str
 
 
-@_goal_action("request-changes", "goal.respond", "request_changes")
-def request_changes(goal, project_id, goal_id):
-    """Ask the proposing side to change the goal, saying what should change."""
-    return _act(goal, ChangesForm(), "request_changes",
-                lambda project, goal, form: services.request_changes(
-                    current_user, project, goal, form.version.data, form.comment.data),
-                _("You asked for changes to “%(title)s”.", title=goal.title))
+DECISIONS = {
+    "approve": Decision(
+        "approve", "goal.respond", "approve", StepForm, services.approve, None,
+        lambda title: _("You agreed to the goal “%(title)s”. It is agreed by both sides.", title=title),
+        "Agree to a goal the other side proposed: it is then agreed by both sides."),
+    "request_changes": Decision(
+        "request-changes", "goal.respond", "request_changes", ChangesForm, services.request_changes, "comment",
+        lambda title: _("You asked for changes to “%(title)s”.", title=title),
+        "Ask the proposing side to change the goal, saying what should change."),
+    "claim": Decision(
+        "claim", "goal.claim", "claim", ClaimForm, services.claim_achieved, "evidence",
+        lambda title: _("You claimed “%(title)s” achieved. The partner is asked to confirm.", title=title),
+        "Students claim an agreed goal achieved, with an account of the evidence."),
+    "confirm": Decision(
+        "confirm", "goal.confirm", "confirm_achieved", StepForm, services.confirm_achieved, None,
+        lambda title: _("You confirmed “%(title)s” is achieved.", title=title),
+        "The partner confirms a claimed goal is achieved."),
+    "send_back": Decision(
+        "send-back", "goal.confirm", "send_back", SendBackForm, services.send_back, "comment",
+        lambda title: _("You sent “%(title)s” back to the team: not achieved yet.", title=title),
+        "The partner sends a claimed goal back (not met yet), saying what is missing."),
+    "propose_drop": Decision(
+        "drop", "goal.drop", "propose_drop", DropForm, services.propose_drop, "reason",
+        lambda title: _("You proposed to drop “%(title)s”. The other side is asked to confirm.", title=title),
+        "Propose to drop a goal, with a reason; the other side confirms."),
+    "confirm_drop": Decision(
+        "confirm-drop", "goal.drop", "confirm_drop", StepForm, services.confirm_drop, None,
+        lambda title: _("The goal “%(title)s” is dropped.", title=title),
+        "Confirm the other side's proposal to drop a goal."),
+    "keep": Decision(
+        "keep", "goal.drop", "keep", KeepForm, services.keep_goal, "comment",
+        lambda title: _("The goal “%(title)s” is kept.", title=title),
+        "Decline (or withdraw) a proposal to drop: the goal goes back to where it was."),
+}
 
 
-@_goal_action("claim", "goal.claim", "claim")
-def claim(goal, project_id, goal_id):
-    """Students claim an agreed goal achieved, with an account of the evidence."""
-    return _act(goal, ClaimForm(), "claim",
-                lambda project, goal, form: services.claim_achieved(
-                    current_user, project, goal, form.version.data, form.evidence.data),
-                _("You claimed “%(title)s” achieved. The partner is asked to confirm.", title=goal.title))
+def _decision_view(endpoint: str, decision: Decision):
+    def view(goal, project_id, goal_id):
+        def run(project, goal, form):
+            notes = [form[decision.note].data or ""] if decision.note else []
+            decision.service(current_user, project, goal, form.version.data, *notes)
+        return _act(goal, decision.form(), decision.step, run, decision.done(goal.title))
+
+    view.__name__, view.__doc__ = endpoint, decision.doc
+    return _goal_action(decision.path, decision.rule, endpoint)(view)
 
 
-@_goal_action("confirm", "goal.confirm", "confirm")
-def confirm(goal, project_id, goal_id):
-    """The partner confirms a claimed goal is achieved."""
-    return _act(goal, StepForm(), "confirm_achieved",
-                lambda project, goal, form: services.confirm_achieved(current_user, project, goal, form.version.data),
-                _("You confirmed “%(title)s” is achieved.", title=goal.title))
-
-
-@_goal_action("send-back", "goal.confirm", "send_back")
-def send_back(goal, project_id, goal_id):
-    """The partner sends a claimed goal back (not met yet), saying what is missing."""
-    return _act(goal, SendBackForm(), "send_back",
-                lambda project, goal, form: services.send_back(
-                    current_user, project, goal, form.version.data, form.comment.data),
-                _("You sent “%(title)s” back to the team: not achieved yet.", title=goal.title))
-
-
-@_goal_action("drop", "goal.drop", "propose_drop")
-def propose_drop(goal, project_id, goal_id):
-    """Propose to drop a goal, with a reason; the other side confirms."""
-    return _act(goal, DropForm(), "propose_drop",
-                lambda project, goal, form: services.propose_drop(
-                    current_user, project, goal, form.version.data, form.reason.data),
-                _("You proposed to drop “%(title)s”. The other side is asked to confirm.", title=goal.title))
-
-
-@_goal_action("confirm-drop", "goal.drop", "confirm_drop")
-def confirm_drop(goal, project_id, goal_id):
-    """Confirm the other side's proposal to drop a goal."""
-    return _act(goal, StepForm(), "confirm_drop",
-                lambda project, goal, form: services.confirm_drop(current_user, project, goal, form.version.data),
-                _("The goal “%(title)s” is dropped.", title=goal.title))
-
-
-@_goal_action("keep", "goal.drop", "keep")
-def keep(goal, project_id, goal_id):
-    """Decline (or withdraw) a proposal to drop: the goal goes back to where it was."""
-    return _act(goal, KeepForm(), "keep",
-                lambda project, goal, form: services.keep_goal(
-                    current_user, project, goal, form.version.data, form.comment.data or ""),
-                _("The goal “%(title)s” is kept.", title=goal.title))
+for _endpoint, _decision in DECISIONS.items():
+    _decision_view(_endpoint, _decision)
 
 
 @_goal_action("move", "goal.reorder", "move")

@@ -227,89 +227,70 @@ def revise_goal(actor, project, goal: Goal, submitted_version, **fields) -> Goal
     return revision
 
 
+def _step(actor, project, goal: Goal, step: str, submitted_version, state: str, verb: str, summary: str,
+          note: tuple[str, str] | None = None, **changes) -> None:
+    """Check, then take one step: the new state and other changes in one UPDATE (one version),
+    an optional note in the discussion, and the activity with what was there before."""
+    check_step(actor, project, goal, step, submitted_version)
+    before = _snapshot(goal, *changes)
+    _set_state(goal, state)
+    for key, value in changes.items():
+        setattr(goal, key, value)
+    if note is not None:
+        _comment(goal, actor, *note)
+    record(actor, verb, goal, summary, project=project, before=before)
+    db.session.flush()
+
+
 def approve(actor, project, goal: Goal, submitted_version) -> None:
     """The side that did not propose agrees: the goal is agreed by both sides."""
-    check_step(actor, project, goal, "approve", submitted_version)
-    before = _snapshot(goal)
-    _set_state(goal, AGREED)
-    goal.agreed_at = utcnow()
-    record(actor, "agreed", goal, _("%(name)s agreed to the goal “%(title)s”", name=actor.name, title=goal.title),
-           project=project, before=before)
-    db.session.flush()
+    _step(actor, project, goal, "approve", submitted_version, AGREED, "agreed",
+          _("%(name)s agreed to the goal “%(title)s”", name=actor.name, title=goal.title), agreed_at=utcnow())
 
 
 def request_changes(actor, project, goal: Goal, submitted_version, comment: str) -> None:
-    check_step(actor, project, goal, "request_changes", submitted_version)
-    before = _snapshot(goal)
-    _set_state(goal, CHANGES_REQUESTED)
-    _comment(goal, actor, "changes_requested", comment)
-    record(actor, "requested changes", goal, _("%(name)s asked for changes to the goal “%(title)s”",
-                                               name=actor.name, title=goal.title), project=project, before=before)
-    db.session.flush()
+    _step(actor, project, goal, "request_changes", submitted_version, CHANGES_REQUESTED, "requested changes",
+          _("%(name)s asked for changes to the goal “%(title)s”", name=actor.name, title=goal.title),
+          ("changes_requested", comment))
 
 
 def claim_achieved(actor, project, goal: Goal, submitted_version, evidence: str) -> None:
-    check_step(actor, project, goal, "claim", submitted_version)
-    before = _snapshot(goal, "evidence")
-    goal.evidence = evidence
-    _set_state(goal, ACHIEVEMENT_CLAIMED)
-    _comment(goal, actor, "achievement_claimed", evidence)
-    record(actor, "claimed achieved", goal, _("%(name)s claimed the goal “%(title)s” achieved",
-                                              name=actor.name, title=goal.title), project=project, before=before)
-    db.session.flush()
+    _step(actor, project, goal, "claim", submitted_version, ACHIEVEMENT_CLAIMED, "claimed achieved",
+          _("%(name)s claimed the goal “%(title)s” achieved", name=actor.name, title=goal.title),
+          ("achievement_claimed", evidence), evidence=evidence)
 
 
 def confirm_achieved(actor, project, goal: Goal, submitted_version) -> None:
-    check_step(actor, project, goal, "confirm_achieved", submitted_version)
-    before = _snapshot(goal)
-    _set_state(goal, ACHIEVED)
-    record(actor, "confirmed achieved", goal, _("%(name)s confirmed the goal “%(title)s” is achieved",
-                                                name=actor.name, title=goal.title), project=project, before=before)
-    db.session.flush()
+    _step(actor, project, goal, "confirm_achieved", submitted_version, ACHIEVED, "confirmed achieved",
+          _("%(name)s confirmed the goal “%(title)s” is achieved", name=actor.name, title=goal.title))
 
 
 def send_back(actor, project, goal: Goal, submitted_version, comment: str) -> None:
     """The partner does not (yet) see the goal as met: back to agreed, with the reason."""
-    check_step(actor, project, goal, "send_back", submitted_version)
-    before = _snapshot(goal)
-    _set_state(goal, AGREED)
-    _comment(goal, actor, "sent_back", comment)
-    record(actor, "sent back", goal, _("%(name)s sent the goal “%(title)s” back: not achieved yet",
-                                       name=actor.name, title=goal.title), project=project, before=before)
-    db.session.flush()
+    _step(actor, project, goal, "send_back", submitted_version, AGREED, "sent back",
+          _("%(name)s sent the goal “%(title)s” back: not achieved yet", name=actor.name, title=goal.title),
+          ("sent_back", comment))
 
 
 def propose_drop(actor, project, goal: Goal, submitted_version, reason: str) -> None:
-    side = check_step(actor, project, goal, "propose_drop", submitted_version)
-    before = _snapshot(goal)
-    goal.state_before_drop, goal.drop_side, goal.drop_reason = goal.state, side, reason
-    _set_state(goal, DROP_PROPOSED)
-    _comment(goal, actor, "drop_proposed", reason)
-    record(actor, "proposed to drop", goal, _("%(name)s proposed to drop the goal “%(title)s”",
-                                              name=actor.name, title=goal.title), project=project, before=before)
-    db.session.flush()
+    """Either side proposes to drop the goal; the state to return to is kept in case the other
+    side declines."""
+    _step(actor, project, goal, "propose_drop", submitted_version, DROP_PROPOSED, "proposed to drop",
+          _("%(name)s proposed to drop the goal “%(title)s”", name=actor.name, title=goal.title),
+          ("drop_proposed", reason), state_before_drop=goal.state, drop_side=side_of(actor, project),
+          drop_reason=reason)
 
 
 def confirm_drop(actor, project, goal: Goal, submitted_version) -> None:
-    check_step(actor, project, goal, "confirm_drop", submitted_version)
-    before = _snapshot(goal)
-    _set_state(goal, DROPPED)
-    record(actor, "dropped", goal, _("%(name)s confirmed dropping the goal “%(title)s”",
-                                     name=actor.name, title=goal.title), project=project, before=before)
-    db.session.flush()
+    _step(actor, project, goal, "confirm_drop", submitted_version, DROPPED, "dropped",
+          _("%(name)s confirmed dropping the goal “%(title)s”", name=actor.name, title=goal.title))
 
 
 def keep_goal(actor, project, goal: Goal, submitted_version, comment: str = "") -> None:
     """Decline (or withdraw) a proposal to drop: the goal returns to where it was."""
-    check_step(actor, project, goal, "keep", submitted_version)
-    before = _snapshot(goal, "drop_side", "drop_reason")
-    _set_state(goal, goal.state_before_drop or PROPOSED)
-    goal.state_before_drop, goal.drop_side = None, None
-    if comment:
-        _comment(goal, actor, "kept", comment)
-    record(actor, "kept", goal, _("%(name)s kept the goal “%(title)s”: it is not dropped",
-                                  name=actor.name, title=goal.title), project=project, before=before)
-    db.session.flush()
+    _step(actor, project, goal, "keep", submitted_version, goal.state_before_drop or PROPOSED, "kept",
+          _("%(name)s kept the goal “%(title)s”: it is not dropped", name=actor.name, title=goal.title),
+          ("kept", comment) if comment else None, state_before_drop=None, drop_side=None)
 
 
 def add_comment(actor, project, goal: Goal, body: str) -> GoalComment:
