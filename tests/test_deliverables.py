@@ -157,6 +157,8 @@ def test_versions_are_submitted_reviewed_and_handed_over(client, world):
     verbs = db.session.scalars(db.select(Activity.verb).where(Activity.project_id == world.project.id)).all()
     for verb in ("added_version", "submitted", "reviewed", "ticked_handover_item", "handed_over"):
         assert verb in verbs
+    timeline = client.get(f"/projects/{world.project.id}/timeline").get_data(as_text=True)
+    assert "is handed over to the partner" in timeline and f'href="{d_url}"' in timeline
 
     client.logout()
     client.login(world.student)

@@ -49,6 +49,7 @@ def test_a_deliverable_goes_from_draft_to_handed_over(new_context, world, js, tm
     section = student.locator("#deliverables-section")
     expect(section).to_contain_text("No deliverables yet.")
     section.get_by_role("link", name="New deliverable").click()
+    assert_accessible(student, "new deliverable form")
     student.get_by_label("Title").fill("Guide for café volunteers")
     student.get_by_label("Kind").select_option("toolkit")
     student.get_by_label("Audience").fill("Volunteers and the seniors they help")
@@ -56,6 +57,10 @@ def test_a_deliverable_goes_from_draft_to_handed_over(new_context, world, js, tm
     expect(student.get_by_role("heading", level=1)).to_contain_text("Guide for café volunteers")
     expect(student.locator(".deliverable-status")).to_contain_text("Draft")
     assert_accessible(student, "deliverable page")
+    student.get_by_role("link", name="Deliverables").click()
+    expect(student.get_by_role("row", name=re.compile("Guide for café volunteers"))).to_contain_text("Draft")
+    assert_accessible(student, "list of deliverables")
+    student.get_by_role("link", name="Guide for café volunteers").click()
 
     _upload_version(student, "First draft", _files(tmp_path), "https://video.example.org/guide Walkthrough", js=js)
     version = student.locator("#version-1")
