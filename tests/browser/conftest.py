@@ -172,7 +172,7 @@ def screenshot(page, name):
     page.set_viewport_size(original)
 
 
-def _describe(violations) -> str:
+def describe_violations(violations) -> str:
     lines = [f"{len(violations)} accessibility violation(s):"]
     for v in violations:
         lines.append(f"\n* {v['id']} ({v.get('impact')}): {v['help']}\n  {v['helpUrl']}")
@@ -222,7 +222,7 @@ def axe_violations(page) -> list:
 def assert_accessible(page, where=""):
     """0 axe violations, or a readable list of them."""
     violations = axe_violations(page)
-    assert not violations, f"{where or page.url}\n" + _describe(violations)
+    assert not violations, f"{where or page.url}\n" + describe_violations(violations)
 
 
 def assert_reflows(page, width=320):
