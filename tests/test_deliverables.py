@@ -136,9 +136,11 @@ def test_versions_are_submitted_reviewed_and_handed_over(client, world):
 
     client.logout()
     client.login(world.partner)
-    refused = client.post_form(f"{d_url}/versions/{v1.id}/review", {"decision": "approved"}, htmx=True)
+    refused = client.post_form(f"{d_url}/versions/{v1.id}/review", {"decision": "approved", "comment": "Fine now"},
+                               htmx=True)
     assert refused.status_code == 409
     assert "Version 2 was submitted after version 1" in refused.get_data(as_text=True)
+    assert "Your comment, not saved:" in refused.get_data(as_text=True) and "Fine now" in refused.get_data(as_text=True)
     response = client.post_form(f"{d_url}/versions/{v2.id}/review", {"decision": "approved"}, htmx=True)
     assert response.status_code == 200 and "You approved version 2 of Guide." in response.headers["HX-Trigger"]
     assert fresh(Deliverable, deliverable.id).state == "approved"
@@ -337,4 +339,19 @@ def test_the_demo_shows_every_state(app):
     states = set(db.session.scalars(db.select(Deliverable.state)))
     assert states == {"draft", "in_review", "changes_requested", "approved", "handed_over"}
     assert db.session.scalar(db.select(db.func.count(Review.id)).where(Review.decision == "changes_requested"))
+    db.session.rollback()
+
+
+def test_two_reviews_at_once_meet_the_version_check(world, in_request):
+    """The second of two simultaneous reviews finds the deliverable changed and is refused (409 in the view)."""
+    from sqlalchemy import text
+    from sqlalchemy.orm.exc import StaleDataError
+
+    deliverable = services.create_deliverable(world.student, world.project, title="x", kind="report")
+    version = services.add_version(world.student, deliverable, "one", [], [("https://example.org/1", "")])
+    services.submit_version(world.student, version)
+    db.session.commit()
+    db.session.execute(text("UPDATE deliverable SET version = version + 1 WHERE id = :id"), {"id": deliverable.id})
+    with pytest.raises(StaleDataError):
+        services.review_version(world.partner, version, "approved", "")
     db.session.rollback()
