@@ -65,6 +65,7 @@ def test_a_goal_is_proposed_agreed_claimed_and_confirmed(new_context, world, js)
     expect(student.locator("ins").first).to_contain_text("on the first three Saturdays")
     expect(student.locator(".comment-body strong")).to_have_text("which")
     assert_accessible(student, "goal page with two revisions and a discussion")
+    screenshot(student, f"goals-page-{'js' if js else 'nojs'}")
 
     partner.goto("/home")
     title = "Families wait less than 30 minutes on the first three Saturdays"
