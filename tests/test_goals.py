@@ -479,3 +479,12 @@ def test_the_demo_shows_goals_in_every_state_with_discussion(monkeypatch):
     assert db.session.scalar(db.select(db.func.count(GoalRevision.id))) > len(goals)
     assert len({g.project_id for g in goals}) == 3
     assert db.session.scalar(db.select(db.func.count(RootCauseRevision.id))) >= 2
+
+
+def test_timeline_entries_link_to_the_goal(client, world):
+    goal = create_goal(world.project, world.student, title="Linked goal")
+    client.login(world.partner)
+    act(client, goal, "approve")
+    timeline = text(client.get(f"/projects/{world.project.id}/timeline"))
+    assert "agreed to the goal “Linked goal”" in timeline
+    assert f'href="/projects/{world.project.id}/goals/{goal.id}"' in timeline

@@ -1,12 +1,13 @@
 """What goals add to other pages: the board section, the partner's home queue, the nav badge.
 Each loader makes a fixed number of queries, whatever the number of goals."""
+from flask import url_for
 from sqlalchemy import and_
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Goal, GoalComment, ProjectMember, RootCauseRevision
 from ..models.goal import PROPOSED
-from ..sections import board_section, home_section, waiting_counter
+from ..sections import activity_link, board_section, home_section, waiting_counter
 from .services import BOARD_ORDER, count_waiting
 
 
@@ -68,3 +69,13 @@ def home(user) -> dict | None:
 @waiting_counter("goals")
 def waiting(user) -> int:
     return count_waiting(user)
+
+
+@activity_link("goal")
+def _goal_link(project_id, subject_id):
+    return url_for("goals.show", project_id=project_id, goal_id=subject_id)
+
+
+@activity_link("rootcauserevision")
+def _root_cause_link(project_id, subject_id):
+    return url_for("goals.relevance", project_id=project_id)
