@@ -488,3 +488,21 @@ def test_timeline_entries_link_to_the_goal(client, world):
     timeline = text(client.get(f"/projects/{world.project.id}/timeline"))
     assert "agreed to the goal “Linked goal”" in timeline
     assert f'href="/projects/{world.project.id}/goals/{goal.id}"' in timeline
+
+
+def test_the_partner_home_section_makes_the_same_number_of_queries_with_3_and_30_goals(client, world, count_queries):
+    def add(n):
+        for _ in range(n):
+            create_goal(world.project, world.student)
+        db.session.commit()
+
+    add(3)
+    client.login(world.partner)
+    client.get("/home")
+    with count_queries() as few:
+        client.get("/home")
+    add(27)
+    with count_queries() as many:
+        home = text(client.get("/home"))
+    assert home.count("Agree to this goal") == 30
+    assert len(many) == len(few), "\n".join(many)
