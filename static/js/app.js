@@ -103,8 +103,11 @@
     var max = parseInt(form.getAttribute("data-max-bytes"), 10);
     var problem = form.querySelector("[data-upload-problem]");
     var large = Array.prototype.filter.call(input.files || [], function (file) { return max && file.size > max; });
+    var total = Array.prototype.reduce.call(input.files || [], function (sum, file) { return sum + file.size; }, 0);
+    var room = parseInt(form.getAttribute("data-max-request"), 10);
     var message = large.length ? form.getAttribute("data-too-large") + " " +
       large.map(function (file) { return file.name; }).join(", ") : "";
+    if (!message && room && total > room) { message = form.getAttribute("data-too-much"); }
     input.setCustomValidity(message);
     if (problem) {
       problem.textContent = message;

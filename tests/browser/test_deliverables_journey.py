@@ -112,3 +112,26 @@ def test_a_deliverable_goes_from_draft_to_handed_over(new_context, world, js, tm
     preview = partner.request.get(partner.locator("#version-2").get_by_role("link", name=re.compile("^Preview"))
                                   .first.get_attribute("href"))
     assert preview.headers["content-security-policy"] == "default-src 'none'; sandbox"
+
+
+def test_a_file_over_the_limit_is_named_before_the_upload_starts(app, new_context, world, tmp_path, monkeypatch):
+    from workspace.extensions import db
+
+    from ..factories import create_deliverable
+
+    monkeypatch.setitem(app.config, "MAX_FILE_BYTES", 1000)
+    deliverable = create_deliverable(world.project, title="Toolkit")
+    db.session.commit()
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-" + b"0" * 5000)
+    page = new_context().new_page()
+    log_in(page, world.student)
+    page.goto(f"/projects/{world.project.id}/deliverables/{deliverable.id}/versions/new")
+    page.get_by_label("Files").set_input_files(str(big))
+    expect(page.get_by_role("alert")).to_contain_text("This file is larger than 1000 bytes: big.pdf")
+    page.get_by_label("What changed").fill("Too big")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.get_by_role("button", name="Save the version").click()
+    page.wait_for_timeout(500)
+    assert posts == []  # the browser did not send it

@@ -2,8 +2,9 @@
 new/edit, new version (upload), submit, review, handover, and file downloads."""
 import io
 import json
+import os
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -28,8 +29,6 @@ bp = Blueprint("deliverables", __name__, url_prefix="/projects/<int:project_id>"
 @bp.record_once
 def _limits(state):
     """Upload limits default here and can be set in the config or the environment."""
-    import os
-
     for name, default in DEFAULTS.items():
         state.app.config.setdefault(name, int(os.environ.get(name, default)))
 
@@ -246,7 +245,13 @@ def new_version(deliverable, project_id, deliverable_id):
         status = 422
     return render_template("deliverables/version_form.html", form=form, deliverable=deliverable,
                            project=deliverable.project, max_file=limit("MAX_FILE_BYTES"),
-                           max_file_text=human_size(limit("MAX_FILE_BYTES"))), status
+                           max_file_text=human_size(limit("MAX_FILE_BYTES")),
+                           max_request=_request_room(), max_request_text=human_size(_request_room())), status
+
+
+def _request_room() -> int:
+    """What one upload request may carry: the app's MAX_CONTENT_LENGTH less room for the other fields."""
+    return max(0, (current_app.config.get("MAX_CONTENT_LENGTH") or 0) - 64 * 1024)
 
 
 def _act(deliverable, form, action, anchor="", form_name=None):
