@@ -1,0 +1,93 @@
+"""A check-up in a real browser, with JavaScript (feedback added, confirmed and answered in place,
+announced in the live region) and without it (plain forms and redirects): planned, logged,
+given a feedback item, confirmed by the partner, and its feedback answered by the team."""
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import assert_accessible, commit, log_in, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_checkup_is_planned_logged_confirmed_and_its_feedback_answered(new_context, world, js):
+    commit()
+    project = world.project
+    student = new_context(js=js).new_page()
+    log_in(student, world.student)
+
+    # Plan: an error first (no date), then the plan.
+    student.goto(f"/projects/{project.id}/checkups")
+    student.get_by_role("link", name="Plan a check-up").click()
+    expect(student.get_by_role("heading", level=1)).to_have_text("Plan a check-up")
+    student.get_by_role("button", name="Plan the check-up").click()
+    expect(student.locator("#planned_at-error")).to_contain_text("Enter a date and time")
+    assert_accessible(student, "check-up plan with an error")
+    held = (datetime.now() - timedelta(days=1)).replace(hour=14, minute=0)
+    student.get_by_label("Date and time").fill(held.strftime("%Y-%m-%dT%H:%M"))
+    student.get_by_label("Channel").select_option(label="Video call")
+    student.get_by_label("Agenda").fill("Route planning\nVolunteer rota")
+    student.get_by_role("button", name="Plan the check-up").click()
+    expect(student).to_have_url(re.compile(rf"/projects/{project.id}/checkups/\d+$"))
+    expect(student.locator("#flashes")).to_contain_text("The check-up is planned.")
+    expect(student.get_by_role("heading", level=1)).to_contain_text("Check-up of")
+    expect(student.get_by_text("Volunteer rota")).to_be_visible()
+    checkup_url = student.url
+
+    # Log it: who attended, what was said and decided.
+    student.get_by_role("link", name="Log this check-up").click()
+    student.get_by_label(world.student.name).check()
+    student.get_by_label(world.partner.name).check()
+    student.get_by_label("Summary").fill("We walked through the routes of March.")
+    student.get_by_label("Decisions").fill("Try the north loop first")
+    student.get_by_role("button", name="Save the log").click()
+    expect(student).to_have_url(checkup_url)
+    expect(student.locator("#flashes")).to_contain_text("The check-up is logged.")
+    status = student.locator("#checkup-status")
+    expect(status).to_contain_text("We walked through the routes of March.")
+    expect(status.get_by_role("listitem").filter(has_text=world.partner.name)).to_have_count(1)
+
+    # A feedback item raised by the partner: the open count follows.
+    feedback = student.locator("#checkup-feedback")
+    expect(feedback.get_by_role("heading", name=re.compile("Feedback items"))).to_contain_text("(0 open)")
+    feedback.get_by_label("Raised by").select_option(label="The partner")
+    feedback.get_by_label("Feedback", exact=True).fill("Add the Saturday shift to the rota")
+    feedback.get_by_role("button", name="Add the feedback item").click()
+    feedback = student.locator("#checkup-feedback")
+    expect(feedback.get_by_role("heading", name=re.compile("Feedback items"))).to_contain_text("(1 open)")
+    expect(feedback.get_by_role("listitem").filter(has_text="Add the Saturday shift to the rota")).to_have_count(1)
+    if js:
+        expect(student).to_have_url(checkup_url)  # changed in place, the address still names the check-up
+        expect(student.locator("#announcer")).not_to_be_empty()
+    assert_accessible(student, "check-up with a feedback item")
+
+    # The partner confirms the log.
+    partner = new_context(js=js).new_page()
+    log_in(partner, world.partner)
+    partner.goto(checkup_url)
+    partner.get_by_role("button", name="Confirm this log").click()
+    expect(partner.locator("#checkup-status")).to_contain_text(f"confirmed by {world.partner.name}")
+    expect(partner.get_by_role("button", name="Confirm this log")).to_have_count(0)
+    if js:
+        expect(partner.locator("#announcer")).not_to_be_empty()
+        expect(partner).to_have_url(checkup_url)
+    assert_accessible(partner, "confirmed check-up")
+    if js:
+        screenshot(partner, "checkup-partner")
+
+    # The team answers the feedback: integrated, and where.
+    student.reload()
+    item = student.locator("#checkup-feedback li").filter(has_text="Add the Saturday shift to the rota")
+    item.locator("summary").click()
+    item.get_by_label("Response").select_option(label="Integrated")
+    item.get_by_label("Where it was integrated").fill("The rota in the handover folder")
+    item.get_by_role("button", name="Save the response").click()
+    feedback = student.locator("#checkup-feedback")
+    expect(feedback.get_by_role("heading", name=re.compile("Feedback items"))).to_contain_text("(0 open)")
+    expect(feedback).to_contain_text("The rota in the handover folder")
+    if js:
+        expect(student).to_have_url(checkup_url)
+    partner.reload()
+    expect(partner.locator("#checkup-feedback")).to_contain_text("The rota in the handover folder")
