@@ -145,3 +145,17 @@ def test_behind_a_proxy_the_forwarded_address_counts(app, world):
     assert got.get_data(as_text=True) == "198.51.100.4"
     with proxied.app_context():
         db.engine.dispose()
+
+
+def test_redis_down_lets_logins_through_and_says_so(app, world, caplog):
+    """An unreachable Redis must not lock everybody out; it is logged."""
+    from flask import Flask
+
+    down = Flask("down")
+    down.config.update(RATELIMIT_STORAGE_URL="redis://127.0.0.1:1/0", TESTING=True,
+                       **{k: app.config[k] for k in app.config if k.startswith(("LOGIN_", "PASSWORD_RESET"))})
+    limits.init_app(down)
+    with down.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.1"}):
+        limits.login_failed("x@example.org")
+        assert limits.login_blocked("x@example.org") is None
+    assert "rate-limit storage unavailable" in caplog.text

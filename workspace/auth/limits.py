@@ -4,13 +4,17 @@ With `REDIS_URL` set the counters live in Redis (INCR + EXPIRE), so every worker
 server shares them; otherwise in this process's memory, which is right for one process and
 for the tests. Keys hold only an IP address or the SHA-256 of an e-mail address.
 """
+import functools
 import hashlib
+import logging
 import math
 import os
 import threading
 import time
 
 from flask import current_app, request
+
+logger = logging.getLogger("workspace.limits")
 
 
 def now() -> float:
@@ -63,30 +67,53 @@ class MemoryCounters:
             self._data.clear()
 
 
+def _fail_open(default):
+    """Redis down: log it and let the request through uncounted, rather than lock everyone out."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def guarded(self, *args):
+            try:
+                return method(self, *args)
+            except self._errors:
+                logger.exception("rate-limit storage unavailable; %s not counted", method.__name__)
+                return default
+
+        return guarded
+
+    return decorate
+
+
 class RedisCounters:
     """The same counters in Redis, shared by every worker and server."""
 
     def __init__(self, url: str, prefix: str):
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._errors = redis.exceptions.RedisError
         self._prefix = prefix
 
+    @_fail_open(0)
     def incr(self, key: str, seconds: int) -> int:
         pipe = self._redis.pipeline()
         pipe.incr(self._prefix + key)
         pipe.expire(self._prefix + key, seconds, nx=True)  # the window starts at the first count
         return int(pipe.execute()[0])
 
+    @_fail_open(0)
     def get(self, key: str) -> int:
         return int(self._redis.get(self._prefix + key) or 0)
 
+    @_fail_open(None)
     def set(self, key: str, value: int, seconds: int) -> None:
         self._redis.set(self._prefix + key, value, ex=max(1, seconds))
 
+    @_fail_open(0)
     def ttl(self, key: str) -> int:
         return max(0, int(self._redis.ttl(self._prefix + key)))
 
+    @_fail_open(None)
     def delete(self, *keys: str) -> None:
         if keys:
             self._redis.delete(*(self._prefix + key for key in keys))
