@@ -117,8 +117,9 @@ def _form_response(fragment: str, status: int, form_id: str, **context):
     """The form again (422 invalid, 409 stale): in place for htmx, as a page of its own otherwise."""
     if is_htmx():
         response = make_response(render_template(fragment, form_id=form_id, **context), status)
-        response.headers["HX-Retarget"] = f"#{form_id}"
-        response.headers["HX-Reswap"] = "outerHTML"
+        if status != 200:  # a form sent back: it replaces itself (the GET swaps in where the link asked)
+            response.headers["HX-Retarget"] = f"#{form_id}"
+            response.headers["HX-Reswap"] = "outerHTML"
         return response
     return render_template("agreement/form_page.html", fragment=fragment, form_id=form_id, **context), status
 
