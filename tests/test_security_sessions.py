@@ -136,3 +136,17 @@ def test_email_change_moves_the_login_and_ends_other_sessions(app, client, world
 def test_profile_links_to_the_email_change(client, world):
     _login(client, world.loner)
     assert 'href="/profile/email"' in client.get("/profile").get_data(as_text=True)
+
+
+def test_signing_in_by_emailed_link_gets_the_same_timeouts_and_audit(client, world, clock, sent_mail):
+    """Every way in goes through Flask-Login's user_logged_in signal."""
+    import re
+
+    client.post_form("/login/link", {"email": world.loner.email}, token_from="/login")
+    path = re.search(r"http://[^/\s]+(/login/link/\S+)", sent_mail[-1]["body"]).group(1)
+    assert client.post_form(path, {}, token_from=path).status_code == 303
+    assert client.get("/profile").status_code == 200
+    login = db.session.scalar(db.select(AuditEvent).where(AuditEvent.event == "login"))
+    assert login.user_id == world.loner.id and login.detail["route"] == "/login/link/<token>"
+    clock.advance(31)
+    assert client.get("/profile").status_code == 302
