@@ -156,3 +156,20 @@ def test_two_people_editing_the_same_role_at_once_lose_nothing(app, world):
     assert db.session.get(AgreementRole, role_id).name == winner
     # The change after an acceptance made exactly one new version.
     assert db.session.scalar(db.select(db.func.count()).select_from(AgreementVersion)) == 2
+
+
+def test_what_changed_between_versions_is_said_in_words(world):
+    old = {"cadence_days": None, "checkup_channel": "", "roles": [{"key": 1, "name": "Lead", "description": "",
+                                                                    "holders": ["Sam"]}],
+           "responsibilities": [], "consent": [{"key": "publish_results", "details": "", "state": "given",
+                                                "withdrawn": False}]}
+    new = {"cadence_days": 14, "checkup_channel": "", "roles": [],
+           "responsibilities": [{"key": 5, "what": "Reply", "side": "partner", "person": None, "due": None,
+                                 "recurrence": {"kind": "every", "n": 2, "unit": "weeks"}}],
+           "consent": [{"key": "publish_results", "details": "", "state": "withheld", "withdrawn": True}]}
+    assert services.diff(old, new) == [
+        "Check-ups: not agreed → every 14 days",
+        "Role removed: Lead (Sam)",
+        "Responsibility added: Reply (partner, every 2 weeks)",
+        "Consent changed: Publishing the results: given → withdrawn",
+    ]

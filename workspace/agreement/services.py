@@ -442,8 +442,8 @@ def diff(old: dict | None, new: dict) -> list[str]:
         return []
     changes = []
     if old.get("cadence_days") != new.get("cadence_days"):
-        changes.append(_("Check-ups: every %(old)s days → every %(new)s days",
-                         old=old.get("cadence_days") or "–", new=new.get("cadence_days") or "–"))
+        changes.append(_("Check-ups: %(old)s → %(new)s", old=_cadence(old.get("cadence_days")),
+                         new=_cadence(new.get("cadence_days"))))
     if old.get("checkup_channel") != new.get("checkup_channel"):
         changes.append(_("Check-up channel: “%(old)s” → “%(new)s”", old=old.get("checkup_channel") or "–",
                          new=new.get("checkup_channel") or "–"))
@@ -454,6 +454,10 @@ def diff(old: dict | None, new: dict) -> list[str]:
     return changes
 
 
+def _cadence(days) -> str:
+    return _("every %(days)s days", days=days) if days else _("not agreed")
+
+
 def _diff_list(old, new, describe, noun) -> list[str]:
     before = {item["key"]: item for item in old}
     after = {item["key"]: item for item in new}
@@ -462,8 +466,13 @@ def _diff_list(old, new, describe, noun) -> list[str]:
         if key not in before:
             lines.append(_("%(noun)s added: %(what)s", noun=noun, what=describe(item)))
         elif before[key] != item:
-            lines.append(_("%(noun)s changed: %(old)s → %(new)s", noun=noun, old=describe(before[key]),
-                           new=describe(item)))
+            old_text, new_text = describe(before[key]), describe(item)
+            label = ""
+            if ": " in old_text and old_text.split(": ", 1)[0] == new_text.split(": ", 1)[0]:
+                label, old_text, new_text = old_text.split(": ", 1)[0] + ": ", old_text.split(": ", 1)[1], \
+                    new_text.split(": ", 1)[1]
+            lines.append(_("%(noun)s changed: %(label)s%(old)s → %(new)s", noun=noun, label=label, old=old_text,
+                           new=new_text))
     for key, item in before.items():
         if key not in after:
             lines.append(_("%(noun)s removed: %(what)s", noun=noun, what=describe(item)))
