@@ -218,6 +218,8 @@ def test_only_partners_give_withhold_and_withdraw_consent(client, world):
     verbs = list(db.session.scalars(db.select(Activity.verb).where(Activity.subject_type == "consentitem")
                                     .order_by(Activity.id)))
     assert verbs == ["given", "withdrew"]
+    summaries = db.session.scalars(db.select(Activity.summary).where(Activity.subject_type == "consentitem")).all()
+    assert "Pat Partner withdrew consent: Publishing the results" in summaries
 
 
 def test_a_stale_edit_gets_409_with_the_current_version_and_keeps_the_input(client, world):

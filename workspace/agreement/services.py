@@ -360,8 +360,10 @@ def decide_consent(actor, item, submitted_version, state: str) -> None:
     item.withdrawn = item.state == "given" and state == "withheld"
     item.state, item.decided_by_id, item.decided_at = state, actor.id, utcnow()
     verb = "withdrew" if item.withdrawn else state
-    record(actor, verb, item, _("%(name)s %(verb)s consent: %(item)s", name=actor.name, verb=_(verb),
-                                item=consent_label(item.kind)), project=item.project, before=before)
+    summary = {"given": _("%(name)s gave consent: %(item)s"), "withheld": _("%(name)s withheld consent: %(item)s"),
+               "withdrew": _("%(name)s withdrew consent: %(item)s")}[verb]
+    record(actor, verb, item, summary % {"name": actor.name, "item": consent_label(item.kind)},
+           project=item.project, before=before)
     _changed(actor, item.agreement)
 
 
