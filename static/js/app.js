@@ -59,6 +59,22 @@
     }
   });
 
+  // When the control that had focus was swapped away and the fragment marks no focus target,
+  // focus the fragment's heading (or the fragment): keyboard and screen-reader users stay where
+  // they were instead of being sent back to the top of the page. Boosted page loads are left alone.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var detail = event.detail || {};
+    var active = document.activeElement;
+    if (detail.boosted || !detail.target || (active && active !== document.body)) { return; }
+    var place = detail.target.isConnected ? detail.target : (detail.target.id && document.getElementById(detail.target.id));
+    if (!place || place === document.body || (event.target !== place && event.target.parentElement !== place)) { return; }
+    var focus = place.querySelector("h1, h2, h3, h4") || place;
+    if (!focus.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(focus.tagName)) {
+      focus.setAttribute("tabindex", "-1");
+    }
+    focus.focus();
+  });
+
   // Select the whole invitation link on focus, so it can be copied at once.
   document.addEventListener("focusin", function (event) {
     if (event.target.classList && event.target.classList.contains("copy-field")) { event.target.select(); }

@@ -225,6 +225,15 @@ def assert_accessible(page, where=""):
     assert not violations, f"{where or page.url}\n" + describe_violations(violations)
 
 
+def expect_focus_within(page, selector):
+    """Wait until keyboard focus is on or inside `selector` (after an htmx swap: not lost to <body>)."""
+    try:
+        page.wait_for_function("s => !!(document.activeElement && document.activeElement.closest(s))", arg=selector)
+    except Exception:
+        focused = page.evaluate("document.activeElement ? document.activeElement.outerHTML.slice(0, 200) : null")
+        raise AssertionError(f"focus is not within {selector}; it is on: {focused}") from None
+
+
 def assert_reflows(page, width=320):
     """At `width` CSS pixels the page needs no horizontal scrolling (WCAG 1.4.10)."""
     scroll_width = page.evaluate("document.documentElement.scrollWidth")

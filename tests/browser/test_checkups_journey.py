@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import assert_accessible, commit, log_in, screenshot
+from .conftest import assert_accessible, commit, expect_focus_within, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -61,6 +61,7 @@ def test_a_checkup_is_planned_logged_confirmed_and_its_feedback_answered(new_con
     if js:
         expect(student).to_have_url(checkup_url)  # changed in place, the address still names the check-up
         expect(student.locator("#announcer")).not_to_be_empty()
+        expect_focus_within(student, "#checkup-feedback")  # not lost with the swapped-away button
     assert_accessible(student, "check-up with a feedback item")
 
     # The partner confirms the log.
@@ -73,9 +74,17 @@ def test_a_checkup_is_planned_logged_confirmed_and_its_feedback_answered(new_con
     if js:
         expect(partner.locator("#announcer")).not_to_be_empty()
         expect(partner).to_have_url(checkup_url)
+        expect(partner.locator("#announcer")).to_have_text("The check-up's log is confirmed.")
+        expect_focus_within(partner, "#checkup-status")
     assert_accessible(partner, "confirmed check-up")
     if js:
         screenshot(partner, "checkup-partner")
+        partner.go_back()  # the in-place confirmation left no half state in the history
+        expect(partner).to_have_url(re.compile(r"/home$"))
+        expect(partner.get_by_role("heading", level=1)).to_contain_text("Welcome")
+        partner.go_forward()
+        partner.reload()  # without a reload the browser shows its cached, unconfirmed copy (no Cache-Control)
+        expect(partner.locator("#checkup-status")).to_contain_text(f"confirmed by {world.partner.name}")
 
     # The team answers the feedback: integrated, and where.
     student.reload()
