@@ -238,3 +238,33 @@ def assert_reflows(page, width=320):
     """At `width` CSS pixels the page needs no horizontal scrolling (WCAG 1.4.10)."""
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"{page.url}: scrollWidth {scroll_width} > {width}: horizontal scrolling at {width} px"
+
+
+MARK_FOCUSABLE = """() => {
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+  const items = Array.from(document.querySelectorAll(selector))
+    .filter(el => !el.disabled && el.checkVisibility({visibilityProperty: true}))
+    .filter(el => !(el.type === 'radio' && el.name) || el === (  // a radio group is one tab stop
+      document.querySelector(`input[type=radio][name="${el.name}"]:checked`)
+      || document.querySelector(`input[type=radio][name="${el.name}"]`)));
+  items.forEach((el, i) => { el.dataset.kbd = String(i); });
+  return items.map(el => (el.textContent || el.getAttribute('aria-label') || el.name || el.id || el.tagName).trim().slice(0, 60));
+}"""
+
+
+def tab_through(page):
+    """Tab from the top of the page through every link, button and field.
+
+    Returns the names of the focusable elements, the order Tab visited them in (indexes), and the
+    names of those Tab never reached.
+    """
+    names = page.evaluate(MARK_FOCUSABLE)
+    order = []
+    for _ in range(len(names) + 3):
+        page.keyboard.press("Tab")
+        index = page.evaluate("document.activeElement && document.activeElement.dataset.kbd")
+        if index is None or (order and int(index) == order[0]):
+            break
+        order.append(int(index))
+    missing = [names[i] for i in range(len(names)) if i not in order]
+    return names, order, missing

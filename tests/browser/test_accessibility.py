@@ -11,7 +11,9 @@ from playwright.sync_api import expect
 
 from workspace.auth.services import invite
 
-from .conftest import DESKTOP, assert_accessible, axe_violations, describe_violations, commit, log_in, screenshot
+from .conftest import (
+    DESKTOP, assert_accessible, axe_violations, commit, describe_violations, log_in, screenshot, tab_through,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -140,29 +142,6 @@ def test_pages_of_an_admin(page, world):
 
 # ---- keyboard ----------------------------------------------------------------------------------
 
-MARK_FOCUSABLE = """() => {
-  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
-  const items = Array.from(document.querySelectorAll(selector))
-    .filter(el => !el.disabled && el.checkVisibility({visibilityProperty: true}));
-  items.forEach((el, i) => { el.dataset.kbd = String(i); });
-  return items.map(el => (el.textContent || el.getAttribute('aria-label') || el.name || el.id || el.tagName).trim().slice(0, 60));
-}"""
-
-
-def _tab_through(page):
-    """Tab from the top of the page; return the focus order (indexes of the marked elements)."""
-    names = page.evaluate(MARK_FOCUSABLE)
-    order = []
-    for _ in range(len(names) + 3):
-        page.keyboard.press("Tab")
-        index = page.evaluate("document.activeElement && document.activeElement.dataset.kbd")
-        if index is None or (order and int(index) == order[0]):
-            break
-        order.append(int(index))
-    missing = [names[i] for i in range(len(names)) if i not in order]
-    return names, order, missing
-
-
 def _skip_link_first(page):
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to main content")
@@ -194,7 +173,7 @@ def test_the_keyboard_reaches_everything_on_the_login_form(new_context, world, j
 def test_the_keyboard_reaches_every_link_and_button(page, world):
     page.goto("/login")
     page.locator("body").focus()
-    names, order, missing = _tab_through(page)
+    names, order, missing = tab_through(page)
     assert not missing, f"not reachable by Tab on the login page: {missing}"
     assert names[order[0]] == "Skip to main content"
 
@@ -202,7 +181,7 @@ def test_the_keyboard_reaches_every_link_and_button(page, world):
     page.goto(f"/projects/{world.project.id}")
     _skip_link_first(page)
     page.goto(f"/projects/{world.project.id}")
-    names, order, missing = _tab_through(page)
+    names, order, missing = tab_through(page)
     assert names[order[0]] == "Skip to main content", f"first focus: {names[order[0]]}"
     assert not missing, f"not reachable by Tab on the project page: {missing}"
     assert len(order) == len(set(order)) == len(names)

@@ -9,7 +9,7 @@ from workspace.extensions import db
 from workspace.models import CheckUp, Deliverable, Goal
 from workspace.seed import DEMO_PASSWORD, seed_demo
 
-from .conftest import DESKTOP, axe_violations, commit, describe_violations, log_in, screenshot
+from .conftest import DESKTOP, axe_violations, commit, describe_violations, log_in, screenshot, tab_through
 
 pytestmark = pytest.mark.browser
 
@@ -62,14 +62,39 @@ def test_every_main_page_of_the_demo_is_accessible_and_reflows(page, app, role):
         violations = axe_violations(page)
         if violations:
             problems.append(f"--- {role} {name} ({path})\n" + describe_violations(violations))
-        page.set_viewport_size({"width": 320, "height": 640})
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > 320:
-            wide = page.evaluate(WIDEST)
-            problems.append(f"--- {role} {name} ({path}): scrollWidth {width} > 320 at 320 px; too wide: {wide}")
+        wordless = page.evaluate(WORDLESS_STATUS)
+        if wordless:
+            problems.append(f"--- {role} {name} ({path}): a status shown by colour or symbol alone: {wordless}")
+        for width in (320, 640):  # 320: reflow (WCAG 1.4.10); 640: the 1280 px layout zoomed to 200 %
+            page.set_viewport_size({"width": width, "height": 640})
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            if scroll_width > width:
+                problems.append(f"--- {role} {name} ({path}): scrollWidth {scroll_width} > {width} at {width} px; "
+                                f"too wide: {page.evaluate(WIDEST)}")
         page.set_viewport_size(DESKTOP)
         screenshot(page, f"demo-{role}-{name}")
     assert not problems, "\n\n".join(problems)
+
+
+@pytest.mark.parametrize("account", ["student1@example.org", "partner1@example.org"])
+def test_the_keyboard_reaches_everything_on_the_demo_board(page, app, account):
+    """The board full of goals, agreement, check-ups and deliverables: Tab reaches every control, skip link first."""
+    with app.test_request_context():
+        demo = seed_demo()
+    commit()
+    log_in(page, account, DEMO_PASSWORD)
+    page.goto(f"/projects/{demo['projects'][0].id}")
+    names, order, missing = tab_through(page)
+    assert order and names[order[0]] == "Skip to main content", f"first focus: {names[order[0]] if order else None}"
+    assert not missing, f"not reachable by Tab on the board: {missing}"
+    assert len(order) == len(set(order)) == len(names)
+
+
+# Status marks (status-*, signal-*, state-*, badge…) must carry words, not only a colour or a symbol.
+WORDLESS_STATUS = """() => Array.from(document.querySelectorAll(
+    '[class*="status"], [class*="signal"], [class*="state-"], [class*="badge"]'))
+  .filter(e => e.checkVisibility() && e.textContent.trim() && !/[\\p{L}\\p{N}]/u.test(e.textContent + (e.getAttribute('aria-label') || '')))
+  .slice(0, 5).map(e => e.outerHTML.slice(0, 160))"""
 
 
 # The innermost elements that stick out to the right: what to fix when a page does not reflow.
