@@ -1,6 +1,7 @@
 """A check-up in a real browser, with JavaScript (feedback added, confirmed and answered in place,
 announced in the live region) and without it (plain forms and redirects): planned, logged,
-given a feedback item, confirmed by the partner, and its feedback answered by the team."""
+given a feedback item, rated in a values pulse by both sides, confirmed by the partner, and its
+feedback answered by the team."""
 import re
 from datetime import datetime, timedelta
 
@@ -10,6 +11,20 @@ from playwright.sync_api import expect
 from .conftest import assert_accessible, commit, expect_focus_within, log_in, screenshot
 
 pytestmark = pytest.mark.browser
+
+
+def _rate_values(page, checkup_url, comment=""):
+    """Rate the first value 4 (the others skipped), with an optional comment; back on the check-up."""
+    page.get_by_role("link", name="Rate the values").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Values pulse of the check-up")
+    first = page.locator("fieldset.pulse-value").first
+    first.get_by_label("4", exact=True).check()
+    if comment:
+        first.get_by_label("Comment (optional)").fill(comment)
+    page.get_by_role("button", name="Save my ratings").click()
+    expect(page).to_have_url(checkup_url)
+    expect(page.locator("#flashes")).to_contain_text("Your values pulse is saved.")
+    expect(page.get_by_text("You rated 1 of")).to_be_visible()
 
 
 def test_a_checkup_is_planned_logged_confirmed_and_its_feedback_answered(new_context, world, js):
@@ -64,10 +79,19 @@ def test_a_checkup_is_planned_logged_confirmed_and_its_feedback_answered(new_con
         expect_focus_within(student, "#checkup-feedback")  # not lost with the swapped-away button
     assert_accessible(student, "check-up with a feedback item")
 
-    # The partner confirms the log.
+    # Both sides rate the values; each sees the other's ratings only once both have rated.
+    _rate_values(student, checkup_url, comment="We learn a lot")
+    expect(student.get_by_text("Partner side: not rated yet")).to_be_visible()
     partner = new_context(js=js).new_page()
     log_in(partner, world.partner)
     partner.goto(checkup_url)
+    expect(partner.get_by_text("Student side: has rated")).to_be_visible()
+    _rate_values(partner, checkup_url)
+    pulse = partner.locator("section[aria-labelledby=pulse-heading]")
+    expect(pulse.get_by_text("hidden until both sides rated")).to_have_count(0)
+    expect(pulse).to_contain_text("We learn a lot")
+
+    # The partner confirms the log.
     partner.get_by_role("button", name="Confirm this log").click()
     expect(partner.locator("#checkup-status")).to_contain_text(f"confirmed by {world.partner.name}")
     expect(partner.get_by_role("button", name="Confirm this log")).to_have_count(0)
@@ -79,11 +103,12 @@ def test_a_checkup_is_planned_logged_confirmed_and_its_feedback_answered(new_con
     assert_accessible(partner, "confirmed check-up")
     if js:
         screenshot(partner, "checkup-partner")
-        partner.go_back()  # the in-place confirmation left no half state in the history
-        expect(partner).to_have_url(re.compile(r"/home$"))
-        expect(partner.get_by_role("heading", level=1)).to_contain_text("Welcome")
+        # Back: the previous page (the pulse form), fetched afresh: it now says the pulse is closed.
+        partner.go_back()
+        expect(partner).to_have_url(re.compile(r"/pulse$"))
+        expect(partner.get_by_text("This check-up is closed; its pulse can no longer change.")).to_be_visible()
         partner.go_forward()
-        partner.reload()  # without a reload the browser shows its cached, unconfirmed copy (no Cache-Control)
+        expect(partner).to_have_url(checkup_url)
         expect(partner.locator("#checkup-status")).to_contain_text(f"confirmed by {world.partner.name}")
 
     # The team answers the feedback: integrated, and where.
