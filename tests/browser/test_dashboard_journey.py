@@ -45,7 +45,7 @@ def test_the_dashboard_follows_the_students_and_exports_csv(new_context, world, 
     if js:
         screenshot(teacher, "teacher-dashboard")
 
-    with teacher.expect_download() as info:
+    with teacher.expect_download(timeout=5000) as info:  # a download starts at once, or never
         teacher.get_by_role("link", name="Export as CSV").click()
     download = info.value
     assert download.suggested_filename.endswith(".csv")
