@@ -19,6 +19,12 @@ def _goal(state, side="student"):
     return setup
 
 
+def _second_goal(world):
+    """Two goals in one group, so moving the second up really changes the order."""
+    create_goal(world.project, world.student, side="student", state="proposed", title="Listen first")
+    return _goal("proposed")(world)
+
+
 def G(path=""):
     return lambda w, o: f"/projects/{w.project.id}/goals/{o['goal_id']}{path}"
 
@@ -45,7 +51,7 @@ CASES = [
     Case("goals.propose_drop", "POST", G("/drop"), SIDES, setup=_goal("agreed"), data=step(reason="Out of scope")),
     Case("goals.confirm_drop", "POST", G("/confirm-drop"), PARTNERS, setup=_goal("drop_proposed"), data=step()),
     Case("goals.keep", "POST", G("/keep"), SIDES, setup=_goal("drop_proposed"), data=step()),
-    Case("goals.move", "POST", G("/move"), STUDENTS, setup=_goal("proposed"), data=step(direction="up")),
+    Case("goals.move", "POST", G("/move"), STUDENTS, setup=_second_goal, data=step(direction="up")),
     Case("goals.comment", "POST", G("/comments"), PROJECT_ROLES, setup=_goal("proposed"),
          data=lambda w, o: {"body": "A question"}),
     Case("goals.relevance", "GET", lambda w, o: f"/projects/{w.project.id}/relevance", PROJECT_ROLES),
