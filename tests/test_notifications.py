@@ -237,3 +237,29 @@ def test_notify_due_reminds_owners_once_per_state(app, world):
     texts = {(n.user_id, n.text) for n in db.session.scalars(db.select(Notification))}
     assert (world.student.id, f"Your action item is due on {(date.today() + timedelta(days=1)).isoformat()}: Print posters") in texts
     assert (world.partner.id, "A promise of your side is late: Answer within 5 days") in texts
+
+
+# ---- told of what waits for them --------------------------------------------------------------
+
+def test_a_student_proposal_notifies_the_partner_and_the_reply_the_student(client, world, sent_mail):
+    client.login(world.student)
+    response = client.post_form(f"/projects/{world.project.id}/goals/new", {"title": "Shorter queues"})
+    assert response.status_code == 303
+    goal = db.session.scalar(db.select(Goal))
+    notes = db.session.scalars(db.select(Notification)).all()
+    assert [(n.user_id, n.kind) for n in notes] == [(world.partner.id, "goal")]
+    assert "Shorter queues" in notes[0].text and "your side's turn" in notes[0].text
+    assert notes[0].url == f"/projects/{world.project.id}/goals/{goal.id}"
+    assert sent_mail[-1]["to"] == world.partner.email and notes[0].url in sent_mail[-1]["body"]
+    client.login(world.partner)
+    client.post_form(f"/projects/{world.project.id}/goals/{goal.id}/comments", {"body": "Which queues?"})
+    replies = db.session.scalars(db.select(Notification).filter_by(kind="reply")).all()
+    assert [n.user_id for n in replies] == [world.student.id]
+
+
+def test_notification_emails_contain_only_what_the_recipient_may_see(client, world, sent_mail):
+    client.login(world.student)
+    client.post_form(f"/projects/{world.project.id}/goals/new", {"title": "Shorter queues"})
+    recipients = {m["to"] for m in sent_mail}
+    assert recipients == {world.partner.email}
+    assert world.other_partner.email not in recipients and world.teacher.email not in recipients

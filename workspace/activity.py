@@ -2,6 +2,9 @@
 from .extensions import db
 from .models import Activity
 
+# Called with (entry, subject, project, actor) after each entry is added: e.g. notifications.
+LISTENERS: list = []
+
 
 def record(actor, verb: str, subject, summary: str, *, project=None, course=None, before=None) -> Activity:
     """Add an activity entry to the session; the request's single commit stores it with the change."""
@@ -18,4 +21,6 @@ def record(actor, verb: str, subject, summary: str, *, project=None, course=None
         before=before,
     )
     db.session.add(entry)
+    for listener in LISTENERS:
+        listener(entry, subject, project, actor)
     return entry

@@ -15,12 +15,7 @@ def _row(page, title):
     return page.locator("table.dashboard tbody tr").filter(has=page.get_by_role("link", name=title))
 
 
-def test_the_dashboard_follows_the_students_and_exports_csv(new_context, world, js, request):
-    # Found here: hx-boost (on <body>) turns the export link into an AJAX request, and the CSV text
-    # replaces the page instead of being downloaded. The link needs hx-boost="false", as the
-    # deliverables' download links have (templates/dashboard/show.html). Strict: remove when fixed.
-    request.applymarker(pytest.mark.xfail(js, strict=True, reason=(
-        "dashboard 'Export as CSV' link is boosted by htmx: the CSV replaces the page, no download")))
+def test_the_dashboard_follows_the_students_and_exports_csv(new_context, world, js):
     commit()
     title = world.project.title
     teacher = new_context(js=js).new_page()

@@ -9,7 +9,7 @@ from ..models import Notification, SignInToken
 from ..models.base import utcnow
 from ..policy import PUBLIC, SIGNED_IN, permission
 from ..security import safe_next
-from . import services
+from . import events, services  # noqa: F401  (events registers the activity listener)
 from .forms import EmailPreferenceForm, SignInLinkForm
 from .mywork import my_work
 from .signin import SignInProblem, request_sign_in_link, use_sign_in_link
