@@ -1,5 +1,4 @@
 """Callable factories that build real rows; every argument has a sensible default."""
-import hashlib
 import itertools
 from datetime import date, timedelta
 
@@ -157,43 +156,6 @@ def create_rating(checkup, user, side, value_key="relevance", score=4, comment="
     db.session.add(rating)
     db.session.flush()
     return rating
-
-
-# ---- deliverables
-
-def create_deliverable(project, title=None, kind="report", state="draft", items=4, **fields):
-    """A deliverable with `items` open handover items (rows only: no rules, no activity)."""
-    from workspace.models import Deliverable, HandoverItem
-
-    deliverable = Deliverable(project=project, title=title or f"Deliverable {next(_seq)}", kind=kind, state=state,
-                              **fields)
-    db.session.add(deliverable)
-    for n in range(items):
-        deliverable.handover_items.append(HandoverItem(label=f"Handover point {n + 1}", position=n))
-    db.session.flush()
-    return deliverable
-
-
-def create_deliverable_version(deliverable, submitted_by=None, decision=None, reviewer=None, files=(), links=(),
-                               note="What changed"):
-    """The next version; submitted when `submitted_by` is given, reviewed when `decision` is."""
-    from workspace.models import DeliverableVersion, Review, StoredFile, VersionLink
-    from workspace.models.base import utcnow
-
-    number = len(deliverable.versions) + 1
-    version = DeliverableVersion(deliverable=deliverable, number=number, note=note)
-    if submitted_by is not None:
-        version.submitted_at, version.submitted_by_id = utcnow(), submitted_by.id
-    for name, content_type, data in files:
-        version.files.append(StoredFile(project_id=deliverable.project_id, original_name=name, content_type=content_type,
-                                        size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data))
-    for url in links:
-        version.links.append(VersionLink(url=url, label=""))
-    if decision is not None:
-        version.reviews.append(Review(decision=decision, reviewer_id=reviewer.id if reviewer else None, comment="ok"))
-    db.session.add(version)
-    db.session.flush()
-    return version
 
 
 # ---- deliverables

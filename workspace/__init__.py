@@ -60,6 +60,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.before_request(refuse_nul_bytes)
     app.after_request(set_security_headers)
 
+    from .mail import deliver_queued
+
+    app.teardown_request(deliver_queued)
+
     from .errors import register_error_handlers
 
     register_error_handlers(app)
@@ -100,6 +104,8 @@ FEATURES = (
     "checkups",
     "deliverables",
     "timeline",
+    "dashboard",
+    "notifications",
 )
 
 
@@ -108,6 +114,13 @@ def _register_blueprints(app: Flask) -> None:
 
     for name in FEATURES:
         app.register_blueprint(importlib.import_module(f".{name}.routes", __name__).bp)
+
+
+def _bell_state(user):
+    from .notifications.services import badge_state
+
+    state = badge_state(user)
+    return int(state.split("-")[0]), state
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -121,6 +134,7 @@ def _register_template_helpers(app: Flask) -> None:
             "role_in": lambda project: project_role(current_user, project),
             "current_locale": lambda: str(get_locale() or "en"),
             "waiting_for": lambda: waiting_for(current_user),
+            "bell_state": lambda: _bell_state(current_user),
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

@@ -76,6 +76,10 @@ def _manages_project(user, project) -> bool:
     return project_role(user, project) in ("teacher", "admin")
 
 
+def _project_of(obj):
+    return obj if isinstance(obj, Project) else obj.project
+
+
 RULES = {
     # global
     PUBLIC: lambda user, obj: True,
@@ -112,6 +116,14 @@ RULES = {
         "student", "partner"),
     "deliverable.tick_handover": lambda user, item: project_role(user, item.project) == "partner",
     "file.download": lambda user, stored: project_role(user, stored.project) is not None,
+    # ---- agreement: members (students, partners) edit and accept, partners decide consent, each
+    # side marks its own promises kept. Objects are the project or something with `.project`.
+    "agreement.view": lambda user, obj: project_role(user, _project_of(obj)) is not None,
+    "agreement.edit": lambda user, obj: project_role(user, _project_of(obj)) in ("student", "partner"),
+    "agreement.accept": lambda user, obj: project_role(user, _project_of(obj)) in ("student", "partner"),
+    "agreement.consent": lambda user, obj: project_role(user, _project_of(obj)) == "partner",
+    "responsibility.mark_done": lambda user, resp: {"student": "students", "partner": "partner", "teacher": "teacher"}.get(
+        project_role(user, resp.project)) == resp.side,
     # ---- checkups
     "checkup.list": lambda user, project: project_role(user, project) is not None,
     "checkup.plan": lambda user, project: project_role(user, project) is not None,

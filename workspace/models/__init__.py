@@ -13,11 +13,13 @@ from .deliverable import (
 )
 from .goal import Goal, GoalComment, GoalRevision, RootCauseRevision
 from .invitation import INVITABLE_ROLES, Invitation
+from .notification import EmailPreference, Notification, OutboxMessage, SignInToken
 from .organisation import Organisation, OrganisationMember
 from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
 
 __all__ = [
+    "EmailPreference", "Notification", "OutboxMessage", "SignInToken",
     "AuditEvent",
     "Deliverable", "DeliverableVersion", "HandoverItem", "Review", "StoredFile", "VersionLink", "deliverable_goal",
     "ActionItem", "CheckUp", "CheckUpAttendee", "Correction", "CourseValueSetting", "CoursePrompt", "FeedbackItem", "PulseRating",
