@@ -159,3 +159,16 @@ def test_redis_down_lets_logins_through_and_says_so(app, world, caplog):
         limits.login_failed("x@example.org")
         assert limits.login_blocked("x@example.org") is None
     assert "rate-limit storage unavailable" in caplog.text
+
+
+def test_a_password_reset_lifts_the_account_lock(client, world, clock, sent_mail):
+    import re
+
+    for n in range(5):
+        _login(client, world.loner.email, "wrong", ip=f"192.0.2.{n}")
+    assert _login(client, world.loner.email, PASSWORD, ip="192.0.2.60").status_code == 429
+    client.delete_cookie("session")
+    client.post_form("/password/forgot", {"email": world.loner.email}, token_from="/login")
+    path = re.search(r"http://[^/]+(/password/reset/\S+)", sent_mail[-1]["body"]).group(1)
+    client.post_form(path, {"password": "a-fresh-password-9", "confirm": "a-fresh-password-9"}, token_from="/login")
+    assert _login(client, world.loner.email, "a-fresh-password-9", ip="192.0.2.61").status_code == 303

@@ -108,6 +108,7 @@ def reset_password(token):
     if form.validate_on_submit():
         user = services.reset_password(row, form.password.data)
         db.session.commit()
+        limits.login_succeeded(user.email)  # whoever holds the mailbox may log in again at once
         audit("password_reset", user=user)
         flash(_("Your password is changed. Log in with the new one."), "success")
         return redirect(url_for("auth.login"), code=303)
