@@ -11,6 +11,8 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app, g
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -24,7 +26,24 @@ def queue_mail(to: str, subject: str, body: str):
     message = OutboxMessage(to=to, subject=subject, body=body)
     db.session.add(message)
     g.setdefault("queued_mail", []).append(message)
+    _watch_commit()
     return message
+
+
+def _watch_commit() -> None:
+    """Remember the ids of queued messages once their transaction has committed."""
+    if g.get("watching_commit"):
+        return
+    g.watching_commit = True
+    session = db.session()
+
+    @event.listens_for(session, "after_flush")
+    def flushed(_session, _context):
+        g.flushed_mail = [m.id for m in g.get("queued_mail", []) if m.id is not None]
+
+    @event.listens_for(session, "after_commit", once=True)
+    def committed(_session):
+        g.committed_mail = list(g.get("flushed_mail", []))
 
 
 send_mail = queue_mail
@@ -60,7 +79,7 @@ def transport(to: str, subject: str, body: str) -> None:
         smtp.send_message(message)
 
 
-def send_due(ids=None, limit: int = 200) -> tuple[int, int]:
+def send_due(ids=None, limit: int = 200, session=None) -> tuple[int, int]:
     """Deliver due messages (or just `ids`); safe to run on several servers at once.
 
     On PostgreSQL the rows are locked with SKIP LOCKED, so two senders never take the same
@@ -69,6 +88,7 @@ def send_due(ids=None, limit: int = 200) -> tuple[int, int]:
     from .models import OutboxMessage
     from .models.base import utcnow
 
+    session = session or db.session
     now = utcnow()
     query = db.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
     if ids is not None:
@@ -78,7 +98,7 @@ def send_due(ids=None, limit: int = 200) -> tuple[int, int]:
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     sent = failed = 0
-    for message in db.session.scalars(query).all():
+    for message in session.scalars(query).all():
         try:
             transport(message.to, message.subject, message.body)
         except Exception as error:  # any refusal: keep it for a retry, never lose it
@@ -88,22 +108,26 @@ def send_due(ids=None, limit: int = 200) -> tuple[int, int]:
             failed += 1
         else:
             message.sent_at = now
+            message.body = ""  # sent: links with tokens do not stay at rest in the table
             sent += 1
-    db.session.commit()
+    session.commit()
     return sent, failed
 
 
 def deliver_queued(exception=None) -> None:
     """After a request: deliver what it queued, if it committed. Failures wait for `flask send-mail`."""
-    queued = g.pop("queued_mail", None)
-    if not queued or exception is not None:
+    g.pop("queued_mail", None)
+    g.pop("watching_commit", None)
+    g.pop("flushed_mail", None)
+    ids = g.pop("committed_mail", None)
+    if not ids or exception is not None:
         return
-    ids = [m.id for m in queued if m.id is not None]
-    if not ids:
-        return
-    try:
-        db.session.rollback()  # a fresh transaction that sees what the request committed
-        send_due(ids)
-    except Exception:
-        db.session.rollback()
-        logger.exception("could not deliver queued mail; it stays in the outbox")
+    # The request is over and its mail committed: end its session's transaction (on SQLite it may
+    # hold the write lock), then deliver in a session of its own.
+    db.session.rollback()
+    with Session(db.engine) as session:
+        try:
+            send_due(ids, session=session)
+        except Exception:
+            session.rollback()
+            logger.exception("could not deliver queued mail; it stays in the outbox")

@@ -4,7 +4,6 @@ and one deliverable handed over."""
 import struct
 import zlib
 
-from flask import current_app
 
 from ..extensions import db
 from ..models import Goal
@@ -52,12 +51,6 @@ def tiny_png(width: int = 48, height: int = 32, colour=(29, 92, 99)) -> bytes:
 
 
 def seed(demo: dict) -> None:
-    # The services word their activity entries in the reader's language, which needs a request.
-    with current_app.test_request_context(method="POST"):
-        _seed(demo)
-
-
-def _seed(demo: dict) -> None:
     people = demo["people"]
     cafe, food, green = demo["projects"]
     sam, sara, sven, sofia, samir = (people[f"student{n}"] for n in range(1, 6))
