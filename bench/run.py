@@ -1,0 +1,339 @@
+"""`make bench`: generate a dataset, serve it with gunicorn (2 sync workers, production settings)
+on loopback, drive 8 concurrent logged-in clients at each main page for a bounded time, then do
+the same on a dataset a tenth the size. Prints a table and writes bench/results.json.
+
+Environment: BENCH_SCALE (default 1), BENCH_SECONDS per page (default 5), BENCH_CLIENTS (8),
+BENCH_DATABASE_URL (a PostgreSQL URL whose server we may create and drop databases on;
+SQLite files under a temporary directory otherwise).
+
+The load generator is a Python thread pool (http.client, one connection per request, as
+gunicorn's sync workers close every connection); cookies are handled by hand, since production
+session cookies are Secure and we speak plain http on loopback.
+"""
+import gzip
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+sys.path.insert(0, ROOT)
+
+import generate  # noqa: E402
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+class Client:
+    """One session (cookie jar of one cookie) against the server."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookie = ""
+        self.csrf = ""
+
+    def request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        hdrs = {"User-Agent": "bench"}
+        if self.cookie:
+            hdrs["Cookie"] = self.cookie
+        if body is not None:
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        hdrs.update(headers or {})
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            data = resp.read()
+            for key, value in resp.getheaders():
+                if key.lower() == "set-cookie" and value.startswith("session="):
+                    self.cookie = value.split(";", 1)[0]
+            if resp.getheader("Content-Encoding") == "gzip":
+                data = gzip.decompress(data)
+            return resp.status, data, resp
+        finally:
+            conn.close()
+
+    def login(self, email, password):
+        status, page, _ = self.request("GET", "/login")
+        token = _csrf(page)
+        status, _, resp = self.request("POST", "/login", urlencode(
+            {"csrf_token": token, "email": email, "password": password}))
+        if status not in (302, 303):
+            raise RuntimeError(f"login of {email} failed: {status}")
+        _, page, _ = self.request("GET", "/home")
+        self.csrf = _csrf(page)
+        return self
+
+
+def _csrf(page: bytes) -> str:
+    match = CSRF_RE.search(page.decode("utf-8", "replace"))
+    if not match:
+        raise RuntimeError("no CSRF token on the page")
+    return match.group(1) or match.group(2)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(database: str, port: int) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=database, WORKSPACE_CONFIG="production", BENCH_QUERY_HEADER="1",
+               SECRET_KEY="bench-" + os.urandom(8).hex(), PUBLIC_URL=f"http://127.0.0.1:{port}")
+    proc = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2", "--worker-class", "sync",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if Client(port).request("GET", "/healthz")[0] == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def bench_ids(database: str, info: dict) -> dict:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database)
+    with engine.connect() as conn:
+        pid = info["project"]
+        ids = {
+            "checkup": conn.execute(text("SELECT min(id) FROM checkup WHERE project_id = :p AND state = 'confirmed'"),
+                                    {"p": pid}).scalar(),
+            "goals": [tuple(r) for r in conn.execute(text(
+                "SELECT project_id, id FROM goal WHERE project_id IN (%s) AND state = 'proposed' ORDER BY id"
+                % ",".join(str(p) for p in info["partner_projects"])))],
+        }
+    engine.dispose()
+    return ids
+
+
+def pages(info: dict, ids: dict) -> list[dict]:
+    pid = info["project"]
+    goals = ids["goals"]
+    counter = {"n": 0}
+    lock = threading.Lock()
+
+    def goal_action(client):
+        with lock:
+            n = counter["n"]
+            counter["n"] += 1
+        project_id, goal_id = goals[n % len(goals)]
+        if n % 2:
+            return "POST", f"/projects/{project_id}/goals/{goal_id}/approve", {"csrf_token": client.csrf}
+        return "POST", f"/projects/{project_id}/goals/{goal_id}/request-changes", {
+            "csrf_token": client.csrf, "comment": "Please name the streets the survey covers."}
+
+    return [
+        {"name": "healthz", "user": None, "path": "/healthz"},
+        {"name": "login page", "user": None, "path": "/login"},
+        {"name": "project board", "user": "student", "path": f"/projects/{pid}"},
+        {"name": "goal action (fragment)", "user": "partner", "make": goal_action, "htmx": True},
+        {"name": "agreement", "user": "student", "path": f"/projects/{pid}/agreement"},
+        {"name": "check-up", "user": "student", "path": f"/projects/{pid}/checkups/{ids['checkup']}"},
+        {"name": "partner home (5 projects)", "user": "partner", "path": "/home"},
+        {"name": "dashboard (25 projects)", "user": "teacher25", "path": "/courses/1/dashboard"},
+        {"name": "dashboard (100 projects)", "user": "teacher100", "path": "/courses/2/dashboard"},
+        {"name": "timeline", "user": "student", "path": f"/projects/{pid}/timeline"},
+        {"name": "file download", "user": "student", "path": f"/projects/{pid}/files/{info['file']}"},
+    ]
+
+
+def drive(port: int, page: dict, session: Client | None) -> dict:
+    latencies, statuses, sizes, queries = [], Counter(), [], Counter()
+    lock = threading.Lock()
+    deadline = time.monotonic() + SECONDS
+
+    def worker():
+        client = Client(port)
+        if session is not None:
+            client.cookie, client.csrf = session.cookie, session.csrf
+        local = []
+        while time.monotonic() < deadline:
+            headers = {"HX-Request": "true"} if page.get("htmx") else {}
+            if "make" in page:
+                method, path, form = page["make"](client)
+                body = urlencode(form)
+            else:
+                method, path, body = "GET", page["path"], None
+            started = time.perf_counter()
+            status, data, resp = client.request(method, path, body, headers)
+            local.append((time.perf_counter() - started, status, len(data), resp.getheader("X-Query-Count")))
+        with lock:
+            for elapsed, status, size, count in local:
+                latencies.append(elapsed)
+                statuses[status] += 1
+                sizes.append(size)
+                queries[count] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    q = queries.most_common(1)[0][0] if queries else None
+    return {
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
+        "p95_ms": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else None,
+        "queries": int(q) if q not in (None, "") else None,
+        "query_counts": {str(k): v for k, v in queries.items()},
+        "bytes": int(statistics.median(sizes)) if sizes else 0,
+        "statuses": dict(statuses),
+    }
+
+
+def run_dataset(database: str, scale: float) -> tuple[dict, dict]:
+    started = time.monotonic()
+    info = generate.generate(database, scale)
+    gen_seconds = time.monotonic() - started
+    print(f"  scale {scale:g}: {info['projects_total']} projects, {info['rows']} rows generated in "
+          f"{gen_seconds:.1f} s", flush=True)
+    ids = bench_ids(database, info)
+    port = free_port()
+    proc = serve(database, port)
+    try:
+        password = info["password"]
+        sessions = {"student": Client(port).login(info["student"], password),
+                    "partner": Client(port).login(info["partner"], password),
+                    "teacher25": Client(port).login(info["teacher25"], password),
+                    "teacher100": Client(port).login(info["teacher100"], password)}
+        results = {}
+        for page in pages(info, ids):
+            session = sessions.get(page["user"]) if page["user"] else None
+            results[page["name"]] = drive(port, page, session)
+            r = results[page["name"]]
+            print(f"    {page['name']:<28} {r['rps']:>7} rps  p95 {r['p95_ms']} ms  {r['statuses']}", flush=True)
+    finally:
+        stop(proc)
+    return results, {"projects": info["projects_total"], "rows": info["rows"], "generate_seconds": round(gen_seconds, 1)}
+
+
+def machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"{platform.node()} · {os.cpu_count()} CPUs · {cpu} · Python {platform.python_version()} · {platform.system()}"
+
+
+class Databases:
+    """SQLite files in a temporary directory, or PostgreSQL databases of our own."""
+
+    def __init__(self):
+        self.pg = os.environ.get("BENCH_DATABASE_URL", "").strip()
+        self.tmp = tempfile.mkdtemp(prefix="bench-")
+        self.created = []
+
+    def url(self, name: str) -> str:
+        if not self.pg:
+            return f"sqlite:///{self.tmp}/{name}.db"
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        base = make_url(self.pg.replace("postgresql://", "postgresql+psycopg://", 1)
+                        if self.pg.startswith("postgresql://") else self.pg)
+        dbname = f"ws_bench_{name}_{os.getpid()}"
+        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}"'))
+            conn.execute(text(f'CREATE DATABASE "{dbname}"'))
+        admin.dispose()
+        self.created.append((base, dbname))
+        return base.set(database=dbname).render_as_string(hide_password=False)
+
+    def kind(self) -> str:
+        return "postgresql" if self.pg else "sqlite"
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.created:
+            from sqlalchemy import create_engine, text
+
+            for base, dbname in self.created:
+                admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+                admin.dispose()
+
+
+def main() -> None:
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    started = time.monotonic()
+    dbs = Databases()
+    print(f"bench: scale {scale:g} and {scale / 10:g}, {CLIENTS} clients, {SECONDS:g} s per page, "
+          f"{dbs.kind()}, Python thread-pool client", flush=True)
+    try:
+        full, full_meta = run_dataset(dbs.url("full"), scale)
+        small, small_meta = run_dataset(dbs.url("tenth"), scale / 10)
+    finally:
+        dbs.cleanup()
+    ceiling = full["healthz"]["rps"] or 1
+    rows = []
+    for name, r in full.items():
+        rows.append({
+            "name": name, "rps": r["rps"], "ratio_to_healthz": round(r["rps"] / ceiling, 3),
+            "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"], "queries": r["queries"], "bytes": r["bytes"],
+            "rps_small_dataset": small[name]["rps"],
+        })
+    result = {"machine": machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "database": dbs.kind(), "scale": scale, "pages": rows}
+    with open(os.path.join(HERE, "results.json"), "w") as fh:
+        json.dump(result, fh, indent=2)
+
+    print()
+    print(f"{result['date']} · {result['machine']} · {result['database']} · scale {scale:g} "
+          f"({full_meta['projects']} projects, {full_meta['rows']} rows, generated in {full_meta['generate_seconds']} s)"
+          f" vs {small_meta['projects']} projects")
+    print()
+    print("| page | rps | × healthz | p50 ms | p95 ms | queries (full/tenth) | bytes | rps tenth | full/tenth | statuses |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
+    for row in rows:
+        name = row["name"]
+        qs = f"{row['queries']}/{small[name]['queries']}"
+        if len(full[name]["query_counts"]) > 1:
+            qs += " (varies: " + ", ".join(f"{k}×{v}" for k, v in full[name]["query_counts"].items()) + ")"
+        ratio = row["rps"] / row["rps_small_dataset"] if row["rps_small_dataset"] else 0
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(full[name]["statuses"].items()))
+        print(f"| {name} | {row['rps']} | {row['ratio_to_healthz']:.2f} | {row['p50_ms']} | {row['p95_ms']} | {qs} "
+              f"| {row['bytes']} | {row['rps_small_dataset']} | {ratio:.2f} | {statuses} |")
+    print(f"\nwrote bench/results.json in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
