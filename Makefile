@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test db seed clean messages audit-deps
+.PHONY: install run test db seed clean messages audit-deps bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -38,3 +38,8 @@ messages: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Performance: every main page against /healthz on a generated dataset and on one a tenth the size.
+# BENCH_SCALE=0.1 for a quick run; BENCH_DATABASE_URL=postgresql://... to measure on PostgreSQL.
+bench: install
+	$(BIN)/python bench/run.py

@@ -128,7 +128,7 @@ def generate(database: str, scale: float, seed: int = 1) -> dict:
             for g in range(15):
                 gid = nid("goal")
                 goal_ids.append(gid)
-                state = "proposed" if (ci == 1 and pj < 5) else GOAL_STATES[g % len(GOAL_STATES)]
+                state = GOAL_STATES[g % len(GOAL_STATES)]
                 created = now - timedelta(days=50 - g)
                 add(Goal, dict(id=gid, project_id=pid, title=f"Goal {g + 1}: more residents join the garden",
                                description=LOREM, partner_need="Volunteers for the summer.",

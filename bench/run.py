@@ -150,9 +150,9 @@ def pages(info: dict, ids: dict) -> list[dict]:
             counter["n"] += 1
         project_id, goal_id = goals[n % len(goals)]
         if n % 2:
-            return "POST", f"/projects/{project_id}/goals/{goal_id}/approve", {"csrf_token": client.csrf}
+            return "POST", f"/projects/{project_id}/goals/{goal_id}/approve", {"csrf_token": client.csrf, "version": 1}
         return "POST", f"/projects/{project_id}/goals/{goal_id}/request-changes", {
-            "csrf_token": client.csrf, "comment": "Please name the streets the survey covers."}
+            "csrf_token": client.csrf, "version": 1, "comment": "Please name the streets the survey covers."}
 
     return [
         {"name": "healthz", "user": None, "path": "/healthz"},
