@@ -216,30 +216,49 @@ def drive(port: int, page: dict, session: Client | None) -> dict:
     }
 
 
-def run_dataset(database: str, scale: float) -> tuple[dict, dict]:
-    started = time.monotonic()
-    info = generate.generate(database, scale)
-    gen_seconds = time.monotonic() - started
-    print(f"  scale {scale:g}: {info['projects_total']} projects, {info['rows']} rows generated in "
-          f"{gen_seconds:.1f} s", flush=True)
-    ids = bench_ids(database, info)
-    port = free_port()
-    proc = serve(database, port)
-    try:
+class Dataset:
+    """One generated database served by its own gunicorn, with its bench users signed in."""
+
+    def __init__(self, database: str, scale: float):
+        started = time.monotonic()
+        self.info = info = generate.generate(database, scale)
+        self.meta = {"projects": info["projects_total"], "rows": info["rows"],
+                     "generate_seconds": round(time.monotonic() - started, 1)}
+        print(f"  scale {scale:g}: {info['projects_total']} projects, {info['rows']} rows generated in "
+              f"{self.meta['generate_seconds']} s", flush=True)
+        self.port = free_port()
+        self.pages = pages(info, bench_ids(database, info))
+        self.proc = serve(database, self.port)
         password = info["password"]
-        sessions = {"student": Client(port).login(info["student"], password),
-                    "partner": Client(port).login(info["partner"], password),
-                    "teacher25": Client(port).login(info["teacher25"], password),
-                    "teacher100": Client(port).login(info["teacher100"], password)}
-        results = {}
-        for page in pages(info, ids):
-            session = sessions.get(page["user"]) if page["user"] else None
-            results[page["name"]] = drive(port, page, session)
-            r = results[page["name"]]
-            print(f"    {page['name']:<28} {r['rps']:>7} rps  p95 {r['p95_ms']} ms  {r['statuses']}", flush=True)
+        self.sessions = {role: Client(self.port).login(info[role], password)
+                         for role in ("student", "partner", "teacher25", "teacher100")}
+
+    def drive(self, index: int) -> dict:
+        page = self.pages[index]
+        return drive(self.port, page, self.sessions.get(page["user"]) if page["user"] else None)
+
+    def stop(self):
+        stop(self.proc)
+
+
+def run_both(full_url: str, small_url: str, scale: float):
+    """Both servers run at once; each page is measured on the full and then on the tenth dataset,
+    back to back, so a noisy neighbour on the machine hits both figures alike."""
+    full = small = None
+    try:
+        full = Dataset(full_url, scale)
+        small = Dataset(small_url, scale / 10)
+        results_full, results_small = {}, {}
+        for index, page in enumerate(full.pages):
+            a, b = full.drive(index), small.drive(index)
+            results_full[page["name"]], results_small[page["name"]] = a, b
+            print(f"    {page['name']:<28} {a['rps']:>7} rps (tenth {b['rps']:>7})  p95 {a['p95_ms']} ms  "
+                  f"{a['statuses']}", flush=True)
     finally:
-        stop(proc)
-    return results, {"projects": info["projects_total"], "rows": info["rows"], "generate_seconds": round(gen_seconds, 1)}
+        for dataset in (full, small):
+            if dataset is not None:
+                dataset.stop()
+    return results_full, full.meta, results_small, small.meta
 
 
 def machine() -> str:
@@ -299,8 +318,7 @@ def main() -> None:
     print(f"bench: scale {scale:g} and {scale / 10:g}, {CLIENTS} clients, {SECONDS:g} s per page, "
           f"{dbs.kind()}, Python thread-pool client", flush=True)
     try:
-        full, full_meta = run_dataset(dbs.url("full"), scale)
-        small, small_meta = run_dataset(dbs.url("tenth"), scale / 10)
+        full, full_meta, small, small_meta = run_both(dbs.url("full"), dbs.url("tenth"), scale)
     finally:
         dbs.cleanup()
     ceiling = full["healthz"]["rps"] or 1
