@@ -51,7 +51,7 @@ class Client:
 
     def request(self, method, path, body=None, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        hdrs = {"User-Agent": "bench"}
+        hdrs = {"User-Agent": "bench", "Accept-Encoding": "gzip"}  # as a browser does
         if self.cookie:
             hdrs["Cookie"] = self.cookie
         if body is not None:
@@ -64,6 +64,7 @@ class Client:
             for key, value in resp.getheaders():
                 if key.lower() == "set-cookie" and value.startswith("session="):
                     self.cookie = value.split(";", 1)[0]
+            resp.wire_bytes = len(data)
             if resp.getheader("Content-Encoding") == "gzip":
                 data = gzip.decompress(data)
             return resp.status, data, resp
@@ -170,7 +171,7 @@ def pages(info: dict, ids: dict) -> list[dict]:
 
 
 def drive(port: int, page: dict, session: Client | None) -> dict:
-    latencies, statuses, sizes, queries = [], Counter(), [], Counter()
+    latencies, statuses, sizes, queries, wire = [], Counter(), [], Counter(), []
     lock = threading.Lock()
     deadline = time.monotonic() + SECONDS
 
@@ -188,9 +189,11 @@ def drive(port: int, page: dict, session: Client | None) -> dict:
                 method, path, body = "GET", page["path"], None
             started = time.perf_counter()
             status, data, resp = client.request(method, path, body, headers)
-            local.append((time.perf_counter() - started, status, len(data), resp.getheader("X-Query-Count")))
+            local.append((time.perf_counter() - started, status, len(data), resp.getheader("X-Query-Count"),
+                          resp.wire_bytes))
         with lock:
-            for elapsed, status, size, count in local:
+            for elapsed, status, size, count, wire_size in local:
+                wire.append(wire_size)
                 latencies.append(elapsed)
                 statuses[status] += 1
                 sizes.append(size)
@@ -212,6 +215,7 @@ def drive(port: int, page: dict, session: Client | None) -> dict:
         "queries": int(q) if q not in (None, "") else None,
         "query_counts": {str(k): v for k, v in queries.items()},
         "bytes": int(statistics.median(sizes)) if sizes else 0,
+        "wire_bytes": int(statistics.median(wire)) if wire else 0,
         "statuses": dict(statuses),
     }
 
@@ -339,7 +343,7 @@ def main() -> None:
           f"({full_meta['projects']} projects, {full_meta['rows']} rows, generated in {full_meta['generate_seconds']} s)"
           f" vs {small_meta['projects']} projects")
     print()
-    print("| page | rps | × healthz | p50 ms | p95 ms | queries (full/tenth) | bytes | rps tenth | full/tenth | statuses |")
+    print("| page | rps | × healthz | p50 ms | p95 ms | queries (full/tenth) | bytes (gzipped) | rps tenth | full/tenth | statuses |")
     print("|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
     for row in rows:
         name = row["name"]
@@ -349,7 +353,7 @@ def main() -> None:
         ratio = row["rps"] / row["rps_small_dataset"] if row["rps_small_dataset"] else 0
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(full[name]["statuses"].items()))
         print(f"| {name} | {row['rps']} | {row['ratio_to_healthz']:.2f} | {row['p50_ms']} | {row['p95_ms']} | {qs} "
-              f"| {row['bytes']} | {row['rps_small_dataset']} | {ratio:.2f} | {statuses} |")
+              f"| {row['bytes']} ({full[name]['wire_bytes']}) | {row['rps_small_dataset']} | {ratio:.2f} | {statuses} |")
     print(f"\nwrote bench/results.json in {time.monotonic() - started:.0f} s")
 
 
