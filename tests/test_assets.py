@@ -29,3 +29,14 @@ def test_css_and_javascript_a_page_needs_stay_small(client, world):
     for path in re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js)\?v=[0-9a-f]+)"', html):
         total += len(gzip.compress(client.get(path).get_data()))
     assert total <= 40 * 1024
+
+
+def test_static_css_and_javascript_are_gzipped_when_accepted(client, world):
+    html = client.get("/login").get_data(as_text=True)
+    for path in re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js)\?v=[0-9a-f]+)"', html):
+        plain = client.get(path)
+        zipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+        assert "Content-Encoding" not in plain.headers
+        assert zipped.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["Vary"]
+        assert gzip.decompress(zipped.get_data()) == plain.get_data()
+        assert int(zipped.headers["Content-Length"]) == len(zipped.get_data())

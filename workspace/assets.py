@@ -50,6 +50,8 @@ def setup_assets(app) -> None:
 
 
 def compress(response):
+    if response.direct_passthrough and request.endpoint == "static" and response.status_code == 200:
+        response.direct_passthrough = False  # a whole static file: read it so it can be compressed too
     if (
         response.direct_passthrough
         or response.status_code < 200 or response.status_code in (204, 304)
