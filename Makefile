@@ -43,3 +43,9 @@ clean:
 # BENCH_SCALE=0.1 for a quick run; BENCH_DATABASE_URL=postgresql://... to measure on PostgreSQL.
 bench: install
 	$(BIN)/python bench/run.py
+
+# Lighthouse (optional, not in CI; needs npm and /usr/bin/chromium): the board, the partner home and
+# the teacher dashboard on a throw-away demo database; exits 1 below performance 95, a11y/practices 100.
+.PHONY: audit
+audit: install
+	$(BIN)/python scripts/lighthouse.py
