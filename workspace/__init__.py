@@ -69,6 +69,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    from .benchhooks import setup_bench_hooks
+
+    setup_bench_hooks(app)  # opt-in X-Query-Count header for make bench
 
     from .cli import register_cli
 
