@@ -10,6 +10,7 @@ def test_static_urls_are_versioned_and_cached_for_a_year(client, world):
     response = client.get(css)
     assert response.status_code == 200
     assert "max-age=31536000" in response.headers["Cache-Control"] and "immutable" in response.headers["Cache-Control"]
+    assert "no-cache" not in response.headers["Cache-Control"]
 
 
 def test_html_is_gzipped_when_accepted(client, world):

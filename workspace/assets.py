@@ -46,6 +46,7 @@ def setup_assets(app) -> None:
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True
+            response.cache_control.no_cache = None  # Flask adds it to static files; versioned ones never change
         return compress(response)
 
 
