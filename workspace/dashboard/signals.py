@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func
 from ..extensions import db
 from ..models import Activity, Organisation, Project, ProjectMember
 from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion, Responsibility
-from ..models.base import utcnow
+from ..models.base import as_utc, utcnow
 from ..models.checkup import CONFIRMED, CORRECTION_PENDING, LOGGED, OPEN, PLANNED, CheckUp, FeedbackItem, PulseRating
 from ..models.deliverable import IN_REVIEW, Deliverable
 from ..models.goal import AGREED, CHANGES_REQUESTED, PROPOSED, Goal
@@ -100,7 +100,7 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
     ):
         row = rows[r[0]]
         row.goals_agreed, row.goals_waiting = int(r[1] or 0), int(r[2] or 0)
-        row.partner_wait_since, row.students_wait_since = _aware(r[3]), _aware(r[4])
+        row.partner_wait_since, row.students_wait_since = as_utc(r[3]), as_utc(r[4])
 
     for project_id, side, late in db.session.execute(
         db.select(Agreement.project_id, Responsibility.side, func.count())
@@ -122,8 +122,8 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
         ).where(CheckUp.project_id.in_(ids)).group_by(CheckUp.project_id)
     ):
         row = rows[project_id]
-        row.last_checkup = _aware(last_held)
-        row.next_checkup_due = _aware(next_planned)
+        row.last_checkup = as_utc(last_held)
+        row.next_checkup_due = as_utc(next_planned)
     for row in rows.values():
         if row.next_checkup_due is None:
             every = timedelta(days=cadence.get(row.id) or DEFAULT_CADENCE_DAYS)
@@ -135,13 +135,13 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
         db.select(FeedbackItem.project_id, func.count(), func.min(FeedbackItem.created_at))
         .where(FeedbackItem.project_id.in_(ids), FeedbackItem.state == OPEN).group_by(FeedbackItem.project_id)
     ):
-        rows[project_id].open_feedback, rows[project_id].oldest_open_feedback = count, _aware(oldest)
+        rows[project_id].open_feedback, rows[project_id].oldest_open_feedback = count, as_utc(oldest)
 
     for project_id, count, oldest in db.session.execute(
         db.select(Deliverable.project_id, func.count(), func.min(Deliverable.state_changed_at))
         .where(Deliverable.project_id.in_(ids), Deliverable.state == IN_REVIEW).group_by(Deliverable.project_id)
     ):
-        rows[project_id].reviews_waiting, rows[project_id].review_wait_since = count, _aware(oldest)
+        rows[project_id].reviews_waiting, rows[project_id].review_wait_since = count, as_utc(oldest)
 
     for project_id, members in db.session.execute(
         db.select(ProjectMember.project_id, func.count()).where(ProjectMember.project_id.in_(ids))
@@ -159,7 +159,7 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
         .group_by(Agreement.project_id, AgreementVersion.created_at)
     ):
         row = rows[project_id]
-        row.agreement_exists, row.agreement_since, row.accepted = True, _aware(since), accepted
+        row.agreement_exists, row.agreement_since, row.accepted = True, as_utc(since), accepted
 
     _pulse(rows, ids)
 
@@ -167,7 +167,7 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
         db.select(Activity.project_id, func.max(Activity.created_at)).where(Activity.project_id.in_(ids))
         .group_by(Activity.project_id)
     ):
-        rows[project_id].last_activity = _aware(last)
+        rows[project_id].last_activity = as_utc(last)
 
     for row in rows.values():
         row.reasons = attention_reasons(row, course, now)
@@ -183,22 +183,12 @@ def _pulse(rows, ids) -> None:
         .where(PulseRating.project_id.in_(ids))
         .group_by(PulseRating.project_id, PulseRating.side, CheckUp.id, CheckUp.planned_at)
     ):
-        averages[(project_id, side)].append((_aware(planned_at), float(average)))
+        averages[(project_id, side)].append((as_utc(planned_at), float(average)))
     for (project_id, side), series in averages.items():
         series.sort()
         latest = round(series[-1][1], 1)
         change = round(series[-1][1] - series[-2][1], 1) if len(series) > 1 else None
         rows[project_id].pulse[side] = (latest, change)
-
-
-def _aware(value):
-    from datetime import timezone
-
-    if isinstance(value, str):  # SQLite returns aggregates of datetimes as text
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:

@@ -9,6 +9,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(value):
+    """A stored time as an aware UTC datetime. SQLite drops the zone, and returns aggregates
+    (min, max) of datetimes as text; both come back here the same as PostgreSQL's values."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
 class UTCDateTime(TypeDecorator):
     """Stores UTC; SQLite drops the zone, so it is put back on the way out."""
 
@@ -23,8 +35,4 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+        return as_utc(value)
