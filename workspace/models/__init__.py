@@ -15,10 +15,12 @@ from .goal import Goal, GoalComment, GoalRevision, RootCauseRevision
 from .invitation import INVITABLE_ROLES, Invitation
 from .notification import EmailPreference, Notification, OutboxMessage, SignInToken
 from .organisation import Organisation, OrganisationMember
+from .reflection import Reflection, ReflectionResponse
 from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
 
 __all__ = [
+    "Reflection", "ReflectionResponse",
     "EmailPreference", "Notification", "OutboxMessage", "SignInToken",
     "AuditEvent",
     "Deliverable", "DeliverableVersion", "HandoverItem", "Review", "StoredFile", "VersionLink", "deliverable_goal",
