@@ -12,6 +12,7 @@ from flask_login import current_user
 from .audit import deny as abort  # every refusal below is recorded in the audit log
 from .extensions import db, login_manager
 from .models import Course, CourseStaff, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
+from .models.reflection import SHARED, Reflection
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
@@ -78,6 +79,13 @@ def _manages_project(user, project) -> bool:
 
 def _project_of(obj):
     return obj if isinstance(obj, Project) else obj.project
+
+
+def _reads_reflection(user, reflection) -> bool:
+    role = project_role(user, reflection.project)
+    if role == "teacher":
+        return True
+    return role == "student" and (reflection.author_id == user.id or reflection.visibility == SHARED)
 
 
 RULES = {
@@ -151,6 +159,14 @@ RULES = {
     "goal.reorder": lambda user, goal: project_role(user, goal.project) == "student",
     "relevance.view": lambda user, project: project_role(user, project) is not None,
     "relevance.edit": lambda user, project: project_role(user, project) in ("student", "partner"),
+    # ---- reflections: read by the author and the course's teachers, and when shared by the
+    # project's other students; never by the partner (nor an admin who does not teach the course).
+    "reflection.list": lambda user, project: project_role(user, project) in ("student", "teacher"),
+    "reflection.write": lambda user, project: project_role(user, project) == "student",
+    "reflection.view": lambda user, r: _reads_reflection(user, r),
+    "reflection.edit": lambda user, r: r.author_id == user.id and project_role(user, r.project) == "student",
+    "reflection.respond": lambda user, r: project_role(user, r.project) == "teacher" or (
+        r.author_id == user.id and project_role(user, r.project) == "student"),
 }
 
 # Which rule decides whether someone may know an object exists at all. Not knowing it gives
@@ -162,6 +178,7 @@ _SEE = {
     Invitation: lambda user, inv: can(user, "course.view", inv.course),
     Organisation: "organisation.view",
     User: ADMIN,
+    Reflection: "reflection.view",
 }
 
 
