@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 from .activity import Activity
+from .after_project import AfterProjectQuestion
 from .audit import AuditEvent
 from .agreement import (
     Agreement, AgreementAcceptance, AgreementRole, AgreementVersion, ConsentItem, Responsibility,
@@ -20,6 +21,7 @@ from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
 
 __all__ = [
+    "AfterProjectQuestion",
     "Reflection", "ReflectionResponse",
     "EmailPreference", "Notification", "OutboxMessage", "SignInToken",
     "AuditEvent",

@@ -18,6 +18,8 @@ class Course(db.Model):
     attention_checkup_days: Mapped[int] = mapped_column(default=21, server_default="21")
     attention_wait_days: Mapped[int] = mapped_column(default=7, server_default="7")
     attention_quiet_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    # Months after a project's end date its partner is asked whether the result lasted (workspace/after_project).
+    after_project_months: Mapped[int] = mapped_column(default=6, server_default="6")
 
     staff: Mapped[list["CourseStaff"]] = relationship(
         back_populates="course", cascade="all, delete-orphan"

@@ -22,6 +22,8 @@ class Project(db.Model):
     start_date: Mapped[date]
     end_date: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A follow-up project continues this one in a later course (workspace/followup).
+    predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="SET NULL"), index=True)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -32,6 +34,7 @@ class Project(db.Model):
     members: Mapped[list["ProjectMember"]] = relationship(
         back_populates="project", cascade="all, delete-orphan"
     )
+    predecessor: Mapped["Project | None"] = relationship(remote_side=[id], foreign_keys=[predecessor_id])
 
 
 class ProjectMember(db.Model):
