@@ -5,6 +5,7 @@ import io
 from flask import Blueprint, Response, render_template, request
 
 from ..courses.routes import load_course
+from ..csvcells import safe_cell as _cell
 from ..models.base import utcnow
 from ..policy import permission
 from .contributions import course_contributions
@@ -95,9 +96,3 @@ def contributions(course, course_id):
 
 def _date(moment):
     return moment.date().isoformat() if moment else ""
-
-
-def _cell(value):
-    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
