@@ -102,13 +102,16 @@ FEATURES = (
     "projects",
     "organisations",
     "admin",
+    "followup",
     "goals",
     "agreement",
     "checkups",
     "deliverables",
+    "reflections",
     "timeline",
     "dashboard",
     "notifications",
+    "after_project",
 )
 
 

@@ -1,0 +1,29 @@
+"""What reflections add to other pages: a board section (the student's own count and the team's
+shared entries; for a teacher, how many there are) and timeline links. Two queries at most."""
+from flask import url_for
+from sqlalchemy import func
+
+from ..extensions import db
+from ..models.base import as_utc
+from ..models.reflection import SHARED, Reflection
+from ..policy import can
+from ..sections import activity_link, board_section
+
+
+@board_section("reflections", "reflections/_board.html")
+def board(project, user) -> dict:
+    if not can(user, "reflection.list", project):
+        return {"project": project, "visible": False}
+    mine = func.sum(db.case((Reflection.author_id == user.id, 1), else_=0))
+    shared = func.sum(db.case((Reflection.visibility == SHARED, 1), else_=0))
+    total, own, team, last = db.session.execute(
+        db.select(func.count(Reflection.id), mine, shared, func.max(Reflection.created_at))
+        .where(Reflection.project_id == project.id)
+    ).one()
+    return {"project": project, "visible": True, "total": total or 0, "own": int(own or 0),
+            "shared": int(team or 0), "last": as_utc(last), "can_write": can(user, "reflection.write", project)}
+
+
+@activity_link("reflection")
+def _reflection_link(project_id, subject_id):
+    return url_for("reflections.show", project_id=project_id, reflection_id=subject_id)
