@@ -111,6 +111,7 @@ FEATURES = (
     "timeline",
     "dashboard",
     "notifications",
+    "exports",
     "after_project",
 )
 

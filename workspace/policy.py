@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from .audit import deny as abort  # every refusal below is recorded in the audit log
 from .extensions import db, login_manager
-from .models import Course, CourseStaff, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
+from .models import Course, CourseStaff, IntroductionSide, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
 from .models.reflection import SHARED, Reflection
 
 PUBLIC = "public"
@@ -107,9 +107,19 @@ RULES = {
     "project.edit": _manages_project,
     "project.invite": _manages_project,
     "member.remove": lambda user, member: _manages_project(user, member.project),
+    # follow-up projects and the after-project questions (workspace/followup, workspace/after_project)
+    "project.follow_up": _manages_project,
+    "after_project.answer": lambda user, question: project_role(user, question.project) == "partner",
+    "after_project.see_answers": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
     # organisations
-    "organisation.view": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
-    "organisation.edit": lambda user, org: user.is_admin or user.is_teacher,
+    # Signed-in people see an organisation's page; outsiders only what it shares (organisations/services.py).
+    "organisation.view": lambda user, org: user.is_authenticated,
+    "organisation.insider": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
+    "organisation.edit": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
+    "organisation.rename": lambda user, org: user.is_admin or user.is_teacher,
+    "organisation.share": lambda user, org: user.is_admin or speaks_for(user, org),
+    "organisation.introduce": lambda user, org: user.is_admin or user.is_teacher,
+    "introduction.answer": lambda user, side: speaks_for(user, side.organisation),
     # admin
     "user.edit": lambda user, other: user.is_admin,
     # ---- deliverables
@@ -159,6 +169,9 @@ RULES = {
     "goal.reorder": lambda user, goal: project_role(user, goal.project) == "student",
     "relevance.view": lambda user, project: project_role(user, project) is not None,
     "relevance.edit": lambda user, project: project_role(user, project) in ("student", "partner"),
+    # ---- exports: whoever may view a project takes all of it along (data portability); the
+    # calendar feed is personal and opened by its secret address, not by a session.
+    "export.view": lambda user, project: project_role(user, project) is not None,
     # ---- reflections: read by the author and the course's teachers, and when shared by the
     # project's other students; never by the partner (nor an admin who does not teach the course).
     "reflection.list": lambda user, project: project_role(user, project) in ("student", "teacher"),
@@ -177,6 +190,7 @@ _SEE = {
     Course: "course.view",
     Invitation: lambda user, inv: can(user, "course.view", inv.course),
     Organisation: "organisation.view",
+    IntroductionSide: lambda user, side: can(user, "organisation.insider", side.organisation),
     User: ADMIN,
     Reflection: "reflection.view",
 }

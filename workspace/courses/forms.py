@@ -21,6 +21,9 @@ class CourseForm(FlaskForm):
     attention_quiet_days = IntegerField(
         _l("Days without any activity before a project needs attention"), default=14,
         validators=[Optional(), NumberRange(min=1, max=365)])
+    after_project_months = IntegerField(
+        _l("Months after a project ends before its partner is asked whether the result lasted"), default=6,
+        validators=[Optional(), NumberRange(min=1, max=60)])
 
 
 class InviteForm(FlaskForm):

@@ -26,7 +26,7 @@ def load_invitation(course_id, invitation_id, **_):
 
 def dashboard_thresholds(form) -> dict:
     """The dashboard thresholds the form filled in (left empty: unchanged, or the defaults)."""
-    names = ("attention_checkup_days", "attention_wait_days", "attention_quiet_days")
+    names = ("attention_checkup_days", "attention_wait_days", "attention_quiet_days", "after_project_months")
     return {name: getattr(form, name).data for name in names if getattr(form, name).data is not None}
 
 

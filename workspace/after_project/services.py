@@ -1,0 +1,120 @@
+"""After the project: the question is asked once per project, `after_project_months` (a course
+setting) after the project's end date, by `flask ask-after-project` (run it daily); the
+project's partner members are notified in the workspace and by e-mail (as their notification
+settings say) and answer on their home page. The answers show on the organisation page and the
+teacher dashboard: was capacity really built?"""
+import calendar
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from ..activity import record
+from ..extensions import db
+from ..models import AfterProjectQuestion, Course, Project, ProjectMember, User
+from ..models.base import utcnow
+from ..notifications.services import notify
+from ..rules import Refused, check_version
+
+ANSWER_LABELS = {"yes": _l("Yes"), "partly": _l("Partly"), "no": _l("No")}
+# Shown next to the words, never instead of them.
+ANSWER_ICONS = {"yes": "✓", "partly": "◐", "no": "✕"}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def asking_date(project, course) -> date:
+    return add_months(project.end_date, course.after_project_months)
+
+
+def answer_url(project_id: int) -> str:
+    return f"/projects/{project_id}/after-project"
+
+
+def ask_due(today: date | None = None) -> int:
+    """Ask every project whose asking date has come and that was not asked yet; returns how many.
+    A second run asks nobody twice (one question per project, unique in the table)."""
+    today = today or date.today()
+    rows = db.session.execute(
+        db.select(Project, Course).join(Course, Course.id == Project.course_id)
+        .outerjoin(AfterProjectQuestion, AfterProjectQuestion.project_id == Project.id)
+        .where(AfterProjectQuestion.id.is_(None), Project.end_date < today)
+        .order_by(Project.end_date, Project.id)
+    ).all()
+    due = [project for project, course in rows if asking_date(project, course) <= today]
+    if not due:
+        return 0
+    partners = db.session.execute(
+        db.select(ProjectMember.project_id, User).join(User, User.id == ProjectMember.user_id)
+        .where(ProjectMember.project_id.in_([p.id for p in due]), ProjectMember.role == "partner")
+    ).all()
+    for project in due:
+        question = AfterProjectQuestion(project_id=project.id)
+        db.session.add(question)
+        db.session.flush()
+        record(None, "asked", question,
+               _("The partner was asked whether the result of “%(title)s” is still in use and whether they can carry "
+                 "on without the team", title=project.title), project=project)
+        notify([user for pid, user in partners if pid == project.id], "after_project", f"after-project-{question.id}",
+               _("Some months after “%(title)s”: is the result still in use, and can you carry on without the team? "
+                 "Two short questions.", title=project.title), answer_url(project.id), project=project)
+    db.session.flush()
+    return len(due)
+
+
+def answer(actor, question, submitted_version, still_in_use: str, still_in_use_comment: str, carry_on: str,
+           carry_on_comment: str) -> None:
+    """A partner answers both questions, once; the answer is then part of the project's record."""
+    if question.answered_at is not None:
+        raise Refused(_("These questions are already answered."), 409)
+    check_version(question, submitted_version)
+    question.still_in_use, question.still_in_use_comment = still_in_use, still_in_use_comment
+    question.carry_on, question.carry_on_comment = carry_on, carry_on_comment
+    question.answered_at, question.answered_by_id = utcnow(), actor.id
+    record(actor, "answered", question,
+           _("%(name)s answered the after-project questions: result still in use: %(use)s; can carry on without "
+             "the team: %(carry)s", name=actor.name, use=ANSWER_LABELS[still_in_use],
+             carry=ANSWER_LABELS[carry_on]), project=question.project)
+    db.session.flush()
+
+
+# ---- what other pages show (each one query) ------------------------------------------------------
+
+def open_questions_for(user) -> list[AfterProjectQuestion]:
+    """Unanswered questions of the projects where this person is a partner."""
+    return list(db.session.scalars(
+        db.select(AfterProjectQuestion)
+        .join(ProjectMember, (ProjectMember.project_id == AfterProjectQuestion.project_id)
+              & (ProjectMember.user_id == user.id) & (ProjectMember.role == "partner"))
+        .where(AfterProjectQuestion.answered_at.is_(None))
+        .options(joinedload(AfterProjectQuestion.project).joinedload(Project.course))
+        .order_by(AfterProjectQuestion.asked_at, AfterProjectQuestion.id)
+    ))
+
+
+def questions_of_organisation(organisation) -> list[AfterProjectQuestion]:
+    """Every question asked about the organisation's projects, newest project first."""
+    return list(db.session.scalars(
+        db.select(AfterProjectQuestion).join(Project, Project.id == AfterProjectQuestion.project_id)
+        .where(Project.organisation_id == organisation.id)
+        .options(joinedload(AfterProjectQuestion.project).joinedload(Project.course),
+                 joinedload(AfterProjectQuestion.answered_by))
+        .order_by(Project.end_date.desc(), Project.id)
+    ))
+
+
+def questions_of_course(course) -> list[AfterProjectQuestion]:
+    """Every question asked about the course's projects, by project title."""
+    return list(db.session.scalars(
+        db.select(AfterProjectQuestion).join(Project, Project.id == AfterProjectQuestion.project_id)
+        .where(Project.course_id == course.id)
+        .options(joinedload(AfterProjectQuestion.project).joinedload(Project.organisation),
+                 joinedload(AfterProjectQuestion.answered_by))
+        .order_by(Project.title, Project.id)
+    ))

@@ -1,0 +1,1 @@
+"""Follow-up projects: continuing a project in a later course."""
