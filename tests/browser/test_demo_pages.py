@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from workspace.extensions import db
-from workspace.models import CheckUp, Deliverable, Goal
+from workspace.models import CheckUp, Deliverable, Goal, Reflection
 from workspace.seed import DEMO_PASSWORD, seed_demo
 
 from .conftest import DESKTOP, axe_violations, commit, describe_violations, log_in, screenshot, tab_through
@@ -29,6 +29,14 @@ def _pages(demo, role):
         found = _first_id(model, project)
         if found:
             pages.append((name, f"{p}/{path}/{found}"))
+    if role in ("student", "teacher"):  # reflections: never the partner's, nor an admin's
+        pages.append(("reflections", f"{p}/reflections"))
+        found = _first_id(Reflection, project)
+        if found:
+            pages.append(("reflection", f"{p}/reflections/{found}"))
+        if role == "student":
+            pages += [("reflection-new", f"{p}/reflections/new"), ("reflection-edit", f"{p}/reflections/{found}/edit"),
+                      ("reflection-delete", f"{p}/reflections/{found}/delete")]
     if role in ("student", "partner"):
         pages += [("my-work", "/my-work"), ("notifications", "/notifications")]
     if role == "teacher":
