@@ -8,15 +8,16 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .i18n import N_
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    403: "You do not have permission to do this.",
-    404: "We could not find that page. It may have been removed, or you may not have access to it.",
-    405: "This action is not available here.",
-    410: "This link is no longer valid.",
-    413: "The upload is too large.",
-    429: "Too many attempts. Please wait a moment and try again.",
+    400: N_("The request could not be understood."),
+    403: N_("You do not have permission to do this."),
+    404: N_("We could not find that page. It may have been removed, or you may not have access to it."),
+    405: N_("This action is not available here."),
+    410: N_("This link is no longer valid."),
+    413: N_("The upload is too large."),
+    429: N_("Too many attempts. Please wait a moment and try again."),
 }
 
 

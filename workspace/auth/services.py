@@ -7,6 +7,7 @@ from sqlalchemy import func
 
 from ..activity import record
 from ..extensions import db
+from ..i18n import N_
 from ..mail import send_mail
 from ..models import (
     CourseStaff, Invitation, OrganisationMember, PasswordResetToken, ProjectMember, User,
@@ -99,7 +100,7 @@ def change_email(user: User, email: str) -> str:
 
 # ---- invitations -----------------------------------------------------------------------------
 
-ROLE_LABELS = {"student": "student", "partner": "partner", "teacher": "co-teacher"}
+ROLE_LABELS = {"student": N_("student"), "partner": N_("partner"), "teacher": N_("co-teacher")}
 
 
 def invite(inviter: User, email: str, role: str, course, project=None) -> tuple[Invitation, str]:

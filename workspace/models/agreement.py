@@ -6,6 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import UTCDateTime, utcnow
 
 SIDES = ("students", "partner", "teacher")
@@ -14,7 +15,7 @@ BEFORE_CHECKUP = "checkup"
 EVERY = "every"
 UNITS = ("days", "weeks")
 CONSENT_KINDS = ("publish_results", "name_and_logo", "data")
-CONSENT_STATES = ("undecided", "given", "withheld")
+CONSENT_STATES = (N_("undecided"), N_("given"), N_("withheld"))
 
 
 class Agreement(db.Model):

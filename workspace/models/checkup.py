@@ -7,19 +7,20 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import UTCDateTime, utcnow
 
 # The nine guiding values (key, label) in the guide's order; the pulse asks about them.
 VALUES = (
-    ("relevance", "Relevance"),
-    ("meaningfulness", "Meaningfulness"),
-    ("reciprocity", "Reciprocity"),
-    ("empowerment", "Empowerment and capacity building"),
-    ("humbleness", "Humbleness"),
-    ("cultural_sensitivity", "Cultural sensitivity"),
-    ("co_creation", "Collaboration and co-creation"),
-    ("sustainable_relationships", "Sustainable relationships"),
-    ("transparency", "Transparency and fairness"),
+    ("relevance", N_("Relevance")),
+    ("meaningfulness", N_("Meaningfulness")),
+    ("reciprocity", N_("Reciprocity")),
+    ("empowerment", N_("Empowerment and capacity building")),
+    ("humbleness", N_("Humbleness")),
+    ("cultural_sensitivity", N_("Cultural sensitivity")),
+    ("co_creation", N_("Collaboration and co-creation")),
+    ("sustainable_relationships", N_("Sustainable relationships")),
+    ("transparency", N_("Transparency and fairness")),
 )
 VALUE_KEYS = tuple(key for key, _ in VALUES)
 VALUE_LABELS = dict(VALUES)

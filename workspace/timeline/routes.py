@@ -3,6 +3,7 @@ from flask import Blueprint, render_template, request, url_for
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import subject_label
 from ..models import Activity, ProjectMember, User
 from ..policy import permission
 from ..projects.routes import load_project
@@ -53,4 +54,4 @@ def show(project, project_id):
         .where(ProjectMember.project_id == project.id).order_by(User.name)
     ).all()
     return render_template("timeline/show.html", project=project, page=page, kinds=kinds, people=people,
-                           kind=kind, person=person, link_for=link_for)
+                           kind=kind, person=person, link_for=link_for, subject_label=subject_label)
