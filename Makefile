@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test db seed clean messages audit-deps bench
+.PHONY: install run test db seed clean messages catalogues audit-deps bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -16,7 +16,13 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) catalogues
+
+# The compiled message catalogues (.mo) are build output: made from the .po files in the repo.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard workspace/translations/*/LC_MESSAGES/messages.po))
+catalogues: $(CATALOGUES)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 db: install
 	WORKSPACE_CONFIG=development $(BIN)/flask db upgrade
@@ -32,9 +38,11 @@ test: install
 audit-deps: install
 	$(BIN)/python scripts/audit_deps.py
 
-# Extract every string marked for translation into the catalogue template.
+# Extract every string marked for translation into the catalogue template and merge it into each
+# language's messages.po (new strings empty, changed ones fuzzy): translate those, then `make install`.
 messages: install
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o workspace/translations/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete --width 120 -i workspace/translations/messages.pot -d workspace/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -17,6 +17,14 @@ from . import factories
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 
+def pytest_sessionstart(session):
+    """Compile the message catalogues (.mo, build output) that are missing or older than their .po,
+    as `make install` does, so that running pytest directly on a fresh clone speaks Dutch too."""
+    from .catalogues import compile_catalogues
+
+    compile_catalogues()
+
+
 def _database_url(tmpdir: str) -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
