@@ -2,6 +2,7 @@
 from .activity import Activity
 from .after_project import AfterProjectQuestion
 from .audit import AuditEvent
+from .calendar_feed import CalendarFeed
 from .agreement import (
     Agreement, AgreementAcceptance, AgreementRole, AgreementVersion, ConsentItem, Responsibility,
 )
@@ -16,6 +17,7 @@ from .goal import Goal, GoalComment, GoalRevision, RootCauseRevision
 from .invitation import INVITABLE_ROLES, Invitation
 from .notification import EmailPreference, Notification, OutboxMessage, SignInToken
 from .organisation import Organisation, OrganisationMember
+from .organisation_profile import Introduction, IntroductionSide, OrganisationProfile
 from .reflection import Reflection, ReflectionResponse
 from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
@@ -25,9 +27,11 @@ __all__ = [
     "Reflection", "ReflectionResponse",
     "EmailPreference", "Notification", "OutboxMessage", "SignInToken",
     "AuditEvent",
+    "CalendarFeed",
     "Deliverable", "DeliverableVersion", "HandoverItem", "Review", "StoredFile", "VersionLink", "deliverable_goal",
     "ActionItem", "CheckUp", "CheckUpAttendee", "Correction", "CourseValueSetting", "CoursePrompt", "FeedbackItem", "PulseRating",
     "Activity", "Agreement", "AgreementAcceptance", "AgreementRole", "AgreementVersion", "ConsentItem", "Responsibility", "Course", "CourseStaff", "Goal", "GoalComment", "GoalRevision", "INVITABLE_ROLES", "Invitation", "MEMBER_ROLES",
+    "Introduction", "IntroductionSide", "OrganisationProfile",
     "Organisation", "OrganisationMember", "PARTNER", "PasswordResetToken", "Project",
     "ProjectMember", "RootCauseRevision", "STUDENT", "User",
 ]
