@@ -44,7 +44,6 @@ def _project_form(world, objs):
 
 P = lambda w, o: f"/projects/{w.project.id}"  # noqa: E731
 C = lambda w, o: f"/courses/{w.course.id}"  # noqa: E731
-O = lambda w, o: f"/organisations/{w.project.organisation_id}"  # noqa: E731
 
 CASES = [
     Case("main.index", "GET", lambda w, o: "/", EVERYONE, EVERYONE, public=True),
@@ -102,11 +101,7 @@ CASES = [
     Case("organisations.new", "GET", lambda w, o: "/organisations/new", TEACHERS, EVERYONE),
     Case("organisations.new", "POST", lambda w, o: "/organisations/new", TEACHERS, EVERYONE,
          data=lambda w, o: {"name": "Fresh Foundation", "website": "https://fresh.example.org"}),
-    Case("organisations.show", "GET", O, TEACHERS | {"partner"}, TEACHERS | {"partner"}),
-    Case("organisations.edit", "GET", lambda w, o: f"/organisations/{w.project.organisation_id}/edit", TEACHERS,
-         TEACHERS | {"partner"}),
-    Case("organisations.edit", "POST", lambda w, o: f"/organisations/{w.project.organisation_id}/edit", TEACHERS,
-         TEACHERS | {"partner"}, data=lambda w, o: {"name": "Renamed organisation"}),
+    # organisations.show and organisations.edit: tests/cases/organisations.py
     Case("admin.users", "GET", lambda w, o: "/admin/users", {"admin"}, EVERYONE),
     Case("admin.edit_user", "GET", lambda w, o: f"/admin/users/{w.loner.id}", {"admin"}, {"admin"}),
     Case("admin.edit_user", "POST", lambda w, o: f"/admin/users/{w.loner.id}", {"admin"}, {"admin"},

@@ -1,10 +1,10 @@
-"""Organisation form."""
+"""Organisation forms: registering (staff), the profile partners keep, what it shares, introductions."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField, URLField
-from wtforms.validators import DataRequired, Length, Optional, URL
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL
 
-from ..forms import no_control_characters, strip
+from ..forms import choices, no_control_characters, strip
 
 
 class OrganisationForm(FlaskForm):
@@ -13,3 +13,35 @@ class OrganisationForm(FlaskForm):
     website = URLField(_l("Website"), validators=[Optional(), Length(max=500), URL(require_tld=True, message=_l("Enter a full web address, starting with https://"))], filters=[strip])
     themes = StringField(_l("Themes"), validators=[Optional(), Length(max=500), no_control_characters], filters=[strip],
                          description=_l("Separate themes with commas, for example: housing, health, inclusion"))
+
+
+class ProfileForm(OrganisationForm):
+    """The profile the organisation's partners keep; staff may also rename it (else `name` is removed)."""
+
+    contacts = TextAreaField(_l("Contact people"), validators=[Optional(), Length(max=3000), no_control_characters],
+                             filters=[strip],
+                             description=_l("One person per line: name, role, e-mail address or phone number"))
+
+
+class SharingForm(FlaskForm):
+    """What other organisations' partners and students may see; members, teachers and admins see all."""
+
+    share_description = BooleanField(_l("What the organisation does"))
+    share_themes = BooleanField(_l("Themes (also on the themes page)"))
+    share_website = BooleanField(_l("Website"))
+    share_contacts = BooleanField(_l("Contact people"))
+    share_projects = BooleanField(_l("Projects, goals achieved and deliverables handed over"))
+    share_pulse = BooleanField(_l("Values pulse over the years"))
+
+
+class IntroductionForm(FlaskForm):
+    other_id = SelectField(_l("Introduce to"), coerce=int, validators=[InputRequired()],
+                           description=_l("Organisations with at least one theme in common"))
+    note = TextAreaField(_l("A short note to both sides"), validators=[Optional(), Length(max=2000),
+                                                                        no_control_characters], filters=[strip],
+                         description=_l("Why they might learn from each other"))
+
+
+class AnswerForm(FlaskForm):
+    answer = RadioField(_l("Your answer"), choices=choices((("accept", _l("Accept")), ("decline", _l("Decline")))),
+                        validators=[InputRequired()])
