@@ -35,6 +35,7 @@ def seed_demo() -> dict:
     partner_names = {1: "Priya Partner", 2: "Pieter Partner", 3: "Paula Partner"}
     for n, name in partner_names.items():
         people[f"partner{n}"] = _user(f"partner{n}@example.org", name)
+    people["partner2"].locale = "nl"  # one demo account prefers Dutch: the whole workspace in Dutch
     student_names = {1: "Sam Student", 2: "Sara Student", 3: "Sven Student", 4: "Sofia Student",
                      5: "Samir Student", 6: "Stella Student"}
     for n, name in student_names.items():
