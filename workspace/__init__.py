@@ -43,6 +43,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    from .fast_gettext import setup_i18n
+
+    setup_i18n(app, babel)  # the request's catalogue looked up once, not per string
 
     from . import models  # noqa: F401  (registers every table)
     from .auth import setup_login
