@@ -297,7 +297,8 @@ def import_archive(path) -> dict:
         data = _read(archive)
         filled = {name: n for name, n in row_counts().items() if n}
         if filled:
-            listed = ", ".join(f"{name} ({n})" for name, n in filled.items())
+            listed = ", ".join(f"{name} ({n})" for name, n in list(filled.items())[:5])
+            listed += f" and {len(filled) - 5} more tables" if len(filled) > 5 else ""
             raise BackupError("The database is not empty, so nothing was imported: an archive is restored only "
                               f"into an empty database (create one and run `flask db upgrade`). Rows found: {listed}.")
         dialect = db.engine.dialect.name
