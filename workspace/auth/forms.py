@@ -35,7 +35,8 @@ class SignUpForm(FlaskForm):
 class ProfileForm(FlaskForm):
     name = name_field()
     timezone = SelectField(_l("Time zone"), validators=[DataRequired(), valid_timezone], validate_choice=False)
-    locale = SelectField(_l("Language"), choices=choices([("en", "English"), ("nl", "Nederlands")]))
+    locale = SelectField(_l("Language"), choices=choices([("", _l("The language of my browser")), ("en", "English"),
+                                                          ("nl", "Nederlands")]))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,6 @@
 """Sign in and out, reset a password, accept an invitation, edit one's profile."""
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, refresh
 from flask_login import current_user, login_user, logout_user
 
 from ..audit import audit
@@ -160,6 +160,7 @@ def profile():
         current_user.timezone = form.timezone.data
         current_user.locale = form.locale.data
         db.session.commit()
+        refresh()  # the confirmation already in the language just chosen
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"), code=303)
     return render_template("auth/profile.html", form=form), 422 if form.errors else 200

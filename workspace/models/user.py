@@ -21,7 +21,7 @@ class User(UserMixin, db.Model):
     is_teacher: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
-    locale: Mapped[str] = mapped_column(String(8), default="en")
+    locale: Mapped[str] = mapped_column(String(8), default="")  # "" follows the browser (Accept-Language)
     # Part of the session cookie's identity: bumping it ends every session of this user.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,66 @@
+"""English and Dutch: the person's choice, else the browser's Accept-Language; dates in that locale."""
+import re
+
+from babel.dates import format_date
+
+from workspace.extensions import db
+from workspace.models import Project, User
+
+from .factories import create_user
+
+
+def _lang(html: str) -> str:
+    return re.search(r'<html lang="([^"]+)"', html).group(1)
+
+
+def test_an_anonymous_visitor_gets_the_browsers_language(client):
+    dutch = client.get("/login", headers={"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.8"}).get_data(as_text=True)
+    assert _lang(dutch) == "nl"
+    assert "Inloggen" in dutch and "Wachtwoord" in dutch and "Direct naar de hoofdinhoud" in dutch
+    english = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert _lang(english) == "en" and "Log in" in english
+    other = client.get("/login", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    assert _lang(other) == "en", "a language the workspace does not speak falls back to English"
+
+
+def test_a_person_who_did_not_choose_follows_the_browser_and_a_choice_wins(client):
+    user = create_user(locale="")
+    client.login(user)
+    assert _lang(client.get("/home", headers={"Accept-Language": "nl"}).get_data(as_text=True)) == "nl"
+    user.locale = "en"
+    db.session.commit()
+    assert _lang(client.get("/home", headers={"Accept-Language": "nl"}).get_data(as_text=True)) == "en"
+
+
+def test_choosing_dutch_on_the_profile_switches_at_once(client):
+    user = create_user(locale="en")
+    client.login(user)
+    response = client.post_form("/profile", {"name": user.name, "timezone": user.timezone, "locale": "nl"},
+                                follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert _lang(html) == "nl" and "Je profiel is opgeslagen." in html
+    assert db.session.get(User, user.id).locale == "nl"
+    back = client.post_form("/profile", {"name": user.name, "timezone": user.timezone, "locale": ""},
+                            follow_redirects=True, headers={"Accept-Language": "en"})
+    assert _lang(back.get_data(as_text=True)) == "en"
+
+
+def test_the_dutch_demo_account_sees_the_board_in_dutch(client):
+    from workspace.seed import DEMO_PASSWORD, seed_demo
+
+    seed_demo()
+    db.session.commit()
+    pieter = db.session.scalar(db.select(User).filter_by(email="partner2@example.org"))
+    assert pieter.locale == "nl"
+    project = db.session.scalar(db.select(Project).filter_by(title="Fair food distribution"))
+    client.login(pieter, password=DEMO_PASSWORD)
+    board = client.get(f"/projects/{project.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert _lang(board) == "nl"
+    assert "Doelen" in board and "Afspraken" in board and "Opleveringen" in board
+    assert format_date(project.start_date, "medium", locale="nl") in board  # e.g. "25 sep. 2026"
+    assert format_date(project.start_date, "medium", locale="en") not in board
+    # Someone else on the same project, who never chose, reads it in English.
+    sam = db.session.scalar(db.select(User).filter_by(email="student3@example.org"))
+    client.login(sam, password=DEMO_PASSWORD)
+    board = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert _lang(board) == "en" and "Goals" in board
