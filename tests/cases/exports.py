@@ -1,6 +1,6 @@
 """Permission cases of the exports: everyone who sees a project downloads it; the calendar feed
 opens by its secret address alone; each person renews only their own address."""
-from workspace.exports.calendar import feed_url, renew_feed
+from workspace.exports.calendar import renew_feed, token_for
 
 from . import EVERYONE, PROJECT_ROLES, SIGNED_IN, Case
 
@@ -9,7 +9,7 @@ BASE = lambda w: f"/projects/{w.project.id}/exports"  # noqa: E731
 
 def _feed(world):
     feed = renew_feed(world.student)
-    return {"url": feed_url(feed)}
+    return {"url": f"/calendar/{feed.user_id}/{token_for(feed)}.ics"}
 
 
 CASES = [
