@@ -64,3 +64,23 @@ def test_the_dutch_demo_account_sees_the_board_in_dutch(client):
     client.login(sam, password=DEMO_PASSWORD)
     board = client.get(f"/projects/{project.id}").get_data(as_text=True)
     assert _lang(board) == "en" and "Goals" in board
+
+
+def test_numbers_follow_the_locale(client, world):
+    """A values-pulse average of 3.5 reads "3,5" in Dutch; the dashboard's numbers likewise."""
+    from .factories import create_checkup, create_rating
+
+    checkup = create_checkup(world.project, state="confirmed", days_ago=3)
+    for score in (3, 4):
+        create_rating(checkup, world.student if score == 3 else world.partner,
+                      "student" if score == 3 else "partner", score=score)
+    create_rating(checkup, create_user(), "student", score=4)  # the students' average: 3.5
+    world.teacher.locale = "nl"
+    db.session.commit()
+    client.login(world.teacher)
+    page = client.get(f"/projects/{world.project.id}/checkups/{checkup.id}").get_data(as_text=True)
+    assert "3,5" in page and "3.5" not in page
+    world.teacher.locale = "en"
+    db.session.commit()
+    page = client.get(f"/projects/{world.project.id}/checkups/{checkup.id}").get_data(as_text=True)
+    assert "3.5" in page

@@ -3,7 +3,7 @@ import logging
 import os
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from .config import CONFIGS, _database_url
@@ -139,14 +139,18 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject():
+        user = current_user._get_current_object()  # once per render, not through the proxy per call
         return {
-            "can": lambda action, obj=None: can(current_user, action, obj),
-            "role_in": lambda project: project_role(current_user, project),
+            "can": lambda action, obj=None: can(user, action, obj),
+            "role_in": lambda project: project_role(user, project),
             "current_locale": lambda: str(get_locale() or "en"),
-            "waiting_for": lambda: waiting_for(current_user),
-            "bell_state": lambda: _bell_state(current_user),
+            "waiting_for": lambda: waiting_for(user),
+            "bell_state": lambda: _bell_state(user),
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    # Numbers in the reader's locale (3.5 → "3,5" in Dutch); text such as a "—" placeholder passes through.
+    app.jinja_env.filters["number"] = lambda value, fmt=None: value if value is None or isinstance(value, str) \
+        else format_decimal(value, fmt)
     app.jinja_env.globals["g"] = g

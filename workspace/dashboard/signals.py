@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import format_decimal, ngettext
 from sqlalchemy import and_, case, func
 
 from ..extensions import db
@@ -224,7 +224,7 @@ def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:
     for side, label in (("partner", _("partner")), ("student", _("students"))):
         latest, change = row.pulse.get(side, (None, None))
         if change is not None and change <= -0.5:
-            reasons.append(_("the %(side)s's values pulse dropped by %(drop)s", side=label, drop=abs(change)))
+            reasons.append(_("the %(side)s's values pulse dropped by %(drop)s", side=label, drop=format_decimal(abs(change), "0.0")))
     days = days_since(row.last_activity, now)
     if days is not None and days >= course.attention_quiet_days:
         reasons.append(_("no activity for %(days)s days", days=days))
