@@ -57,3 +57,11 @@ bench: install
 .PHONY: audit
 audit: install
 	$(BIN)/python scripts/lighthouse.py
+
+# Load (issue 8, figure 5; optional, not in `make test` or CI, about 2 minutes): locust drives 50 simulated people
+# of every role for 60 s against gunicorn on loopback; exits 1 on any 5xx, > 0.1% failures or p95 > 500 ms.
+# LOADTEST_USERS, LOADTEST_SECONDS; LOADTEST_DATABASE_URL=postgresql://... to run on PostgreSQL.
+.PHONY: loadtest
+loadtest: install
+	$(BIN)/python -c 'import locust' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[load]'
+	$(BIN)/python scripts/loadtest.py

@@ -132,28 +132,79 @@ def bench_ids(database: str, info: dict) -> dict:
             "checkup": conn.execute(text("SELECT min(id) FROM checkup WHERE project_id = :p AND state = 'confirmed'"),
                                     {"p": pid}).scalar(),
             "goals": [tuple(r) for r in conn.execute(text(
-                "SELECT project_id, id FROM goal WHERE project_id IN (%s) AND state = 'proposed' ORDER BY id"
+                "SELECT project_id, id, state, proposer_side, version FROM goal WHERE project_id IN (%s) "
+                "AND state IN ('proposed', 'changes_requested', 'agreed', 'drop_proposed') ORDER BY id"
                 % ",".join(str(p) for p in info["partner_projects"])))],
         }
     engine.dispose()
     return ids
 
 
+VERSION_RE = re.compile(r'name="version" value="(\d+)"')
+
+
+class GoalSteps:
+    """The partner's goal decisions, each one a real step with the goal's current version.
+
+    Goals the students proposed are agreed to or sent back with a request for changes (the
+    decisions on a partner's queue); after that a goal cycles through a proposal to drop it and
+    keeping it, so that every request changes a goal (new version, activity, notification) and
+    answers with its card, however long the run. A goal is never handed to two requests at once.
+    """
+
+    def __init__(self, goals):
+        self.lock = threading.Lock()
+        self.goals = [{"project": p, "id": g, "state": st, "proposer": side, "version": v, "before": None}
+                      for p, g, st, side, v in goals]
+        self.busy = set()
+        self.n = 0
+
+    def take(self, csrf):
+        while True:
+            with self.lock:
+                for _ in range(len(self.goals)):
+                    goal = self.goals[self.n % len(self.goals)]
+                    self.n += 1
+                    if goal["id"] not in self.busy:
+                        self.busy.add(goal["id"])
+                        return goal, self._request(goal, csrf)
+            time.sleep(0.001)
+
+    def _request(self, goal, csrf):
+        base = f"/projects/{goal['project']}/goals/{goal['id']}"
+        form = {"csrf_token": csrf, "version": goal["version"], "view": "board"}
+        if goal["state"] == "proposed" and goal["proposer"] == "student":
+            if goal["id"] % 2:
+                return "approve", "agreed", f"{base}/approve", form
+            return "request_changes", "changes_requested", f"{base}/request-changes", dict(
+                form, comment="Please name the streets the survey covers.")
+        if goal["state"] == "drop_proposed":
+            return "keep", goal["before"] or "agreed", f"{base}/keep", form
+        return "propose_drop", "drop_proposed", f"{base}/drop", dict(
+            form, reason="The partner's volunteers are needed elsewhere this term.")
+
+    def done(self, goal, step, status, data):
+        with self.lock:
+            if status != 200:  # refused (it should not be): leave the goal out from now on
+                self.goals = [g for g in self.goals if g is not goal] or self.goals
+            else:
+                _, new_state, _, _ = step
+                if new_state == "drop_proposed":
+                    goal["before"] = goal["state"]
+                goal["state"] = new_state
+                match = VERSION_RE.search(data.decode("utf-8", "replace"))
+                goal["version"] = int(match.group(1)) if match else goal["version"] + 1
+            self.busy.discard(goal["id"])
+
+
 def pages(info: dict, ids: dict) -> list[dict]:
     pid = info["project"]
-    goals = ids["goals"]
-    counter = {"n": 0}
-    lock = threading.Lock()
+    steps = GoalSteps(ids["goals"])
 
     def goal_action(client):
-        with lock:
-            n = counter["n"]
-            counter["n"] += 1
-        project_id, goal_id = goals[n % len(goals)]
-        if n % 2:
-            return "POST", f"/projects/{project_id}/goals/{goal_id}/approve", {"csrf_token": client.csrf, "version": 1}
-        return "POST", f"/projects/{project_id}/goals/{goal_id}/request-changes", {
-            "csrf_token": client.csrf, "version": 1, "comment": "Please name the streets the survey covers."}
+        goal, step = steps.take(client.csrf)
+        _, _, path, form = step
+        return "POST", path, form, lambda status, data: steps.done(goal, step, status, data)
 
     return [
         {"name": "healthz", "user": None, "path": "/healthz"},
@@ -170,7 +221,23 @@ def pages(info: dict, ids: dict) -> list[dict]:
     ]
 
 
-def drive(port: int, page: dict, session: Client | None) -> dict:
+def server_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's master and workers (one process group)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ..., utime (12), stime (13)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def drive(port: int, page: dict, session: Client | None, pgid: int | None = None) -> dict:
     latencies, statuses, sizes, queries, wire = [], Counter(), [], Counter(), []
     lock = threading.Lock()
     deadline = time.monotonic() + SECONDS
@@ -182,13 +249,16 @@ def drive(port: int, page: dict, session: Client | None) -> dict:
         local = []
         while time.monotonic() < deadline:
             headers = {"HX-Request": "true"} if page.get("htmx") else {}
+            done = None
             if "make" in page:
-                method, path, form = page["make"](client)
+                method, path, form, done = page["make"](client)
                 body = urlencode(form)
             else:
                 method, path, body = "GET", page["path"], None
             started = time.perf_counter()
             status, data, resp = client.request(method, path, body, headers)
+            if done is not None:
+                done(status, data)
             local.append((time.perf_counter() - started, status, len(data), resp.getheader("X-Query-Count"),
                           resp.wire_bytes))
         with lock:
@@ -199,13 +269,16 @@ def drive(port: int, page: dict, session: Client | None) -> dict:
                 sizes.append(size)
                 queries[count] += 1
 
-    started = time.monotonic()
+    started, client_cpu = time.monotonic(), time.process_time()
+    server_before = server_cpu(pgid) if pgid else 0.0
     threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
+    client_cpu = time.process_time() - client_cpu
+    server_used = server_cpu(pgid) - server_before if pgid else 0.0
     latencies.sort()
     q = queries.most_common(1)[0][0] if queries else None
     return {
@@ -217,6 +290,11 @@ def drive(port: int, page: dict, session: Client | None) -> dict:
         "bytes": int(statistics.median(sizes)) if sizes else 0,
         "wire_bytes": int(statistics.median(wire)) if wire else 0,
         "statuses": dict(statuses),
+        # CPU per request on each side of the loopback, in ms; and cores busy (of os.cpu_count()).
+        "server_cpu_ms": round(1000 * server_used / len(latencies), 2) if latencies else None,
+        "client_cpu_ms": round(1000 * client_cpu / len(latencies), 2) if latencies else None,
+        "server_cores": round(server_used / elapsed, 2),
+        "client_cores": round(client_cpu / elapsed, 2),
     }
 
 
@@ -239,7 +317,7 @@ class Dataset:
 
     def drive(self, index: int) -> dict:
         page = self.pages[index]
-        return drive(self.port, page, self.sessions.get(page["user"]) if page["user"] else None)
+        return drive(self.port, page, self.sessions.get(page["user"]) if page["user"] else None, self.proc.pid)
 
     def stop(self):
         stop(self.proc)
@@ -257,7 +335,8 @@ def run_both(full_url: str, small_url: str, scale: float):
             a, b = full.drive(index), small.drive(index)
             results_full[page["name"]], results_small[page["name"]] = a, b
             print(f"    {page['name']:<28} {a['rps']:>7} rps (tenth {b['rps']:>7})  p95 {a['p95_ms']} ms  "
-                  f"{a['statuses']}", flush=True)
+                  f"server {a['server_cpu_ms']} ms CPU/req ({a['server_cores']} cores), client {a['client_cpu_ms']} "
+                  f"ms/req ({a['client_cores']} cores)  {a['statuses']}", flush=True)
     finally:
         for dataset in (full, small):
             if dataset is not None:
@@ -278,8 +357,8 @@ def machine() -> str:
 class Databases:
     """SQLite files in a temporary directory, or PostgreSQL databases of our own."""
 
-    def __init__(self):
-        self.pg = os.environ.get("BENCH_DATABASE_URL", "").strip()
+    def __init__(self, pg: str | None = None):
+        self.pg = (os.environ.get("BENCH_DATABASE_URL", "") if pg is None else pg).strip()
         self.tmp = tempfile.mkdtemp(prefix="bench-")
         self.created = []
 
@@ -332,6 +411,9 @@ def main() -> None:
             "name": name, "rps": r["rps"], "ratio_to_healthz": round(r["rps"] / ceiling, 3),
             "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"], "queries": r["queries"], "bytes": r["bytes"],
             "rps_small_dataset": small[name]["rps"],
+            "server_cpu_ms": r["server_cpu_ms"], "client_cpu_ms": r["client_cpu_ms"],
+            "cpu_ratio_to_healthz": round(full["healthz"]["server_cpu_ms"] / r["server_cpu_ms"], 3)
+            if r["server_cpu_ms"] else None,
         })
     result = {"machine": machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "database": dbs.kind(), "scale": scale, "pages": rows}
@@ -343,8 +425,9 @@ def main() -> None:
           f"({full_meta['projects']} projects, {full_meta['rows']} rows, generated in {full_meta['generate_seconds']} s)"
           f" vs {small_meta['projects']} projects")
     print()
-    print("| page | rps | × healthz | p50 ms | p95 ms | queries (full/tenth) | bytes (gzipped) | rps tenth | full/tenth | statuses |")
-    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
+    print("| page | rps | × healthz | p50 ms | p95 ms | queries (full/tenth) | bytes (gzipped) | rps tenth | full/tenth "
+          "| server CPU ms/req (× healthz) | client CPU ms/req | statuses |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
     for row in rows:
         name = row["name"]
         qs = f"{row['queries']}/{small[name]['queries']}"
@@ -353,7 +436,8 @@ def main() -> None:
         ratio = row["rps"] / row["rps_small_dataset"] if row["rps_small_dataset"] else 0
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(full[name]["statuses"].items()))
         print(f"| {name} | {row['rps']} | {row['ratio_to_healthz']:.2f} | {row['p50_ms']} | {row['p95_ms']} | {qs} "
-              f"| {row['bytes']} ({full[name]['wire_bytes']}) | {row['rps_small_dataset']} | {ratio:.2f} | {statuses} |")
+              f"| {row['bytes']} ({full[name]['wire_bytes']}) | {row['rps_small_dataset']} | {ratio:.2f} "
+              f"| {row['server_cpu_ms']} ({row['cpu_ratio_to_healthz']}) | {row['client_cpu_ms']} | {statuses} |")
     print(f"\nwrote bench/results.json in {time.monotonic() - started:.0f} s")
 
 
