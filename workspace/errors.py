@@ -19,6 +19,15 @@ MESSAGES = {
     413: N_("The upload is too large."),
     429: N_("Too many attempts. Please wait a moment and try again."),
 }
+TITLES = {
+    400: N_("Bad request"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Not available"),
+    410: N_("Link no longer valid"),
+    413: N_("Upload too large"),
+    429: N_("Too many attempts"),
+}
 
 
 def _page(status: int, title: str, message: str, error_id: str | None = None):
@@ -37,7 +46,8 @@ def register_error_handlers(app) -> None:
     def http_error(error):
         if error.code is None or error.code < 400:
             return error
-        return _page(error.code, f"{error.code} {error.name}", _(MESSAGES.get(error.code, error.description)))
+        title = _(TITLES[error.code]) if error.code in TITLES else error.name
+        return _page(error.code, f"{error.code} {title}", _(MESSAGES.get(error.code, error.description)))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

@@ -25,6 +25,12 @@
     announce(message);
   }
 
+  // Texts in the page's language, which the server puts on the flashes region (English fallback).
+  function said(attribute, fallback) {
+    var flashes = document.getElementById("flashes");
+    return (flashes && flashes.getAttribute(attribute)) || fallback;
+  }
+
   function textOf(html) {
     var doc = new DOMParser().parseFromString(html || "", "text/html");
     var node = doc.querySelector(".error-page p") || doc.body;
@@ -39,11 +45,11 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr;
-    showProblem(textOf(xhr && xhr.responseText) || ("Error " + (xhr ? xhr.status : "")));
+    showProblem(textOf(xhr && xhr.responseText) || (said("data-error-label", "Error") + " " + (xhr ? xhr.status : "")));
   });
 
   document.addEventListener("htmx:sendError", function () {
-    showProblem("The workspace could not be reached. Check your connection and try again.");
+    showProblem(said("data-unreachable", "The workspace could not be reached. Check your connection and try again."));
   });
 
   // After a fragment swap, move focus to what the fragment marks as its focus target.
