@@ -12,8 +12,9 @@ language) the catalogue is looked up again. Behaviour is Flask-Babel's own: the 
 the same catalogues (cached per process per locale), the same `%` formatting and autoescaping.
 """
 from flask import g
+from flask.globals import _cv_app
 from flask_babel import Domain, get_locale
-from jinja2 import pass_context
+from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 
@@ -36,7 +37,8 @@ class RequestDomain(Domain):
 
 def translations():
     """The request's catalogue (NullTranslations outside a request)."""
-    ctx = g.get("_flask_babel") if g else None
+    app_ctx = _cv_app.get(None)  # what the `g` proxy resolves to, without the proxy's cost
+    ctx = app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
     if ctx is not None:
         memo = ctx.__dict__.get("ws_translations")
         if memo is not None and memo[0] is ctx.__dict__.get("babel_locale") and memo[0] is not None \
@@ -48,40 +50,44 @@ def translations():
 
 
 # Jinja's "newstyle" gettext, as installed by Flask-Babel (jinja2.ext._make_new_gettext & co.):
-# always `%`-formatted, Markup when autoescaping. One function each instead of three calls.
+# always `%`-formatted, Markup when autoescaping. One function each instead of three calls, and
+# given only the evaluation context: a `pass_context` function called inside a loop or block
+# makes Jinja copy the whole template context first (`Context.derived`), for every string.
 
-@pass_context
-def _gettext(__context, __string, **variables):
+@pass_eval_context
+def _gettext(__eval_ctx, __string, **variables):
     rv = translations().ugettext(__string)
-    if __context.eval_ctx.autoescape:
+    if __eval_ctx.autoescape:
         rv = Markup(rv)
+    if not variables and "%" not in rv:
+        return rv  # what `rv % {}` gives, without formatting
     return rv % variables
 
 
-@pass_context
-def _ngettext(__context, __singular, __plural, __num, **variables):
+@pass_eval_context
+def _ngettext(__eval_ctx, __singular, __plural, __num, **variables):
     variables.setdefault("num", __num)
     rv = translations().ungettext(__singular, __plural, __num)
-    if __context.eval_ctx.autoescape:
+    if __eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
 
 
-@pass_context
-def _pgettext(__context, __string_ctx, __string, **variables):
+@pass_eval_context
+def _pgettext(__eval_ctx, __string_ctx, __string, **variables):
     variables.setdefault("context", __string_ctx)
     rv = translations().upgettext(__string_ctx, __string)
-    if __context.eval_ctx.autoescape:
+    if __eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
 
 
-@pass_context
-def _npgettext(__context, __string_ctx, __singular, __plural, __num, **variables):
+@pass_eval_context
+def _npgettext(__eval_ctx, __string_ctx, __singular, __plural, __num, **variables):
     variables.setdefault("context", __string_ctx)
     variables.setdefault("num", __num)
     rv = translations().unpgettext(__string_ctx, __singular, __plural, __num)
-    if __context.eval_ctx.autoescape:
+    if __eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
 

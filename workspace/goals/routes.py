@@ -37,10 +37,19 @@ def load_goal(project_id, goal_id, **_):
 
 @bp.app_context_processor
 def goal_helpers():
+    # The viewer and their side per project are looked up once per render, not once per card.
+    user = current_user._get_current_object()
+    sides = {}
+
+    def side(goal):
+        if goal.project_id not in sides:
+            sides[goal.project_id] = services.side_of(user, goal.project)
+        return sides[goal.project_id]
+
     return {
-        "goal_steps": lambda goal: services.allowed_steps(current_user, goal),
-        "goal_waits_for_me": lambda goal: services.waits_for(goal, services.side_of(current_user, goal.project)),
-        "goal_side": lambda goal: services.side_of(current_user, goal.project),
+        "goal_steps": lambda goal: services.allowed_steps(user, goal, side(goal)),
+        "goal_waits_for_me": lambda goal: services.waits_for(goal, side(goal)),
+        "goal_side": side,
         "goal_state_label": lambda state: services.STATE_LABELS[state],
         "goal_state_icon": lambda state: services.STATE_ICONS[state],
         "goal_board_order": services.BOARD_ORDER,

@@ -130,9 +130,11 @@ def check_step(actor, project, goal: Goal, step: str, submitted_version) -> str:
     return side
 
 
-def allowed_steps(user, goal: Goal) -> set[str]:
-    """The steps this person may take on this goal now: what the card offers as buttons."""
-    side = side_of(user, goal.project)
+def allowed_steps(user, goal: Goal, side: str | None | bool = False) -> set[str]:
+    """The steps this person may take on this goal now: what the card offers as buttons.
+    `side`: the person's side in the goal's project when the caller knows it already."""
+    if side is False:
+        side = side_of(user, goal.project)
     return {name for name, spec in STEPS.items()
             if goal.state in spec.sources and spec.allows_side(goal, side) and can(user, spec.rule, goal)}
 
