@@ -9,6 +9,10 @@ SQLite files under a temporary directory otherwise).
 The load generator is a Python thread pool (http.client, one connection per request, as
 gunicorn's sync workers close every connection); cookies are handled by hand, since production
 session cookies are Secure and we speak plain http on loopback.
+
+Beside requests/s, each page gets the CPU time per request of the server (gunicorn's process
+group, from /proc) and of this client process: the client shares the 2 cores with the server,
+and on /healthz it is the client that runs out first, so the CPU ratio shows the server's own cost.
 """
 import gzip
 import http.client
