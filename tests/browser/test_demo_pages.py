@@ -23,7 +23,23 @@ def _pages(demo, role):
     course = demo["courses"][0]
     p = f"/projects/{project.id}"
     pages = [("home", "/home"), ("project", p), ("timeline", f"{p}/timeline"), ("agreement", f"{p}/agreement"),
-             ("checkups", f"{p}/checkups"), ("deliverables", f"{p}/deliverables")]
+             ("checkups", f"{p}/checkups"), ("deliverables", f"{p}/deliverables"),
+             ("exports", f"{p}/exports"), ("profile", "/profile"), ("calendar-renew", "/profile/calendar")]
+    org = demo["organisations"][0]  # organisations: the page across the years, themes, profile, introduce
+    pages += [("organisation", f"/organisations/{org.id}"), ("themes", "/organisations/themes")]
+    if role == "partner":
+        pages += [("organisation-edit", f"/organisations/{org.id}/edit"),
+                  ("organisation-outside", f"/organisations/{demo['organisations'][2].id}")]
+    if role == "teacher":
+        pages.append(("introduce", f"/organisations/{org.id}/introduce"))
+    followup = demo.get("followup")  # a follow-up project and after-project questions
+    if followup:
+        pages.append(("follow-up-board", f"/projects/{followup['follow_up'].id}"))
+        if role == "partner":
+            pages.append(("after-project", f"/projects/{demo['after_project']['waiting'].id}/after-project"))
+        if role == "teacher":
+            pages += [("follow-up-form", f"/projects/{followup['earlier'].id}/follow-up"),
+                      ("capacity-built", f"/courses/{followup['past_course'].id}/dashboard")]
     for name, model, path in (("goal", Goal, "goals"), ("checkup", CheckUp, "checkups"),
                               ("deliverable", Deliverable, "deliverables")):
         found = _first_id(model, project)
