@@ -84,3 +84,23 @@ def test_numbers_follow_the_locale(client, world):
     db.session.commit()
     page = client.get(f"/projects/{world.project.id}/checkups/{checkup.id}").get_data(as_text=True)
     assert "3.5" in page
+
+
+def test_a_value_prompt_reads_in_the_readers_language(client, world):
+    """The workspace's own reflection prompts are kept in English and shown translated."""
+    world.student.locale = "nl"
+    db.session.commit()
+    client.login(world.student)
+    response = client.post_form(f"/projects/{world.project.id}/reflections/new",
+                                {"prompt": "value:relevance", "body": "We leerden veel.", "visibility": "private"},
+                                follow_redirects=True)
+    assert response.status_code == 200
+    from workspace.models import Reflection
+
+    reflection = db.session.scalar(db.select(Reflection))
+    assert reflection.prompt_text.startswith("Relevance: does your work")
+    page = client.get(f"/projects/{world.project.id}/reflections/{reflection.id}").get_data(as_text=True)
+    assert "Relevantie: beantwoordt je werk" in page
+    client.login(world.teacher)
+    page = client.get(f"/projects/{world.project.id}/reflections/{reflection.id}").get_data(as_text=True)
+    assert "Relevance: does your work" in page

@@ -4,6 +4,7 @@ Activity entries never carry the text of an entry. A private entry's entries are
 the course only (no project), so they stay out of the project's timeline, which the partner
 and the whole team read; a shared entry's appear there as "shared a reflection", no text.
 """
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_
 
@@ -31,7 +32,8 @@ def _visibility(value) -> str:
 
 def write(actor, project: Project, prompt: str, body: str, visibility: str) -> Reflection:
     """A student writes an entry; the prompt's words are kept with it as they read now."""
-    offered = dict(prompt_choices(project.course))
+    with force_locale("en"):  # the workspace's own prompts kept in English, shown in each reader's language
+        offered = dict(prompt_choices(project.course))
     if prompt and prompt not in offered:
         raise Refused(_("Choose one of the prompts offered."), 422)
     source = "course" if prompt.startswith("course:") else prompt
