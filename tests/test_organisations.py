@@ -294,6 +294,21 @@ def test_a_partner_cannot_answer_for_the_other_side(client, world):
     assert db.session.get(Introduction, intro.id).other_answer == "pending"
 
 
+@pytest.mark.parametrize("role", ["partner", "other_partner", "teacher", "admin"])
+def test_an_introduction_is_found_only_by_its_own_organisations(client, world, role):
+    """Introduction A–C through B's URL: 404 for everyone, whoever they speak for."""
+    intro = _introduced(world)
+    third = f.create_organisation("Third", themes="food")
+    intro.other = third
+    db.session.commit()
+    client.login(getattr(world, role))
+    response = client.post_form(f"/organisations/{_other_org(world).id}/introductions/{intro.id}/answer",
+                                {"answer": "accept"})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Introduction, intro.id).state == "pending"
+
+
 def test_a_bad_answer_is_refused(client, world):
     intro = _introduced(world)
     client.login(world.partner)
