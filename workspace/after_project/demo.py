@@ -44,3 +44,4 @@ def seed(demo: dict) -> None:
     notify([p["partner1"]], "after_project", f"after-project-{waiting.id}",
            "Some months after “Intergenerational kitchen garden”: is the result still in use, and can you carry on "
            "without the team? Two short questions.", answer_url(garden.id), project=garden, email=False)
+    demo["after_project"] = {"answered": earlier, "waiting": garden}
