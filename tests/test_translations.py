@@ -4,7 +4,8 @@ Templates are tokenised with Jinja's own lexer: the text between tags is HTML, p
 text and the attributes people read (title, aria-label, placeholder, alt, ...). Template
 expressions are replaced by a marker, so only literal text written in the template counts. String
 literals inside ``{{ }}``/``{% %}`` that look like prose must sit in ``_()``/``gettext``/``ngettext``.
-The catalogue check extracts the messages afresh (pybabel's API, the same keywords as
+Python: the messages of flash(), Refused(), ValidationError() and form fields' labels and
+descriptions must be marked too. The catalogue check extracts the messages afresh (pybabel's API, the same keywords as
 ``make messages``) and compares them with ``workspace/translations/nl/LC_MESSAGES/messages.po``.
 """
 import re
@@ -174,3 +175,42 @@ def test_every_message_has_a_dutch_translation():
                 problems.append(f"placeholders differ: {key!r} -> {string!r}")
     assert not problems, (f"{len(problems)} problems in {NL_PO.relative_to(ROOT)} (run `make messages`, "
                           f"translate, drop the fuzzy flags):\n" + "\n".join(problems[:40]))
+
+
+# Calls whose text people read: the message (first argument) or these keywords must be marked.
+PY_READ_CALLS = {"flash", "Refused", "ValidationError", "UploadRefused", "abort"}
+PY_READ_KEYWORDS = {"message", "description", "label", "title"}
+
+
+def _python_problems(path: Path) -> list[str]:
+    import ast
+
+    problems = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None) or ""
+        texts = []
+        if (name in PY_READ_CALLS or name.endswith("Field")) and node.args:
+            texts.append(node.args[0])
+        texts += [k.value for k in node.keywords if k.arg in PY_READ_KEYWORDS]
+        for text in texts:
+            if isinstance(text, ast.JoinedStr) or (isinstance(text, ast.Constant) and isinstance(text.value, str)
+                                                   and _prose(text.value)):
+                problems.append(f"line {node.lineno}: {name}({ast.unparse(text)[:60]})")
+    return problems
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "workspace").rglob("*.py")
+                                        if p.name not in ("demo.py", "seed.py", "cli.py")))
+def test_python_text_is_marked_for_translation(path):
+    problems = _python_problems(ROOT / path)
+    assert not problems, f"unmarked text in {path} (wrap it in _() or _l()): {problems}"
+
+
+def test_the_python_checker_catches_unmarked_text(tmp_path):
+    source = tmp_path / "views.py"
+    source.write_text('flash("The goal is saved.", "success")\nflash(_("Marked."))\ntitle = StringField("Title")\n'
+                      'label = StringField(_l("Name"), description="Who will use it.")\nraise Refused(f"No {x}")\n'
+                      'flash(message, "info")\n')
+    assert [p.split(":")[0] for p in _python_problems(source)] == ["line 1", "line 3", "line 4", "line 5"]
