@@ -1,7 +1,7 @@
 """Reflection forms: an entry (its prompt is chosen once, when it is written) and a response."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..forms import choices, no_control_characters, strip
@@ -22,7 +22,8 @@ class ReflectionEditForm(FlaskForm):
 
 
 class ReflectionForm(ReflectionEditForm):
-    prompt = SelectField(_l("Prompt"), description=_l("A guiding value or one of your course's own questions."))
+    prompt = RadioField(_l("Prompt"), default="",
+                        description=_l("A guiding value, a general question or one of your course's own questions."))
 
     def set_prompts(self, pairs):
         self.prompt.choices = choices([("", _l("No prompt: write freely")), *pairs])
