@@ -100,13 +100,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(database: str, port: int) -> subprocess.Popen:
+def serve(database: str, port: int, log=None) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=database, WORKSPACE_CONFIG="production", BENCH_QUERY_HEADER="1",
                SECRET_KEY="bench-" + os.urandom(8).hex(), PUBLIC_URL=f"http://127.0.0.1:{port}")
     proc = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2", "--worker-class", "sync",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, start_new_session=True)
+        cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

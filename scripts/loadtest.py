@@ -127,6 +127,14 @@ def prepare(database: str, users: int, plan_path: str) -> str:
     return schema
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by gunicorn and its workers: what a request costs, whatever else runs."""
+    import psutil  # comes with locust
+
+    master = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [master, *master.children(recursive=True)])
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] if ordered else 0
@@ -157,7 +165,7 @@ def main() -> int:
     dbs = Databases(os.environ.get("LOADTEST_DATABASE_URL", ""))
     work = tempfile.mkdtemp(prefix="loadtest-")
     plan_path, results_path = os.path.join(work, "plan.json"), os.path.join(work, "results.json")
-    proc = None
+    proc = server_log = None
     print(f"loadtest: {USERS} simulated people for {SECONDS} s on {dbs.kind()}, locust headless, "
           f"gunicorn 2 sync workers on loopback", flush=True)
     try:
@@ -165,7 +173,10 @@ def main() -> int:
         schema = prepare(database, USERS, plan_path)
         print(f"  schema: {schema}", flush=True)
         port = free_port()
-        proc = serve(database, port)
+        server_log = open(os.path.join(work, "server.log"), "w")
+        load_before = os.getloadavg()[0]
+        proc = serve(database, port, log=server_log)
+        server_cpu_before = cpu_seconds(proc.pid)
         env = dict(os.environ, LOADTEST_PLAN=plan_path, LOADTEST_RESULTS=results_path)
         started = time.monotonic()
         command = [os.path.join(BIN, "locust"), "-f", os.path.join(BENCH, "locustfile.py"), "--headless",
@@ -180,14 +191,20 @@ def main() -> int:
             return 1
         with open(results_path) as fh:
             summary = summarise(json.load(fh))
+        load_after = os.getloadavg()[0]
+        server_cpu = cpu_seconds(proc.pid) - server_cpu_before
     finally:
         if proc is not None:
             stop(proc)
+        if server_log is not None:
+            server_log.close()
         dbs.cleanup()
 
     totals = summary["totals"]
     print(f"\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC} · {machine()} · {dbs.kind()} · {USERS} users · "
-          f"{SECONDS} s · {totals['requests'] / elapsed:.1f} requests/s · schema: {schema}\n")
+          f"{SECONDS} s · {totals['requests'] / elapsed:.1f} requests/s · machine load {load_before:.1f} → "
+          f"{load_after:.1f} · server CPU {1000 * server_cpu / max(1, totals['requests']):.0f} ms per request · "
+          f"schema: {schema}\n")
     print("| kind | requests | failures | 409/429 | ≥ 500 | p50 ms | p95 ms | statuses |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for row in summary["kinds"] + [dict(totals, name="**all**", statuses={})]:
@@ -201,7 +218,9 @@ def main() -> int:
          totals["failure_rate"] <= MAX_FAILURE_RATE),
         (f"p95: {totals['p95_ms']} ms (must be ≤ {MAX_P95_MS} ms)", (totals["p95_ms"] or 0) <= MAX_P95_MS),
     ]
-    print()
+    with open(os.path.join(work, "server.log")) as fh:
+        tracebacks = fh.read().count("Traceback")
+    print(f"\nserver log: {os.path.join(work, 'server.log')} ({tracebacks} tracebacks)")
     for text, ok in checks:
         print(f"  {'ok  ' if ok else 'MISS'} {text}")
     return 0 if all(ok for _, ok in checks) and totals["requests"] else 1
