@@ -3,6 +3,9 @@ links to its predecessor, keeps the partner, carries the open goals over as fres
 copies the agreement as a version to accept; the predecessor stays as it was."""
 from datetime import date, timedelta
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from workspace.extensions import db
 from workspace.models import (
     Activity, Agreement, AgreementVersion, Goal, GoalComment, GoalRevision, Notification, Project, ProjectMember,
@@ -233,3 +236,14 @@ def test_the_board_makes_the_same_queries_with_one_or_several_follow_ups(client,
         page = client.get(path).get_data(as_text=True)
     assert page.count("Continued in") == 4
     assert len(one) == len(several)
+
+
+def test_the_database_keeps_one_follow_up_per_course_when_two_teachers_race(client, world):
+    """The service checks first; the unique constraint catches two requests passing that check at once."""
+    course = later_course(world)
+    for title in ("First", "Second"):
+        db.session.add(Project(course_id=course.id, organisation_id=world.project.organisation_id, title=title,
+                               start_date=date.today(), end_date=date.today(), predecessor_id=world.project.id))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..forms import choices
@@ -33,11 +34,14 @@ def new(project, project_id):
         try:
             follow_up = create_follow_up(current_user, project, course, form.title.data, form.start_date.data,
                                          form.end_date.data)
+            db.session.commit()
         except Refused as refused:
             db.session.rollback()
             getattr(form, getattr(refused, "field", "course_id")).errors.append(refused.message)
+        except IntegrityError:  # another teacher made the same follow-up at the same moment
+            db.session.rollback()
+            form.course_id.errors.append(_("This project already continues in that course."))
         else:
-            db.session.commit()
             flash(_("The follow-up project %(title)s is created with the partner, the open goals and the agreement "
                     "to agree on again. Invite its students next.", title=follow_up.title), "success")
             return redirect(url_for("projects.show", project_id=follow_up.id), code=303)

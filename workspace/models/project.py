@@ -27,7 +27,11 @@ class Project(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_in_order"),)
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="dates_in_order"),
+        # A project continues at most once in the same course (two teachers at once included).
+        UniqueConstraint("predecessor_id", "course_id", name="one_follow_up_per_course"),
+    )
 
     course: Mapped["Course"] = relationship(back_populates="projects")  # noqa: F821
     organisation: Mapped["Organisation"] = relationship(back_populates="projects")  # noqa: F821
