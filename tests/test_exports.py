@@ -96,7 +96,11 @@ def test_the_calendar_feed_has_the_persons_checkups_and_due_dates(client, world)
 
 
 def test_a_wrong_or_renewed_address_is_404_and_renewing_is_recorded(client, world):
+    client.login(world.student)
+    assert "Create your calendar address?" in client.get("/profile/calendar").get_data(as_text=True)
     url = login_and_create_feed(client, world.student)
+    profile = client.get("/profile").get_data(as_text=True)
+    assert f'href="webcal://localhost{url}"' in profile
     user_id, token = url.split("/")[2], url.split("/")[3].removesuffix(".ics")
     assert client.get(f"/calendar/{user_id}/{token[:-1]}x.ics").status_code == 404
     assert client.get(f"/calendar/{world.partner.id}/{token}.ics").status_code == 404
@@ -108,6 +112,7 @@ def test_a_wrong_or_renewed_address_is_404_and_renewing_is_recorded(client, worl
     assert client.post_form("/profile/calendar", token_from="/profile").status_code == 303
     assert db.session.get(CalendarFeed, world.student.id).secret != before
     html = client.get("/profile").get_data(as_text=True)
+    assert "The old address no longer works." in html
     fresh = re.search(r'id="calendar-url" type="text" readonly value="([^"]+)"', html).group(1)
     assert fresh.removeprefix("http://localhost") != url
     assert client.get(url).status_code == 404
