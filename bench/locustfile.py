@@ -178,6 +178,14 @@ class Student(Person):
             self.call("GET", f"/projects/{pid}/files/{stored}", "file download")
 
     @task(1)
+    def start_deliverable(self):
+        pid = self.account["project"]
+        self.call("GET", f"/projects/{pid}/deliverables/new", "deliverable: new form")
+        self.call("POST", f"/projects/{pid}/deliverables/new", "deliverable: start", ok=(303,), data={
+            "csrf_token": self.csrf, "title": f"Toolkit for volunteers ({random.randint(1, 10**6)})", "kind": "toolkit",
+            "audience": "Volunteers", "language": "English", "channel": "Printed", "description": "A short guide."})
+
+    @task(1)
     def timeline(self):
         self.call("GET", f"/projects/{self.account['project']}/timeline", "timeline")
 
