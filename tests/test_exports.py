@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
+from workspace.activity import record
 from workspace.extensions import db
 from workspace.models import Activity, AuditEvent, CalendarFeed, GoalComment, User
 
@@ -50,8 +51,8 @@ def fill(project, student, partner, n, *, tricky=""):
         f.create_action(held, student, text=f"Action {i}", due=soon)
         f.create_rating(held, student, "student", score=4, comment=f"student comment {i}")
         deliverable = f.create_deliverable(project, title=f"Deliverable {i}", items=1)
-        f.create_deliverable_version(deliverable, submitted_by=student, files=[("report.pdf", "application/pdf", b"%PDF")],
-                                     links=["https://example.org/video"])
+        f.create_deliverable_version(deliverable, submitted_by=student, links=["https://example.org/video"],
+                                     files=[("report.pdf", "application/pdf", b"%PDF")])
         assert checkup.id
     db.session.commit()
     return agreement
@@ -178,6 +179,9 @@ def test_a_teacher_sees_the_checkups_of_the_courses_they_teach(client, world):
 
 def test_the_project_document_holds_the_whole_project_without_accounts(client, world):
     agreement = fill(world.project, world.student, world.partner, 2)
+    record(world.student, "proposed", world.project, "Sam proposed a goal", project=world.project)
+    record(world.other_student, "proposed", world.other_project, "Elsewhere", project=world.other_project)
+    db.session.commit()
     client.login(world.partner)
     response = client.get(f"/projects/{world.project.id}/exports/project.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
@@ -196,10 +200,13 @@ def test_the_project_document_holds_the_whole_project_without_accounts(client, w
     assert held[0]["feedback_items"][0]["text"].startswith("Feedback")
     assert held[0]["action_items"][0]["owner"]["name"] == "Sam Student"
     version = doc["deliverables"][0]["versions"][0]
-    assert version["files"][0]["name"] == "report.pdf" and "data" not in version["files"][0]
-    assert version["files"][0]["download_url"].endswith(f"/projects/{world.project.id}/files/{version['files'][0]['id']}")
+    stored = version["files"][0]
+    assert stored["name"] == "report.pdf" and stored["size"] == 4 and "data" not in stored
+    assert stored["download_url"] == f"http://localhost/projects/{world.project.id}/files/{stored['id']}"
+    assert client.get(stored["download_url"]).data == b"%PDF"
     assert version["links"] == [{"url": "https://example.org/video", "label": ""}]
-    assert doc["activity"] is not None
+    assert [(a["verb"], a["actor"]["name"], a["summary"]) for a in doc["activity"]] == [
+        ("proposed", "Sam Student", "Sam proposed a goal")]
     text = response.get_data(as_text=True)
     for secret in ("password", "pbkdf2", "scrypt", "@example.org", "session_version"):
         assert secret not in text

@@ -8,8 +8,8 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ..agreement.services import recurrence_text
 from ..extensions import db
-from ..models import (ActionItem, Agreement, CheckUp, Deliverable, DeliverableVersion, FeedbackItem, Goal, Responsibility,
-                      User)
+from ..models import (ActionItem, Agreement, CheckUp, Deliverable, DeliverableVersion, FeedbackItem, Goal,
+                      Responsibility, User)
 
 
 def _iso(value):
@@ -31,8 +31,8 @@ def responsibilities(project):
     person, done_by = aliased(User), aliased(User)
     header = [_("id"), _("what"), _("side"), _("person"), _("due date"), _("recurrence"), _("done at"),
               _("done by"), _("note"), _("removed at")]
-    rows = [[r.id, r.what, r.side, name or "", _iso(r.due_date), recurrence_text(r.recurrence, r.every_n, r.every_unit), _iso(r.done_at), done_name or "",
-             r.note, _iso(r.removed_at)]
+    rows = [[r.id, r.what, r.side, name or "", _iso(r.due_date), recurrence_text(r.recurrence, r.every_n, r.every_unit),
+             _iso(r.done_at), done_name or "", r.note, _iso(r.removed_at)]
             for r, name, done_name in db.session.execute(
                 db.select(Responsibility, person.name, done_by.name)
                 .join(Agreement, Agreement.id == Responsibility.agreement_id)
@@ -56,8 +56,8 @@ def feedback(project):
     rows += [["action", a.id, _iso(planned.date()), "", name or "", a.text, "done" if a.done else "open",
               _iso(a.due_date), "", "", _iso(a.done_at)]
              for a, planned, name in db.session.execute(
-                 db.select(ActionItem, CheckUp.planned_at, owner.name).join(CheckUp, CheckUp.id == ActionItem.checkup_id)
-                 .outerjoin(owner, owner.id == ActionItem.owner_id)
+                 db.select(ActionItem, CheckUp.planned_at, owner.name)
+                 .join(CheckUp, CheckUp.id == ActionItem.checkup_id).outerjoin(owner, owner.id == ActionItem.owner_id)
                  .where(ActionItem.project_id == project.id).order_by(CheckUp.planned_at, ActionItem.id))]
     return header, rows
 
