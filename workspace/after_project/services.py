@@ -98,23 +98,21 @@ def open_questions_for(user) -> list[AfterProjectQuestion]:
     ))
 
 
-def questions_of_organisation(organisation) -> list[AfterProjectQuestion]:
-    """Every question asked about the organisation's projects, newest project first."""
+def _questions_of(condition, with_related) -> list[AfterProjectQuestion]:
+    """Questions of the projects matching `condition`, with the project and `with_related` loaded."""
     return list(db.session.scalars(
-        db.select(AfterProjectQuestion).join(Project, Project.id == AfterProjectQuestion.project_id)
-        .where(Project.organisation_id == organisation.id)
-        .options(joinedload(AfterProjectQuestion.project).joinedload(Project.course),
+        db.select(AfterProjectQuestion).join(Project, Project.id == AfterProjectQuestion.project_id).where(condition)
+        .options(joinedload(AfterProjectQuestion.project).joinedload(with_related),
                  joinedload(AfterProjectQuestion.answered_by))
-        .order_by(Project.end_date.desc(), Project.id)
+        .order_by(Project.end_date.desc(), Project.title, Project.id)
     ))
+
+
+def questions_of_organisation(organisation) -> list[AfterProjectQuestion]:
+    """Every question asked about the organisation's projects, most recently ended first."""
+    return _questions_of(Project.organisation_id == organisation.id, Project.course)
 
 
 def questions_of_course(course) -> list[AfterProjectQuestion]:
-    """Every question asked about the course's projects, by project title."""
-    return list(db.session.scalars(
-        db.select(AfterProjectQuestion).join(Project, Project.id == AfterProjectQuestion.project_id)
-        .where(Project.course_id == course.id)
-        .options(joinedload(AfterProjectQuestion.project).joinedload(Project.organisation),
-                 joinedload(AfterProjectQuestion.answered_by))
-        .order_by(Project.title, Project.id)
-    ))
+    """Every question asked about the course's projects, most recently ended first."""
+    return _questions_of(Project.course_id == course.id, Project.organisation)
