@@ -10,6 +10,7 @@ import pytest
 from icalendar import Calendar
 
 from workspace.activity import record
+from workspace.csvcells import safe_cell
 from workspace.extensions import db
 from workspace.models import Activity, AuditEvent, CalendarFeed, GoalComment, User
 
@@ -166,6 +167,14 @@ def test_the_feed_makes_a_fixed_number_of_queries_whatever_the_number_of_project
     assert counts[0] == counts[1], counts
 
 
+def test_someone_without_projects_gets_an_empty_calendar(client, world):
+    url = login_and_create_feed(client, world.loner)
+    response = client.get(url)
+    cal = parse_ics(response)
+    assert cal.walk("VEVENT") == [] and b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in response.data
+    assert rb"X-WR-CALNAME:Co-creation workspace: Lou Loner" in response.data
+
+
 def test_a_teacher_sees_the_checkups_of_the_courses_they_teach(client, world):
     f.create_checkup(world.project, days_ago=-2)
     f.create_checkup(world.other_project, days_ago=-2)
@@ -255,6 +264,14 @@ def _more(world, n):
 
 
 # ---- CSV ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, cell", [
+    ("=1+1", "'=1+1"), ("+31 6", "'+31 6"), ("-2", "'-2"), ("@A1", "'@A1"), ("\t=x", "'\t=x"), ("\r=x", "'\r=x"),
+    ("a=b", "a=b"), (None, ""), (3, "3"), ("", ""),
+])
+def test_the_shared_csv_guard(value, cell):
+    assert safe_cell(value) == cell
+
 
 def read_csv(response):
     assert response.status_code == 200 and response.mimetype == "text/csv"

@@ -27,6 +27,7 @@ from ..models.goal import ACHIEVED, DROPPED
 
 # How far back the feed reaches; everything ahead is in it.
 HISTORY = timedelta(days=365)
+REFRESH = timedelta(hours=1)  # how often calendar apps are asked to look again
 CHECKUP_LENGTH = timedelta(hours=1)  # check-ups have a start only; calendars need an end
 SIDE_OF_ROLE = {"student": "students", "partner": "partner"}  # anyone else in the project is a teacher
 
@@ -154,7 +155,8 @@ def calendar_bytes(user) -> bytes:
         cal.add("calscale", "GREGORIAN")
         cal.add("method", "PUBLISH")
         cal.add("x-wr-calname", vText(_("Co-creation workspace: %(name)s", name=user.name)))
-        cal.add("x-published-ttl", "PT1H")
+        cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})  # RFC 7986
+        cal.add("x-published-ttl", "PT1H")  # the same for Outlook
         for item in events:
             event = Event()
             event.add("uid", f"{item['kind']}-{item['id']}@{request.host}")
