@@ -228,3 +228,14 @@ def test_the_home_page_makes_a_fixed_number_of_queries(client, world, count_quer
         page = client.get("/home").get_data(as_text=True)
     assert page.count('class="card after-project"') == 5
     assert len(one) == len(five)
+
+
+def test_the_organisation_page_shows_the_answers(client, world):
+    question = asked(world)
+    client.login(world.partner)
+    client.post_form(url(world.project), answers(question))
+    page = client.get(f"/organisations/{world.project.organisation_id}").get_data(as_text=True)
+    assert "did the work last?" in page and "Our volunteers run it." in page
+    client.login(world.other_partner)
+    page = client.get(f"/organisations/{world.project.organisation_id}")
+    assert "Our volunteers run it." not in page.get_data(as_text=True)
