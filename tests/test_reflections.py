@@ -152,6 +152,17 @@ def test_shared_activity_names_the_entry_without_its_text(client, world):
     assert "shared a reflection with the team" in timeline and SECRET not in timeline
 
 
+def test_the_board_counts_without_showing_text(client, world):
+    entry(world)
+    entry(world, "shared", author=teammate(world), body="Team entry")
+    client.login(world.student)
+    board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
+    assert "You wrote 1; the team shares 1." in board and SECRET not in board and "Team entry" not in board
+    client.login(world.teacher)
+    board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
+    assert "2 written, 1 of them shared with the team." in board
+
+
 # ---- responses ---------------------------------------------------------------------------------------
 
 def test_a_teacher_responds_and_the_student_is_notified_without_the_text(client, world, sent_mail):
