@@ -107,6 +107,8 @@ def test_a_wrong_or_renewed_address_is_404_and_renewing_is_recorded(client, worl
     assert client.get(f"/calendar/{user_id}/{token[:-1]}x.ics").status_code == 404
     assert client.get(f"/calendar/{world.partner.id}/{token}.ics").status_code == 404
     assert client.get(f"/calendar/999999/{token}.ics").status_code == 404
+    assert client.get(f"/calendar/{user_id}/{token[:-1]}é.ics").status_code == 404
+    assert client.get(f"/calendar/{user_id}/.ics").status_code == 404
 
     page = client.get("/profile/calendar").get_data(as_text=True)
     assert "Renew your calendar address?" in page and "stops working" in page

@@ -70,7 +70,9 @@ def find_feed(user_id: int, token: str) -> CalendarFeed | None:
     row = db.session.execute(
         db.select(CalendarFeed, User).join(User, User.id == CalendarFeed.user_id).where(CalendarFeed.user_id == user_id)
     ).first()
-    if row is None or not row.User.active or not hmac.compare_digest(token_for(row.CalendarFeed), token):
+    if row is None or not row.User.active:
+        return None
+    if not hmac.compare_digest(token_for(row.CalendarFeed).encode(), token.encode()):  # bytes: any input compares
         return None
     return row.CalendarFeed
 
