@@ -9,7 +9,7 @@ view commits.
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import format_date, ngettext
 from flask_babel import to_user_timezone
 from sqlalchemy.orm import selectinload
 
@@ -487,7 +487,7 @@ def _describe_role(r) -> str:
 
 def _describe_resp(r) -> str:
     rec = r["recurrence"]
-    when = (rec and recurrence_text(rec["kind"], rec["n"], rec["unit"])) or (r["due"] and _("by %(date)s", date=r["due"])) \
+    when = (rec and recurrence_text(rec["kind"], rec["n"], rec["unit"])) or (r["due"] and _("by %(date)s", date=format_date(date.fromisoformat(r["due"])))) \
         or _("no due date")
     who = f", {r['person']}" if r["person"] else ""
     return f"{r['what']} ({_(r['side'])}{who}, {when})"

@@ -1,4 +1,5 @@
 """Goal forms: the goal's text, and the short notes that come with a step."""
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
@@ -34,7 +35,7 @@ class GoalForm(FlaskForm):
     def validate_target_date(self, field):
         if field.data and self.project is not None and field.data < self.project.start_date:
             raise ValidationError(_l("The target date cannot be before the project starts (%(date)s).",
-                                     date=self.project.start_date.isoformat()))
+                                     date=format_date(self.project.start_date)))
 
     def fields(self) -> dict:
         return {"title": self.title.data, "description": self.description.data or "",

@@ -1,6 +1,7 @@
 """Reminders of promises and action items due within two days or late (run daily: `flask notify-due`)."""
 from datetime import date, timedelta
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from ..extensions import db
 from ..models import ProjectMember, User
@@ -22,7 +23,7 @@ def notify_due(today: date | None = None) -> int:
     ):
         late = action.due_date < today
         text = (_("Your action item is late: %(text)s", text=action.text) if late
-                else _("Your action item is due on %(date)s: %(text)s", date=action.due_date.isoformat(), text=action.text))
+                else _("Your action item is due on %(date)s: %(text)s", date=format_date(action.due_date), text=action.text))
         created += len(notify([owner], "action_due", f"action-{action.id}-{'late' if late else 'soon'}", text,
                               f"/projects/{action.project_id}/checkups/{action.checkup_id}"))
     rows = db.session.execute(
@@ -44,7 +45,7 @@ def notify_due(today: date | None = None) -> int:
                       and (responsibility.person_id is None or u.id == responsibility.person_id)]
             late = responsibility.due_date < today
             text = (_("A promise of your side is late: %(what)s", what=responsibility.what) if late else
-                    _("A promise of your side is due on %(date)s: %(what)s", date=responsibility.due_date.isoformat(),
+                    _("A promise of your side is due on %(date)s: %(what)s", date=format_date(responsibility.due_date),
                       what=responsibility.what))
             created += len(notify(people, "responsibility_due",
                                   f"responsibility-{responsibility.id}-{'late' if late else 'soon'}", text,

@@ -5,6 +5,7 @@ A fixed number of queries (one per kind of work) whatever the number of projects
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 
@@ -89,9 +90,9 @@ def my_work(user) -> list[WorkItem]:
         and_(CheckUp.project_id.in_(partner_projects), CheckUp.state == LOGGED),
         and_(CheckUp.project_id.in_(student_projects), CheckUp.state == CORRECTION_PENDING),
     ))):
-        text = (_("Confirm the log of the check-up of %(date)s", date=checkup.planned_at.date().isoformat())
+        text = (_("Confirm the log of the check-up of %(date)s", date=format_date(checkup.planned_at))
                 if checkup.state == LOGGED else
-                _("Resolve the partner's correction to the check-up of %(date)s", date=checkup.planned_at.date().isoformat()))
+                _("Resolve the partner's correction to the check-up of %(date)s", date=format_date(checkup.planned_at)))
         add(None, checkup.project_id, text, f"/projects/{checkup.project_id}/checkups/{checkup.id}")
 
     for deliverable in db.session.scalars(db.select(Deliverable).where(
