@@ -47,6 +47,12 @@ def write(client, world, **overrides):
 
 # ---- writing -----------------------------------------------------------------------------------------
 
+def test_every_guiding_value_has_a_prompt():
+    from workspace.models.checkup import VALUE_KEYS
+
+    assert set(VALUE_PROMPTS) == set(VALUE_KEYS)
+
+
 def test_a_student_answers_a_value_prompt_in_the_guides_words(client, world):
     client.login(world.student)
     page = client.get(f"{base(world)}/new").get_data(as_text=True)
