@@ -47,6 +47,8 @@ def seed(demo: dict) -> None:
     agreement = Agreement(project_id=project.id, cadence_days=14, number=1)
     db.session.add(agreement)
     db.session.flush()
+    # Every agreement has its version 1 (as the service makes it); the agreement page shows it.
+    db.session.add(AgreementVersion(agreement_id=agreement.id, number=1, snapshot={}, created_at=now - timedelta(days=14)))
     db.session.add(Responsibility(agreement_id=agreement.id, what="Share the call statistics", side="partner",
                                   due_date=today - timedelta(days=4)))
     _activity(student, project, "proposed the goal “A call rota for the busiest evenings”", now - timedelta(days=12))
