@@ -26,7 +26,7 @@ def load_question(project_id, **_):
 
 def _answer_page(question, form, status=200, message=None):
     response = render("after_project/answer.html", "after_project/_item.html", status, question=question, form=form,
-                      message=message)
+                      message=message, failed=status >= 400)
     if message and is_htmx():
         response.headers["HX-Trigger"] = json.dumps({"announce": message})
     return response
