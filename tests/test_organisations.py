@@ -134,7 +134,7 @@ def test_a_partner_edits_the_profile_but_not_the_name(client, world):
     assert 'name="name"' not in page and 'name="contacts"' in page
     response = client.post_form(f"/organisations/{_org(world).id}/edit", {
         "name": "Hijacked", "description": "Food for everyone", "website": "https://food.example.org",
-        "themes": "Food, food , poverty,,", "contacts": "Pat Partner, coordinator\n\n  Kim, volunteer  "})
+        "themes": "Food, food , poverty,,", "contacts": "Pat Partner, coordinator\n\n  Kim, volunteer  ", "version": "0"})
     assert response.status_code == 303
     db.session.expire_all()
     org = _org(world)
@@ -147,7 +147,7 @@ def test_a_partner_edits_the_profile_but_not_the_name(client, world):
 def test_bad_profile_input_is_kept_and_explained(client, world):
     client.login(world.partner)
     response = client.post_form(f"/organisations/{_org(world).id}/edit", {
-        "description": "Kept words", "website": "not a web address", "themes": "x"})
+        "description": "Kept words", "website": "not a web address", "themes": "x", "version": "0"})
     assert response.status_code == 422
     body = _body(response)
     assert "Kept words" in body and "Enter a full web address" in body
@@ -155,7 +155,7 @@ def test_bad_profile_input_is_kept_and_explained(client, world):
 
 def test_a_teacher_renames_the_organisation(client, world):
     client.login(world.teacher)
-    response = client.post_form(f"/organisations/{_org(world).id}/edit", {"name": "New Name", "themes": "a"})
+    response = client.post_form(f"/organisations/{_org(world).id}/edit", {"name": "New Name", "themes": "a", "version": "0"})
     assert response.status_code == 303
     db.session.expire_all()
     assert _org(world).name == "New Name"
@@ -375,3 +375,38 @@ def test_the_demo_organisation_page_for_its_partner(client, app):
     client.login(demo["people"]["partner3"], DEMO_PASSWORD)
     body = _body(client.get(f"/organisations/{demo['organisations'][2].id}"))
     assert "Accept the introduction" in body
+
+
+def test_a_stale_profile_edit_gets_409_with_the_current_profile_and_the_input_kept(client, world):
+    client.login(world.partner)
+    url = f"/organisations/{_org(world).id}/edit"
+    assert 'name="version" type="hidden" value="0"' in _body(client.get(url))
+    assert client.post_form(url, {"description": "First save", "version": "0"}).status_code == 303
+    response = client.post_form(url, {"description": "My late words", "version": "0"})
+    assert response.status_code == 409
+    body = _body(response)
+    assert "Someone else saved this profile" in body and "First save" in body and "My late words" in body
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', body).group(1)
+    assert client.post_form(url, {"description": "My late words", "version": version}).status_code == 303
+    db.session.expire_all()
+    assert _org(world).description == "My late words"
+
+
+def test_plain_form_answers_show_the_refusal_on_the_page(client, world):
+    intro = _introduced(world)
+    intro.answer = "declined"
+    db.session.commit()
+    client.login(world.other_partner)
+    response = client.post_form(f"/organisations/{_other_org(world).id}/introductions/{intro.id}/answer",
+                                {"answer": "accept"})
+    assert response.status_code == 409
+    assert "answered already" in _body(response) and "<html" in _body(response)
+
+
+def test_introduction_notifications_open_on_the_notifications_page(client, world):
+    _themed(world)
+    client.login(world.teacher)
+    client.post_form(f"/organisations/{_org(world).id}/introduce", {"other_id": _other_org(world).id})
+    client.login(world.other_partner)
+    body = _body(client.get("/notifications"))
+    assert "please accept or decline the introduction" in body

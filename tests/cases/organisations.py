@@ -70,7 +70,7 @@ CASES = [
     Case("organisations.edit", "GET", lambda w, o: f"{A(w, o)}/edit", INSIDERS, SIGNED_IN),
     Case("organisations.edit", "POST", lambda w, o: f"{A(w, o)}/edit", INSIDERS, SIGNED_IN,
          data=lambda w, o: {"name": "Renamed organisation", "description": "New words", "themes": "food",
-                            "contacts": "Pat, coordinator"}),
+                            "contacts": "Pat, coordinator", "version": "0"}),
     Case("organisations.sharing", "POST", lambda w, o: f"{A(w, o)}/sharing", {"partner", "admin"}, SIGNED_IN,
          data=lambda w, o: {"share_description": "y", "share_projects": "y"}),
     Case("organisations.introduce_view", "GET", lambda w, o: f"{A(w, o)}/introduce", TEACHERS, SIGNED_IN,

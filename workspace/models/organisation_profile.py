@@ -32,6 +32,10 @@ class OrganisationProfile(db.Model):
     share_projects: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     share_pulse: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Partners of one organisation may edit its profile at the same time: a stale form gets 409.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     organisation: Mapped["Organisation"] = relationship(  # noqa: F821
         backref=backref("profile", uselist=False, cascade="all, delete-orphan"))

@@ -1,7 +1,7 @@
 """Organisation forms: registering (staff), the profile partners keep, what it shares, introductions."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL
 
 from ..forms import choices, no_control_characters, strip
@@ -21,6 +21,7 @@ class ProfileForm(OrganisationForm):
     contacts = TextAreaField(_l("Contact people"), validators=[Optional(), Length(max=3000), no_control_characters],
                              filters=[strip],
                              description=_l("One person per line: name, role, e-mail address or phone number"))
+    version = HiddenField()
 
 
 class SharingForm(FlaskForm):

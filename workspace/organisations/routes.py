@@ -6,6 +6,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..activity import record
@@ -14,12 +15,12 @@ from ..forms import choices
 from ..htmx import is_htmx, render
 from ..models import Introduction, IntroductionSide, Organisation, OrganisationMember
 from ..policy import SIGNED_IN, can, permission
-from ..rules import Refused
+from ..rules import Refused, StaleVersion
 from . import events  # noqa: F401  (tells both sides of an introduction)
 from .forms import AnswerForm, IntroductionForm, OrganisationForm, ProfileForm, SharingForm
 from .services import (
-    answer_introduction, introduce, introduction_candidates, introductions_of, page_context, profile_of, set_sharing,
-    themes_index, update_profile,
+    answer_introduction, introduce, introduction_candidates, introductions_of, page_context, profile_of,
+    profile_version, set_sharing, themes_index, update_profile,
 )
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
@@ -111,6 +112,8 @@ def edit(organisation, organisation_id):
     """Change the organisation's profile: its partners, teachers and admins."""
     profile = profile_of(organisation)
     form = ProfileForm(obj=organisation, contacts=profile.contacts)
+    if request.method == "GET":
+        form.version.data = profile_version(organisation)
     may_rename = can(current_user, "organisation.rename", organisation)
     if not may_rename:
         del form.name
@@ -118,10 +121,17 @@ def edit(organisation, organisation_id):
         if may_rename and _name_taken(form.name.data, organisation.id):
             form.name.errors.append(_("An organisation with this name exists already."))
         else:
-            update_profile(current_user, organisation, description=form.description.data,
-                           website=form.website.data, themes=form.themes.data, contacts=form.contacts.data,
-                           name=form.name.data if may_rename else None)
-            db.session.commit()
+            try:
+                update_profile(current_user, organisation, form.version.data, description=form.description.data,
+                               website=form.website.data, themes=form.themes.data, contacts=form.contacts.data,
+                               name=form.name.data if may_rename else None)
+                db.session.commit()
+            except (StaleVersion, StaleDataError, IntegrityError):
+                db.session.rollback()
+                db.session.refresh(organisation)
+                form.version.data = profile_version(organisation)
+                return render_template("organisations/form.html", form=form, organisation=organisation,
+                                       profile=profile_of(organisation), stale=True), 409
             flash(_("The organisation is saved."), "success")
             return redirect(url_for("organisations.show", organisation_id=organisation.id), code=303)
     return render_template("organisations/form.html", form=form, organisation=organisation), 422 if form.errors else 200

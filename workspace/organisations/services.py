@@ -22,7 +22,7 @@ from ..models.deliverable import HANDED_OVER
 from ..models.goal import ACHIEVED, DROPPED
 from ..models.organisation_profile import ACCEPTED, DECLINED, PENDING, SHARABLE
 from ..policy import can, speaks_for
-from ..rules import Refused
+from ..rules import Refused, StaleVersion
 
 # ---- themes: kept as the comma-separated text the partner types, compared case-insensitively ----
 
@@ -162,10 +162,25 @@ def _stored_profile(organisation: Organisation) -> OrganisationProfile:
     return organisation.profile
 
 
-def update_profile(actor, organisation: Organisation, *, description: str, website: str, themes: str,
+def profile_version(organisation: Organisation) -> int:
+    """The version a profile form is made from (0 before the first save)."""
+    return organisation.profile.version if organisation.profile is not None else 0
+
+
+def update_profile(actor, organisation: Organisation, version, *, description: str, website: str, themes: str,
                    contacts: str, name: str | None = None) -> None:
-    """Save the profile the organisation's partners (or staff) edit; `name` only from staff."""
+    """Save the profile the organisation's partners (or staff) edit; `name` only from staff.
+
+    `version` is the one the form was made from: someone else's save meanwhile raises StaleVersion.
+    """
+    try:
+        stale = int(version) != profile_version(organisation)
+    except (TypeError, ValueError):
+        stale = True
+    if stale:
+        raise StaleVersion(organisation)
     profile = _stored_profile(organisation)
+    profile.updated_at = utcnow()  # the profile row changes (and its version moves on) with every save
     before = {"name": organisation.name, "description": organisation.description, "website": organisation.website,
               "themes": organisation.themes, "contacts": profile.contacts}
     if name is not None:
