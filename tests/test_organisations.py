@@ -134,7 +134,8 @@ def test_a_partner_edits_the_profile_but_not_the_name(client, world):
     assert 'name="name"' not in page and 'name="contacts"' in page
     response = client.post_form(f"/organisations/{_org(world).id}/edit", {
         "name": "Hijacked", "description": "Food for everyone", "website": "https://food.example.org",
-        "themes": "Food, food , poverty,,", "contacts": "Pat Partner, coordinator\n\n  Kim, volunteer  ", "version": "0"})
+        "themes": "Food, food , poverty,,", "contacts": "Pat Partner, coordinator\n\n  Kim, volunteer  ",
+        "version": "0"})
     assert response.status_code == 303
     db.session.expire_all()
     org = _org(world)
@@ -155,7 +156,8 @@ def test_bad_profile_input_is_kept_and_explained(client, world):
 
 def test_a_teacher_renames_the_organisation(client, world):
     client.login(world.teacher)
-    response = client.post_form(f"/organisations/{_org(world).id}/edit", {"name": "New Name", "themes": "a", "version": "0"})
+    response = client.post_form(f"/organisations/{_org(world).id}/edit",
+                                {"name": "New Name", "themes": "a", "version": "0"})
     assert response.status_code == 303
     db.session.expire_all()
     assert _org(world).name == "New Name"
@@ -186,6 +188,8 @@ def test_sharing_with_an_expired_form_changes_nothing(client, world):
     response = client.post(f"/organisations/{_org(world).id}/sharing", data={"share_pulse": "y"},
                            headers={"HX-Request": "true"})
     assert response.status_code == 400
+    response = client.post(f"/organisations/{_org(world).id}/sharing", data={"share_pulse": "y"})
+    assert response.status_code == 400 and "Your form expired" in _body(response)
     assert db.session.scalar(db.select(db.func.count()).select_from(OrganisationProfile)) == 0
 
 

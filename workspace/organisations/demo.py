@@ -39,7 +39,7 @@ def _past_project(brug, partner, students, years_ago: int, entry) -> Project:
     y0 = date.today().year
     year = y0 - years_ago
     course = Course(name=course_name, term=term.format(y0=y0, y1=y0 - 1, y2=y0 - 2),
-                    description="Student teams work with community organisations on a question the organisation brings.")
+                    description="Student teams work with community organisations on a question they bring.")
     db.session.add(course)
     project = Project(course=course, organisation=brug, title=title, problem_statement=problem,
                       start_date=date(year, *start), end_date=date(year, *end))

@@ -157,10 +157,11 @@ def sharing(organisation, organisation_id):
         status = 400
         message = _("Your form expired. Reload the page and try again.")
         if not is_htmx():
-            flash(message, "error")
-            return redirect(url_for("organisations.show", organisation_id=organisation.id), code=303)
+            return render_template("organisations/show.html", answer_form=AnswerForm(formdata=None),
+                                   sharing_problem=message, sharing_form=form,
+                                   **page_context(current_user, organisation)), status
     response = render_template("organisations/_sharing.html", organisation=organisation, sharing_form=form,
-                               problem=message if status != 200 else None, saved=status == 200)
+                               sharing_problem=message if status != 200 else None, saved=status == 200)
     return _announce(make_response(response, status), message)
 
 
@@ -219,9 +220,10 @@ def answer(side, organisation_id, introduction_id):
         return redirect(url_for("organisations.show", organisation_id=organisation.id) + "#org-introductions",
                         code=303)
     if not is_htmx():
-        return render_template("organisations/show.html", answer_form=AnswerForm(formdata=None), problem=problem,
-                               **page_context(current_user, organisation)), status
+        return render_template("organisations/show.html", answer_form=AnswerForm(formdata=None),
+                               introduction_problem=problem, **page_context(current_user, organisation)), status
     response = render("organisations/show.html", "organisations/_introductions.html", status=status,
                       organisation=organisation, introductions=introductions_of(organisation, current_user),
-                      insider=True, answer_form=AnswerForm(formdata=None), problem=problem)
+                      insider=True, may_answer=True, answer_form=AnswerForm(formdata=None),
+                      introduction_problem=problem)
     return _announce(response, problem or message)

@@ -15,7 +15,10 @@ from sqlalchemy.orm import joinedload
 from ..activity import record
 from ..checkups.services import value_label
 from ..extensions import db
-from ..models import CheckUp, Course, Deliverable, Goal, Introduction, IntroductionSide, Organisation, OrganisationProfile, Project, PulseRating
+from ..models import (
+    CheckUp, Course, Deliverable, Goal, Introduction, IntroductionSide, Organisation, OrganisationProfile, Project,
+    PulseRating,
+)
 from ..models.base import utcnow
 from ..models.checkup import CONFIRMED, VALUE_KEYS
 from ..models.deliverable import HANDED_OVER
