@@ -104,3 +104,20 @@ def test_a_value_prompt_reads_in_the_readers_language(client, world):
     client.login(world.teacher)
     page = client.get(f"/projects/{world.project.id}/reflections/{reflection.id}").get_data(as_text=True)
     assert "Relevance: does your work" in page
+
+
+def test_stored_default_labels_read_in_dutch_and_other_text_stays_escaped(client, world):
+    """A default handover item stored in English reads in Dutch; a person's own item as written, escaped."""
+    from workspace.models import HandoverItem
+
+    from .factories import create_deliverable
+
+    deliverable = create_deliverable(world.project, items=0)
+    deliverable.handover_items.append(HandoverItem(label="Source files handed over", position=0))
+    deliverable.handover_items.append(HandoverItem(label="<b>Flyers</b> %(name)s printed", position=1))
+    world.partner.locale = "nl"
+    db.session.commit()
+    client.login(world.partner)
+    page = client.get(f"/projects/{world.project.id}/deliverables/{deliverable.id}").get_data(as_text=True)
+    assert "Bronbestanden overgedragen" in page and "Source files handed over" not in page
+    assert "&lt;b&gt;Flyers&lt;/b&gt; %(name)s printed" in page and "<b>Flyers</b>" not in page

@@ -3,7 +3,7 @@ import logging
 import os
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
 from .config import CONFIGS, _database_url
@@ -153,4 +153,7 @@ def _register_template_helpers(app: Flask) -> None:
     # Numbers in the reader's locale (3.5 → "3,5" in Dutch); text such as a "—" placeholder passes through.
     app.jinja_env.filters["number"] = lambda value, fmt=None: value if value is None or isinstance(value, str) \
         else format_decimal(value, fmt)
+    # Stored text that may be one of our own English messages (a default checklist item, a value prompt):
+    # translated when it is, as it is otherwise, and escaped like any text (unlike `_()` in a template).
+    app.jinja_env.filters["translated"] = lambda text: gettext(text) if text else text
     app.jinja_env.globals["g"] = g
