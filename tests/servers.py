@@ -1,0 +1,69 @@
+"""Real gunicorn servers for the reliability tests: on the test's own database, on a free
+loopback port, with stderr kept in a file the test can read (e.g. to grep for "database is locked")."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+# Settings of the machine running the tests that must not reach the servers under test.
+UNSET = ("REDIS_URL", "MAIL_SERVER", "RATELIMIT_PREFIX", "WORKSPACE_CONFIG", "SECRET_KEY", "BENCH_QUERY_HEADER")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(database_url: str, **extra) -> dict:
+    env = {key: value for key, value in os.environ.items() if key not in UNSET}
+    env.update(WORKSPACE_CONFIG="development", SECRET_KEY=uuid.uuid4().hex, DATABASE_URL=database_url)
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+class Server:
+    def __init__(self, process, base: str, stderr: Path):
+        self.process, self.base, self.stderr = process, base, stderr
+
+    def log(self) -> str:
+        return self.stderr.read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", timeout: float = 30):
+    """Start `gunicorn wsgi:app`, wait for /healthz, yield a Server; stop it afterwards."""
+    port = free_port()
+    stderr = Path(log_dir) / f"{name}.stderr.log"
+    with open(stderr, "wb") as err:
+        process = subprocess.Popen(
+            [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "60",
+             "--graceful-timeout", "5", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", stderr)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(server.base + "/healthz", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"gunicorn did not start within {timeout} s:\n{server.log()[-3000:]}")
+                time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
