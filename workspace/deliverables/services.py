@@ -80,8 +80,10 @@ def update_deliverable(actor, deliverable: Deliverable, submitted_version, goals
 
 def stored_bytes(project: Project) -> int:
     """What the project's files take now, read with the project row locked (PostgreSQL) so two
-    uploads cannot both squeeze under the limit."""
-    db.session.execute(db.select(Project.id).where(Project.id == project.id).with_for_update())
+    uploads cannot both squeeze under the limit. FOR NO KEY UPDATE: it still queues two uploads,
+    but not the rows that merely refer to the project (activity, reviews), which would deadlock
+    with an upload that waits for the deliverable they changed."""
+    db.session.execute(db.select(Project.id).where(Project.id == project.id).with_for_update(key_share=True))
     return db.session.scalar(
         db.select(db.func.coalesce(db.func.sum(StoredFile.size), 0)).where(StoredFile.project_id == project.id)
     )
