@@ -414,3 +414,18 @@ def test_introduction_notifications_open_on_the_notifications_page(client, world
     client.login(world.other_partner)
     body = _body(client.get("/notifications"))
     assert "please accept or decline the introduction" in body
+
+
+def test_a_waiting_introduction_is_on_the_partners_home_and_badge_until_answered(client, world):
+    intro = _introduced(world)
+    client.login(world.partner)
+    body = _body(client.get("/home"))
+    assert "Introductions to answer" in body and f"#introduction-{intro.id}" in body
+    response = client.post_form(f"/organisations/{_org(world).id}/introductions/{intro.id}/answer",
+                                {"answer": "accept"}, htmx=True)
+    assert 'id="waiting-badge"' in _body(response) and 'hx-swap-oob="true"' in _body(response)
+    assert "Introductions to answer" not in _body(client.get("/home"))
+    client.login(world.other_partner)  # still waits for the other side
+    assert "Introductions to answer" in _body(client.get("/home"))
+    client.login(world.teacher)
+    assert "Introductions to answer" not in _body(client.get("/home"))

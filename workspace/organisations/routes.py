@@ -16,7 +16,7 @@ from ..htmx import is_htmx, render
 from ..models import Introduction, IntroductionSide, Organisation, OrganisationMember
 from ..policy import SIGNED_IN, can, permission
 from ..rules import Refused, StaleVersion
-from . import events  # noqa: F401  (tells both sides of an introduction)
+from . import events, sections  # noqa: F401  (tells both sides of an introduction; home and badge)
 from .forms import AnswerForm, IntroductionForm, OrganisationForm, ProfileForm, SharingForm
 from .services import (
     answer_introduction, introduce, introduction_candidates, introductions_of, page_context, profile_of,
@@ -225,5 +225,5 @@ def answer(side, organisation_id, introduction_id):
     response = render("organisations/show.html", "organisations/_introductions.html", status=status,
                       organisation=organisation, introductions=introductions_of(organisation, current_user),
                       insider=True, may_answer=True, answer_form=AnswerForm(formdata=None),
-                      introduction_problem=problem)
+                      introduction_problem=problem, is_fragment=True)
     return _announce(response, problem or message)

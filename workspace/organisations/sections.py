@@ -1,0 +1,37 @@
+"""What introductions add to a partner's home and the navigation badge: introductions waiting for
+their organisation's answer (one query each)."""
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Introduction, OrganisationMember
+from ..models.organisation_profile import DECLINED, PENDING
+from ..sections import home_section, waiting_counter
+
+
+def _waiting_query(user, *columns):
+    """Introductions where the user speaks for a side that has not answered, and nobody declined."""
+    member = OrganisationMember
+    return (db.select(*columns)
+            .join(member, or_(and_(member.organisation_id == Introduction.organisation_id,
+                                   Introduction.answer == PENDING),
+                              and_(member.organisation_id == Introduction.other_id,
+                                   Introduction.other_answer == PENDING)))
+            .where(member.user_id == user.id, Introduction.answer != DECLINED, Introduction.other_answer != DECLINED))
+
+
+@home_section("introductions", "organisations/_home_introductions.html")
+def home(user) -> dict | None:
+    rows = db.session.execute(
+        _waiting_query(user, Introduction, OrganisationMember.organisation_id)
+        .options(joinedload(Introduction.organisation), joinedload(Introduction.other),
+                 joinedload(Introduction.introduced_by))
+        .order_by(Introduction.created_at)).all()
+    if not rows:
+        return None
+    return {"waiting": [(introduction, organisation_id) for introduction, organisation_id in rows]}
+
+
+@waiting_counter("introductions")
+def waiting(user) -> int:
+    return db.session.scalar(_waiting_query(user, db.func.count(Introduction.id))) or 0
