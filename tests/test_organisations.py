@@ -429,3 +429,12 @@ def test_a_waiting_introduction_is_on_the_partners_home_and_badge_until_answered
     assert "Introductions to answer" in _body(client.get("/home"))
     client.login(world.teacher)
     assert "Introductions to answer" not in _body(client.get("/home"))
+
+
+@pytest.mark.parametrize("address", ["javascript://example.org/%0Aalert(1)", "ftp://files.example.org"])
+def test_only_web_addresses_become_links(client, world, address):
+    client.login(world.partner)
+    response = client.post_form(f"/organisations/{_org(world).id}/edit", {"website": address, "version": "0"})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert _org(world).website == ""

@@ -2,15 +2,21 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField, URLField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, URL
+from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..forms import choices, no_control_characters, strip
+
+
+def web_address(form, field):
+    """Only http(s) addresses become links on the organisation's page (never javascript: and the like)."""
+    if field.data and not field.data.lower().startswith(("https://", "http://")):
+        raise ValidationError(_l("Enter a full web address, starting with https://"))
 
 
 class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200), no_control_characters], filters=[strip])
     description = TextAreaField(_l("What the organisation does"), validators=[Optional(), Length(max=10000)], filters=[strip])
-    website = URLField(_l("Website"), validators=[Optional(), Length(max=500), URL(require_tld=True, message=_l("Enter a full web address, starting with https://"))], filters=[strip])
+    website = URLField(_l("Website"), validators=[Optional(), Length(max=500), URL(require_tld=True, message=_l("Enter a full web address, starting with https://")), web_address], filters=[strip])
     themes = StringField(_l("Themes"), validators=[Optional(), Length(max=500), no_control_characters], filters=[strip],
                          description=_l("Separate themes with commas, for example: housing, health, inclusion"))
 
