@@ -3,6 +3,7 @@ import csv
 import io
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
 
 from ..courses.routes import load_course
 from ..csvcells import safe_cell as _cell
@@ -65,19 +66,21 @@ def export(course, course_id):
     rows, now, _state = _rows(course)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["project", "partner", "goals agreed", "goals awaiting agreement", "oldest goal wait (days)",
-                     "late responsibilities (students)", "late responsibilities (partner)",
-                     "late responsibilities (teacher)", "last check-up", "next check-up due", "check-up overdue",
-                     "open feedback", "deliverables awaiting review", "oldest review wait (days)",
-                     "agreement accepted by everyone", "pulse partner", "pulse partner change", "pulse students",
-                     "pulse students change", "last activity", "needs attention"])
+    writer.writerow([  # column names in the reader's language, like the page
+        _("project"), _("partner"), _("goals agreed"), _("goals awaiting agreement"), _("oldest goal wait (days)"),
+        _("late responsibilities (students)"), _("late responsibilities (partner)"),
+        _("late responsibilities (teacher)"), _("last check-up"), _("next check-up due"), _("check-up overdue"),
+        _("open feedback"), _("deliverables awaiting review"), _("oldest review wait (days)"),
+        _("agreement accepted by everyone"), _("pulse partner"), _("pulse partner change"), _("pulse students"),
+        _("pulse students change"), _("last activity"), _("needs attention")
+    ])
     for r in rows:
         writer.writerow([_cell(v) for v in (
             r.title, r.partner, r.goals_agreed, r.goals_waiting, days_since(r.oldest_goal_wait, now),
             r.late["students"], r.late["partner"], r.late["teacher"], _date(r.last_checkup), _date(r.next_checkup_due),
-            "yes" if r.checkup_overdue else "no", r.open_feedback, r.reviews_waiting,
+            _("yes") if r.checkup_overdue else _("no"), r.open_feedback, r.reviews_waiting,
             days_since(r.review_wait_since, now),
-            ("yes" if r.accepted_by_all else "no") if r.agreement_exists else "no agreement",
+            (_("yes") if r.accepted_by_all else _("no")) if r.agreement_exists else _("no agreement"),
             *r.pulse.get("partner", ("", "")), *r.pulse.get("student", ("", "")),
             _date(r.last_activity), "; ".join(r.reasons),
         )])
