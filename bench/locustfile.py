@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import time
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
@@ -29,12 +30,13 @@ APPROVE_RE = re.compile(r'action="(/projects/\d+/goals/\d+/approve)"[^>]*>\s*'
                         r'<input type="hidden" name="version" value="(\d+)">')
 
 _accounts = {role: itertools.count() for role in ("students", "partners", "teachers")}
-tally = {"times": defaultdict(list), "statuses": defaultdict(Counter), "failures": Counter()}
+tally = {"times": defaultdict(list), "ended": defaultdict(list), "statuses": defaultdict(Counter), "failures": Counter()}
 
 
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, response=None, exception=None, **_):
     tally["times"][name].append(response_time)
+    tally["ended"][name].append(time.time())
     tally["statuses"][name][getattr(response, "status_code", 0) or 0] += 1
     if exception is not None:
         tally["failures"][name] += 1
@@ -45,7 +47,7 @@ def _write(environment, **_):
     path = os.environ.get("LOADTEST_RESULTS")
     if path:
         with open(path, "w") as fh:
-            json.dump({"times": tally["times"], "statuses": {k: dict(v) for k, v in tally["statuses"].items()},
+            json.dump({"times": tally["times"], "ended": tally["ended"], "statuses": {k: dict(v) for k, v in tally["statuses"].items()},
                        "failures": dict(tally["failures"])}, fh)
 
 

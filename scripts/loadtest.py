@@ -158,6 +158,12 @@ def summarise(results: dict) -> dict:
     totals["failure_rate"] = totals["failures"] / totals["requests"] if totals["requests"] else 1.0
     totals["p50_ms"] = round(statistics.median(all_times)) if all_times else None
     totals["p95_ms"] = round(percentile(all_times, 0.95)) if all_times else None
+    # The second half of the run, once every simulated person has signed in: the steady state.
+    ended = [t for name in results["times"] for t in results["ended"][name]]
+    middle = (min(ended) + max(ended)) / 2 if ended else 0
+    steady = [ms for name in results["times"] for ms, t in zip(results["times"][name], results["ended"][name])
+              if t >= middle]
+    totals["p95_second_half_ms"] = round(percentile(steady, 0.95)) if steady else None
     return {"kinds": kinds, "totals": totals}
 
 
@@ -216,7 +222,8 @@ def main() -> int:
         (f"failures other than 409/429: {totals['failures']} of {totals['requests']} = "
          f"{100 * totals['failure_rate']:.3f}% (must be ≤ {100 * MAX_FAILURE_RATE:.1f}%)",
          totals["failure_rate"] <= MAX_FAILURE_RATE),
-        (f"p95: {totals['p95_ms']} ms (must be ≤ {MAX_P95_MS} ms)", (totals["p95_ms"] or 0) <= MAX_P95_MS),
+        (f"p95: {totals['p95_ms']} ms (must be ≤ {MAX_P95_MS} ms; second half of the run alone: "
+         f"{totals['p95_second_half_ms']} ms)", (totals["p95_ms"] or 0) <= MAX_P95_MS),
     ]
     with open(os.path.join(work, "server.log")) as fh:
         tracebacks = fh.read().count("Traceback")
