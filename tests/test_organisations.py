@@ -76,6 +76,7 @@ def test_insiders_see_every_section(client, world, role):
     body = _body(client.get(f"/organisations/{_org(world).id}"))
     assert "Hidden Harriet" in body and "Food bank routes" in body and "Values pulse over the years" in body
     assert "Introductions to other organisations" in body
+    assert "Members in the workspace" in body and world.partner.name in body
 
 
 @pytest.mark.parametrize("role", ["other_partner", "student", "other_student"])
@@ -88,7 +89,8 @@ def test_other_organisations_partners_and_students_see_only_what_is_shared(clien
     body = _body(client.get(f"/organisations/{org.id}"))
     assert "We run a food bank." in body and "food" in body
     for private in ("Hidden Harriet", "https://a.example.org", "Food bank routes", "Values pulse over the years",
-                    "Introductions to other organisations", "What other organisations see", "Edit the profile"):
+                    "Introductions to other organisations", "What other organisations see", "Edit the profile",
+                    "Members in the workspace", world.partner.name):
         assert private not in body, private
 
 

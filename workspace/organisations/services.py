@@ -16,8 +16,8 @@ from ..activity import record
 from ..checkups.services import value_label
 from ..extensions import db
 from ..models import (
-    CheckUp, Course, Deliverable, Goal, Introduction, IntroductionSide, Organisation, OrganisationProfile, Project,
-    PulseRating,
+    CheckUp, Course, Deliverable, Goal, Introduction, IntroductionSide, Organisation, OrganisationMember,
+    OrganisationProfile, Project, PulseRating, User,
 )
 from ..models.base import utcnow
 from ..models.checkup import CONFIRMED, VALUE_KEYS
@@ -142,6 +142,13 @@ def introductions_of(organisation: Organisation, viewer) -> list[Introduction]:
     return [i for i in introductions if staff or i.state != DECLINED]
 
 
+def members_of(organisation: Organisation) -> list[User]:
+    """The organisation's people with an account in the workspace, by name: 1 query."""
+    return db.session.scalars(
+        db.select(User).join(OrganisationMember, OrganisationMember.user_id == User.id)
+        .where(OrganisationMember.organisation_id == organisation.id).order_by(User.name)).all()
+
+
 def page_context(viewer, organisation: Organisation) -> dict:
     profile = profile_of(organisation)
     shown = shown_sections(viewer, organisation, profile)
@@ -151,6 +158,7 @@ def page_context(viewer, organisation: Organisation) -> dict:
         "history": project_history(organisation) if "projects" in shown else [],
         "pulse": pulse_by_year(organisation) if "pulse" in shown else None,
         "introductions": introductions_of(organisation, viewer) if insider else [],
+        "members": members_of(organisation) if insider else [],
         "may_answer": can(viewer, "introduction.answer", IntroductionSide(None, organisation)),
         "value_label": value_label,
     }
