@@ -1,13 +1,13 @@
 """Error pages in the site's layout: 404, 403, 413, CSRF failures and a friendly 500 with an id."""
 import uuid
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from .extensions import db, login_manager
 from .i18n import N_
 
 MESSAGES = {
@@ -52,6 +52,8 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
         db.session.rollback()
+        # The page must not need the database: shown as to a visitor (no name, no badges to count).
+        g._login_user = login_manager.anonymous_user()
         error_id = uuid.uuid4().hex[:12]
         app.logger.error("database error %s", error_id, exc_info=error)
         return _page(503, _("Temporarily unavailable"), _(
