@@ -3,11 +3,11 @@ and comes back into an empty database with every row and every file byte as it w
 import json
 import zipfile
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from workspace.backup import _selected
 from workspace.extensions import db
-from workspace.models import AuditEvent, Goal, Project, StoredFile, User
+from workspace.models import Activity, AuditEvent, Goal, Project, StoredFile, User
 from workspace.seed import DEMO_PASSWORD, seed_demo, wipe
 
 from . import factories
@@ -42,7 +42,10 @@ def seed_with_edge_cases():
         db.session.add(StoredFile(project_id=first.id, version_id=version, original_name=name, size=len(data),
                                   content_type="application/octet-stream", sha256="0" * 64, data=data))
     db.session.add_all([AuditEvent(event="login.failed", ip="127.0.0.1", detail={"email": "x@example.org", "n": [1, None]}),
-                        AuditEvent(event="login.ok", ip="::1", detail=None)])
+                        AuditEvent(event="login.ok", ip="::1", detail={})])
+    for before in (None, null()):  # JSON null, SQL NULL
+        db.session.add(Activity(project_id=first.id, course_id=first.course_id, verb="noted", subject_type="project",
+                                subject_id=first.id, summary="A note", before=before))
     first.predecessor_id = last.id
     db.session.commit()
     return demo
@@ -52,6 +55,8 @@ def test_the_whole_installation_comes_back_identical(app, tmp_path):
     seed_with_edge_cases()
     before = dump()
     assert before["stored_file"] and before["audit_event"] and before["project"]
+    column = [c.name for c in db.metadata.tables["activity"].columns].index("before")
+    assert {None, "null"} <= {row[column] for row in before["activity"]}
     archive = tmp_path / "all.zip"
 
     result = run(app, "export", str(archive))
