@@ -9,7 +9,8 @@ from workspace.extensions import db
 from workspace.models import (
     Activity, Deliverable, Goal, Introduction, Notification, OrganisationProfile, Project, PulseRating,
 )
-from workspace.organisations.services import parse_themes
+from workspace.organisations.services import introduce, parse_themes
+from workspace.rules import Refused
 
 from . import factories as f
 
@@ -235,8 +236,12 @@ def test_introductions_need_a_shared_theme_and_are_not_made_twice(client, world)
     assert response.status_code == 422  # not among the choices
     url = f"/organisations/{_org(world).id}/introduce"
     assert client.post_form(url, {"other_id": _other_org(world).id}).status_code == 303
+    assert f">{_org(world).name} (shared" not in _body(client.get(f"/organisations/{_other_org(world).id}/introduce"))
     response = client.post_form(f"/organisations/{_other_org(world).id}/introduce", {"other_id": _org(world).id})
-    assert response.status_code == 409 and "introduced already" in _body(response)
+    assert response.status_code == 422  # no longer among the choices
+    with pytest.raises(Refused, match="introduced already"):  # and the rule itself refuses, should a race pass
+        introduce(world.teacher, _other_org(world), _org(world), "")
+    db.session.rollback()
     assert db.session.scalar(db.select(db.func.count(Introduction.id))) == 1
 
 
