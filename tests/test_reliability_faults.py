@@ -4,7 +4,8 @@
     and the next request works by itself: on every database by making the connection fail while
     a request runs; on PostgreSQL also for real, by terminating the app's backends with
     pg_terminate_backend between requests (pool_pre_ping replaces them unseen) and in the middle
-    of one (503, then the next request works);
+    of one (503, then the next request works); and against gunicorn, whose database connection
+    runs through a TCP proxy the test cuts and restores;
 (b) a mail server that refuses leaves the message in the outbox for `flask send-mail` to retry:
     here with a real SMTP conversation (nothing listening, then a server answering 550, then one
     that accepts); tests/test_notifications.py checks the same with the in-memory transport;
@@ -13,8 +14,14 @@
     its attendees, a deliverable version with a file) gives the 500 page, and every table holds
     exactly the rows it held before.
 """
+import http.cookiejar
+import select
+import socket
 import socketserver
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -26,8 +33,8 @@ from workspace.models import CheckUp, Goal, GoalRevision, OutboxMessage
 from workspace.models.base import utcnow
 
 from .conftest import TOKEN_RE
-from .factories import create_checkup, create_deliverable, create_goal
-from .servers import free_port
+from .factories import PASSWORD, create_checkup, create_deliverable, create_goal
+from .servers import free_port, gunicorn, server_env
 
 
 def _table_counts() -> dict:
@@ -144,6 +151,84 @@ def test_postgresql_backend_terminated_mid_request_gives_503_then_recovers(clien
     assert armed["killed"] == 1
     assert response.status_code == 503 and "cannot reach its database" in response.get_data(as_text=True)
     assert client.get(page).status_code == 200
+
+
+class CuttableProxy(socketserver.ThreadingTCPServer):
+    """A TCP proxy to PostgreSQL that can be cut (every connection closed, new ones refused)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, upstream):
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        self.upstream, self.cut, self.live = upstream, False, set()
+
+    def set_cut(self, cut: bool):
+        self.cut = cut
+        if cut:
+            for sock in list(self.live):
+                sock.close()
+
+
+class _ProxyHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        if self.server.cut:
+            return
+        upstream = socket.create_connection(self.server.upstream)
+        pair = (self.request, upstream)
+        self.server.live.update(pair)
+        try:
+            while not self.server.cut:
+                readable, _, _ = select.select(pair, [], [], 0.2)
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is self.request else self.request).sendall(data)
+        except OSError:
+            return
+        finally:
+            self.server.live.difference_update(pair)
+            upstream.close()
+
+
+def test_gunicorn_answers_503_while_its_database_is_cut_off_and_recovers(world, database_url, tmp_path):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the database is cut off through a TCP proxy to PostgreSQL (DATABASE_URL=postgresql://…)")
+    parts = urllib.parse.urlsplit(database_url)
+    proxy = CuttableProxy((parts.hostname, parts.port or 5432))
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    proxied = parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.server_address[1]}").geturl()
+    try:
+        with gunicorn(server_env(proxied), tmp_path, workers=2) as server:
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+            def get(path, data=None):
+                try:
+                    with opener.open(server.base + path, data=data, timeout=30) as response:
+                        return response.status, response.read().decode()
+                except urllib.error.HTTPError as error:
+                    return error.code, error.read().decode()
+
+            match = TOKEN_RE.search(get("/login")[1])
+            token = match.group(1) or match.group(2)
+            status, _ = get("/login", urllib.parse.urlencode(
+                {"email": world.student.email, "password": PASSWORD, "csrf_token": token}).encode())
+            page = f"/projects/{world.project.id}"
+            assert status == 200 and get(page)[0] == 200
+
+            proxy.set_cut(True)
+            for _ in range(3):  # whichever worker answers, with or without a pooled connection
+                status, html = get(page)
+                assert status == 503 and "cannot reach its database right now" in html, (status, html[-2000:])
+            proxy.set_cut(False)
+
+            assert [get(page)[0] for _ in range(4)] == [200] * 4  # the same session, no restart
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(5)
 
 
 # ---- (b) a mail server that refuses -------------------------------------------------------------
