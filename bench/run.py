@@ -214,7 +214,6 @@ def pages(info: dict, ids: dict) -> list[dict]:
         {"name": "healthz", "user": None, "path": "/healthz"},
         {"name": "login page", "user": None, "path": "/login"},
         {"name": "project board", "user": "student", "path": f"/projects/{pid}"},
-        {"name": "goal action (fragment)", "user": "partner", "make": goal_action, "htmx": True},
         {"name": "agreement", "user": "student", "path": f"/projects/{pid}/agreement"},
         {"name": "check-up", "user": "student", "path": f"/projects/{pid}/checkups/{ids['checkup']}"},
         {"name": "partner home (5 projects)", "user": "partner", "path": "/home"},
@@ -222,6 +221,8 @@ def pages(info: dict, ids: dict) -> list[dict]:
         {"name": "dashboard (100 projects)", "user": "teacher100", "path": "/courses/2/dashboard"},
         {"name": "timeline", "user": "student", "path": f"/projects/{pid}/timeline"},
         {"name": "file download", "user": "student", "path": f"/projects/{pid}/files/{info['file']}"},
+        # Last: its decisions change the partner's goals, which the pages above show.
+        {"name": "goal action (fragment)", "user": "partner", "make": goal_action, "htmx": True},
     ]
 
 
