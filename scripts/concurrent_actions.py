@@ -169,6 +169,7 @@ class Partner:
         self.goal_ids = {int(goal_id) for goal_id in plan["goals"]}
         self.count = 0
         self.stalled = False
+        self.todo: list = []
 
     def _waiting(self):
         """What the home page offers now: goals to agree to (id, version) and versions to review."""
@@ -183,27 +184,34 @@ class Partner:
         return goals, sorted(set(reviews))
 
     def act(self, claim) -> dict | None:
-        for _ in range(500):
-            goals, reviews = self._waiting()
-            if goals or reviews:
-                break
-            time.sleep(0.02)  # nothing waits for a partner yet: the students are busy
-        else:
-            self.stalled = True  # reported: the caller decides (the students stopped, or the server did)
-            return None
+        """One action from what the last read of the home page offered; read again when all are done
+        (one read serves several actions, so later ones may meet a newer version: 409)."""
+        if not self.todo:
+            for _ in range(100):
+                goals, reviews = self._waiting()
+                if goals or reviews:
+                    break
+                time.sleep(0.1)  # nothing waits for a partner yet: the students are busy
+            else:
+                self.stalled = True  # reported: the caller decides (the students stopped, or the server did)
+                return None
+            self.todo = [("goal", goal) for goal in goals]
+            if reviews and (not goals or self.rng.random() < 0.4):
+                self.todo.append(("review", self.rng.choice(reviews)))
+            self.rng.shuffle(self.todo)
         if not claim():
             return None
         self.count += 1
-        if reviews and (not goals or self.rng.random() < 0.25):
-            path = self.rng.choice(reviews)
+        what, target = self.todo.pop()
+        if what == "review":
             decision = self.rng.choice(["approved", "changes_requested"])
             comment = f"{self.name} review {self.count}"
-            status, body = self.person.post(path, {"decision": decision, "comment": comment, "next": "home"},
+            status, body = self.person.post(target, {"decision": decision, "comment": comment, "next": "home"},
                                             htmx=True)
-            return {"kind": f"deliverable.review.{decision}", "deliverable": int(path.split("/")[4]),
-                    "version_id": int(path.split("/")[6]), "text": comment, "status": status,
+            return {"kind": f"deliverable.review.{decision}", "deliverable": int(target.split("/")[4]),
+                    "version_id": int(target.split("/")[6]), "text": comment, "status": status,
                     "outcome": outcome(status, body)}
-        goal_id, base = self.rng.choice(goals)
+        goal_id, base = target
         path = f"/projects/{self.project}/goals/{goal_id}"
         if self.rng.random() < 0.5:
             status, body = self.person.post(f"{path}/approve", {"version": base, "view": "home"}, htmx=True)
