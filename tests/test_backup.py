@@ -105,6 +105,9 @@ def test_one_project_comes_back_alone_and_its_student_reads_its_board(app, clien
     restored = db.session.get(Project, project_id)
     assert restored.title == title and restored.predecessor_id is None  # the other project stayed behind
     assert 0 < db.session.scalar(select(db.func.count()).select_from(User)) < everyone
+    for table in db.metadata.sorted_tables:  # nothing of another project came along
+        if "project_id" in table.columns:
+            assert set(db.session.scalars(select(table.c.project_id).distinct())) <= {project_id, None}, table.name
     assert db.session.scalar(select(db.func.count()).select_from(AuditEvent)) == 0
     client.login(db.session.scalar(select(User).filter_by(email=student_email)), password=DEMO_PASSWORD)
     response = client.get(f"/projects/{project_id}")
