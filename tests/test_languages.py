@@ -121,3 +121,26 @@ def test_stored_default_labels_read_in_dutch_and_other_text_stays_escaped(client
     page = client.get(f"/projects/{world.project.id}/deliverables/{deliverable.id}").get_data(as_text=True)
     assert "Bronbestanden overgedragen" in page and "Source files handed over" not in page
     assert "&lt;b&gt;Flyers&lt;/b&gt; %(name)s printed" in page and "<b>Flyers</b>" not in page
+
+
+def test_the_timeline_and_notifications_read_in_each_readers_language(client, world, sent_mail):
+    """A Dutch student's action reads in English for the English partner (page and e-mail), and in Dutch
+    for the student; what people wrote stays as written, escaped."""
+    world.student.locale, world.partner.locale = "nl", "en"
+    db.session.commit()
+    client.login(world.student)
+    response = client.post_form(f"/projects/{world.project.id}/goals/new", {
+        "title": "<i>Shorter</i> queues", "description": "Time slots", "partner_need": "Long waits",
+        "success_criteria": "Median wait under 30 min", "target_date": world.project.start_date.isoformat(),
+    })
+    assert response.status_code == 303
+    timeline = client.get(f"/projects/{world.project.id}/timeline").get_data(as_text=True)
+    assert f"{world.student.name} heeft het doel “&lt;i&gt;Shorter&lt;/i&gt; queues” voorgesteld" in timeline
+
+    client.login(world.partner)
+    timeline = client.get(f"/projects/{world.project.id}/timeline").get_data(as_text=True)
+    assert f"{world.student.name} proposed the goal “&lt;i&gt;Shorter&lt;/i&gt; queues”" in timeline
+    notes = client.get("/notifications").get_data(as_text=True)
+    assert f"{world.student.name} proposed the goal “&lt;i&gt;Shorter&lt;/i&gt; queues” — your side&#39;s turn" in notes
+    mail = next(m for m in sent_mail if m["to"] == world.partner.email)
+    assert "proposed the goal" in mail["subject"] and "heeft" not in mail["subject"] + mail["body"]

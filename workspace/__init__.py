@@ -46,6 +46,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .fast_gettext import setup_i18n
 
     setup_i18n(app, babel)  # the request's catalogue looked up once, not per string
+    from .i18n import remember_messages
+
+    remember_messages(babel)  # activity and notifications can be shown again in each reader's language
 
     from . import models  # noqa: F401  (registers every table)
     from .auth import setup_login
@@ -156,4 +159,7 @@ def _register_template_helpers(app: Flask) -> None:
     # Stored text that may be one of our own English messages (a default checklist item, a value prompt):
     # translated when it is, as it is otherwise, and escaped like any text (unlike `_()` in a template).
     app.jinja_env.filters["translated"] = lambda text: gettext(text) if text else text
+    from .i18n import localized
+
+    app.jinja_env.filters["localized"] = localized  # {{ entry.summary|localized(entry.summary_made) }}
     app.jinja_env.globals["g"] = g

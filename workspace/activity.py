@@ -1,5 +1,6 @@
 """Recording activity: every change writes one entry in the same transaction as the change."""
 from .extensions import db
+from .i18n import recall
 from .models import Activity
 
 # Called with (entry, subject, project, actor) after each entry is added: e.g. notifications.
@@ -18,6 +19,7 @@ def record(actor, verb: str, subject, summary: str, *, project=None, course=None
         subject_type=type(subject).__name__.lower(),
         subject_id=getattr(subject, "id", None),
         summary=summary,
+        summary_made=recall(summary),
         before=before,
     )
     db.session.add(entry)

@@ -33,3 +33,73 @@ SUBJECT_LABELS = {
 def subject_label(kind: str) -> str:
     """The translated name of a kind of timeline entry; unknown kinds as they are stored."""
     return gettext(SUBJECT_LABELS[kind]) if kind in SUBJECT_LABELS else kind
+
+
+# ---- messages kept in the record, shown in each reader's language ------------------------------
+# An activity entry or a notification stores its text as written in the language of the person who
+# acted. The domain's gettext/ngettext remember, for the app context, which message and values made
+# each text; `recall(text)` gives that recipe (values made by a message are recipes too), stored next
+# to the text, and `localized(text, recipe)` makes the text again in the reader's language.
+
+def remember_messages(babel) -> None:
+    """Wrap the app's translation domain (after `babel.init_app` and the fast domain) to remember."""
+    domain = babel.domain_instance
+    gettext_, ngettext_ = domain.gettext, domain.ngettext
+
+    def remembering_gettext(string, **variables):
+        result = gettext_(string, **variables)
+        _remember(result, {"msgid": string, "params": variables})
+        return result
+
+    def remembering_ngettext(singular, plural, num, **variables):
+        result = ngettext_(singular, plural, num, **variables)
+        _remember(result, {"msgid": singular, "plural": plural, "num": num, "params": variables})
+        return result
+
+    domain.gettext, domain.ngettext = remembering_gettext, remembering_ngettext
+
+
+def _made() -> dict | None:
+    from flask import g, has_app_context
+
+    return g.__dict__.setdefault("_ws_made_by", {}) if has_app_context() else None
+
+
+def _remember(result, recipe) -> None:
+    made = _made()
+    if made is not None and isinstance(result, str):
+        made[str(result)] = recipe
+
+
+def recall(text: str) -> dict | None:
+    """How `text` was made by a message in this app context, as JSON-ready data, or None."""
+    made = _made()
+    recipe = made.get(text) if made and isinstance(text, str) else None
+    if recipe is None:
+        return None
+    params = {}
+    for name, value in recipe["params"].items():
+        inner = recall(value) if isinstance(value, str) and value != text else None
+        params[name] = {"made": inner} if inner else (value if isinstance(value, (int, float)) else str(value))
+    found = dict(recipe, params=params)
+    return found if _make(found) == text else None  # only what makes the same text again
+
+
+def _make(recipe: dict) -> str:
+    from flask_babel import gettext, ngettext
+
+    params = {name: _make(value["made"]) if isinstance(value, dict) else value
+              for name, value in recipe["params"].items()}
+    if "plural" in recipe:
+        return ngettext(recipe["msgid"], recipe["plural"], recipe["num"], **params)
+    return gettext(recipe["msgid"], **params)
+
+
+def localized(text: str, recipe: dict | None) -> str:
+    """The stored text made again in the reader's language; as stored when that is not possible."""
+    if not recipe:
+        return text
+    try:
+        return _make(recipe)
+    except (KeyError, TypeError, ValueError):  # a translation that no longer fits its values
+        return text

@@ -19,6 +19,8 @@ class Activity(db.Model):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int | None]
     summary: Mapped[str] = mapped_column(Text, default="")
+    # How the summary was made (message and values, workspace/i18n.py), to show it in each reader's language.
+    summary_made: Mapped[dict | None] = mapped_column(JSON)
     before: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

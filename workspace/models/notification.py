@@ -1,7 +1,7 @@
 """What the workspace tells a person, and the e-mail outbox that carries it when mail is configured."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -27,6 +27,7 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
+    text_made: Mapped[dict | None] = mapped_column(JSON)  # the text in each reader's language (workspace/i18n.py)
     url: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

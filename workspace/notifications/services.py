@@ -1,11 +1,14 @@
 """Telling people what waits for them: in the workspace, and by e-mail through the outbox."""
+from contextlib import nullcontext
 from datetime import timedelta
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func
 
 from ..extensions import db
+from ..i18n import localized, recall
 from ..mail import queue_mail
 from ..models import EmailPreference, Notification, ProjectMember, User
 from ..models.base import utcnow
@@ -24,17 +27,19 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
     preferences = dict(db.session.execute(
         db.select(EmailPreference.user_id, EmailPreference.email).where(EmailPreference.user_id.in_(recipients))
     ).all())
-    created = []
+    created, made = [], recall(text)
     for user_id, user in recipients.items():
         if user_id in already:
             continue
         note = Notification(user_id=user_id, project_id=getattr(project, "id", None), kind=kind, key=key,
-                            text=text, url=url)
+                            text=text, text_made=made, url=url)
         db.session.add(note)
         created.append(note)
         if email and preferences.get(user_id, IMMEDIATE) == IMMEDIATE and user.active:
             note.emailed_at = utcnow()
-            queue_mail(user.email, _("Co-creation workspace: %(text)s", text=_shorten(text)), _email_body(text, url))
+            with _in_language_of(user):
+                shown = localized(text, made)
+                queue_mail(user.email, _("Co-creation workspace: %(text)s", text=_shorten(shown)), _email_body(shown, url))
     return created
 
 
@@ -100,13 +105,20 @@ def queue_digests(now=None) -> int:
         pref.last_digest_at = now
         if not notes:
             continue
-        lines = [f"- {n.text}\n  {_absolute(n.url)}" if n.url else f"- {n.text}" for n in notes]
-        queue_mail(user.email, _("Co-creation workspace: %(num)s things for you today", num=len(notes)),
-                   _("Waiting for you in the co-creation workspace:") + "\n\n" + "\n".join(lines))
+        with _in_language_of(user):
+            texts = [localized(n.text, n.text_made) for n in notes]
+            lines = [f"- {t}\n  {_absolute(n.url)}" if n.url else f"- {t}" for t, n in zip(texts, notes)]
+            queue_mail(user.email, _("Co-creation workspace: %(num)s things for you today", num=len(notes)),
+                       _("Waiting for you in the co-creation workspace:") + "\n\n" + "\n".join(lines))
         for note in notes:
             note.emailed_at = now
         sent += 1
     return sent
+
+
+def _in_language_of(user):
+    """E-mail in the recipient's chosen language; without a choice, in the current one."""
+    return force_locale(user.locale) if user.locale else nullcontext()
 
 
 def _shorten(text: str, limit: int = 120) -> str:
