@@ -30,7 +30,8 @@ APPROVE_RE = re.compile(r'action="(/projects/\d+/goals/\d+/approve)"[^>]*>\s*'
                         r'<input type="hidden" name="version" value="(\d+)">')
 
 _accounts = {role: itertools.count() for role in ("students", "partners", "teachers")}
-tally = {"times": defaultdict(list), "ended": defaultdict(list), "statuses": defaultdict(Counter), "failures": Counter()}
+tally = {"times": defaultdict(list), "ended": defaultdict(list), "statuses": defaultdict(Counter),
+         "failures": Counter()}
 
 
 @events.request.add_listener
@@ -47,8 +48,8 @@ def _write(environment, **_):
     path = os.environ.get("LOADTEST_RESULTS")
     if path:
         with open(path, "w") as fh:
-            json.dump({"times": tally["times"], "ended": tally["ended"], "statuses": {k: dict(v) for k, v in tally["statuses"].items()},
-                       "failures": dict(tally["failures"])}, fh)
+            json.dump({"times": tally["times"], "ended": tally["ended"], "failures": dict(tally["failures"]),
+                       "statuses": {k: dict(v) for k, v in tally["statuses"].items()}}, fh)
 
 
 class Person(HttpUser):

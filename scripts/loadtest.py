@@ -104,7 +104,8 @@ def seed(users: int) -> dict:
         plan["projects"][str(project.id)] = {
             "goals": ids(Goal), "checkups": ids(CheckUp), "open_checkups": ids(CheckUp, CheckUp.state != "confirmed"),
             "deliverables": ids(Deliverable), "files": ids(StoredFile),
-            "agreement_number": db.session.scalar(db.select(Agreement.number).where(Agreement.project_id == project.id)),
+            "agreement_number": db.session.scalar(
+                db.select(Agreement.number).where(Agreement.project_id == project.id)),
         }
     db.session.commit()
     return plan

@@ -41,7 +41,8 @@ def seed_with_edge_cases():
     for name, data in (("every-byte.bin", EVERY_BYTE), ("empty.txt", b"")):
         db.session.add(StoredFile(project_id=first.id, version_id=version, original_name=name, size=len(data),
                                   content_type="application/octet-stream", sha256="0" * 64, data=data))
-    db.session.add_all([AuditEvent(event="login.failed", ip="127.0.0.1", detail={"email": "x@example.org", "n": [1, None]}),
+    db.session.add_all([AuditEvent(event="login.failed", ip="127.0.0.1",
+                                   detail={"email": "x@example.org", "n": [1, None]}),
                         AuditEvent(event="login.ok", ip="::1", detail={})])
     for before in (None, null()):  # JSON null, SQL NULL
         db.session.add(Activity(project_id=first.id, course_id=first.course_id, verb="noted", subject_type="project",

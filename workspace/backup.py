@@ -251,14 +251,16 @@ def _read(archive) -> dict:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BackupError("The archive is not a backup made by `flask export`.")
     if data.get("format_version") != FORMAT_VERSION:
-        raise BackupError(f"The archive has format version {data.get('format_version')}; this version reads {FORMAT_VERSION}.")
+        raise BackupError(f"The archive has format version {data.get('format_version')}; "
+                          f"this version reads {FORMAT_VERSION}.")
     known = {t.name: t for t in db.metadata.sorted_tables}
     for name, content in data["tables"].items():
         if name not in known:
             raise BackupError(f"The archive holds table {name!r}, which this version does not know; upgrade first.")
         unknown = set(content["columns"]) - {c.name for c in known[name].columns}
         if unknown:
-            raise BackupError(f"The archive holds columns {sorted(unknown)} of {name!r}, which this version does not know.")
+            raise BackupError(f"The archive holds columns {sorted(unknown)} of {name!r}, "
+                              "which this version does not know.")
     return data
 
 
