@@ -90,9 +90,8 @@ def _make(recipe: dict) -> str:
 
     params = {name: _make(value["made"]) if isinstance(value, dict) else value
               for name, value in recipe["params"].items()}
-    if "plural" in recipe:
-        return ngettext(recipe["msgid"], recipe["plural"], recipe["num"], **params)
-    return gettext(recipe["msgid"], **params)
+    message, plural = recipe["msgid"], recipe.get("plural")  # (not in the call: `make messages` reads calls)
+    return ngettext(message, plural, recipe["num"], **params) if plural else gettext(message, **params)
 
 
 def localized(text: str, recipe: dict | None) -> str:
