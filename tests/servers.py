@@ -38,14 +38,16 @@ class Server:
 
 
 @contextmanager
-def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", timeout: float = 30):
-    """Start `gunicorn wsgi:app`, wait for /healthz, yield a Server; stop it afterwards."""
+def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", timeout: float = 30,
+             options: tuple = ()):
+    """Start `gunicorn wsgi:app` (with more gunicorn `options`), wait for /healthz, yield a Server;
+    stop it afterwards."""
     port = free_port()
     stderr = Path(log_dir) / f"{name}.stderr.log"
     with open(stderr, "wb") as err:
         process = subprocess.Popen(
             [str(GUNICORN), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "60",
-             "--graceful-timeout", "5", "wsgi:app"],
+             "--graceful-timeout", "5", *options, "wsgi:app"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
         )
     server = Server(process, f"http://127.0.0.1:{port}", stderr)

@@ -6,7 +6,6 @@ access log (which records the worker's pid) that both workers answered.
 """
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -16,12 +15,11 @@ import urllib.parse
 import urllib.request
 import uuid
 from http.cookiejar import CookieJar
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).with_name("gunicorn")
+from .servers import ROOT, gunicorn
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -34,12 +32,6 @@ def _redis():
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis on 127.0.0.1:6379 (start it with `redis-server --daemonize yes`)")
     return client
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _attempt(base: str, email: str, password: str) -> int:
@@ -69,32 +61,12 @@ def server(tmp_path):
         "    u = User(email='walt@example.org', name='Walt Worker'); u.set_password('walt-password-1')\n"
         "    db.session.add(u); db.session.commit()\n"
     )], cwd=ROOT, env=env, check=True, timeout=60)
-    port = _free_port()
     access_log = tmp_path / "access.log"
-    process = subprocess.Popen(
-        [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "30",
-         "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("gunicorn did not start within 30 s")
-                time.sleep(0.2)
-        yield base, access_log
+        with gunicorn(env, tmp_path, workers=2, options=(
+                "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s")) as server:
+            yield server.base, access_log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
         for key in redis.scan_iter(prefix + "*"):
             redis.delete(key)
 
