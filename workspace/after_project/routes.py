@@ -75,7 +75,7 @@ def capacity_built(course):
 @bp.app_template_global("after_project_answer")
 def after_project_answer(value):
     """An answer as icon and word (never the icon alone)."""
-    return f"{ANSWER_ICONS[value]} {ANSWER_LABELS[value]}" if value in ANSWER_LABELS else ""
+    return f"{ANSWER_ICONS[value]} {_(ANSWER_LABELS[value])}" if value in ANSWER_LABELS else ""
 
 
 @click.command("ask-after-project")

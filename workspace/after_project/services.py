@@ -7,17 +7,17 @@ import calendar
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from ..activity import record
 from ..extensions import db
+from ..i18n import N_
 from ..models import AfterProjectQuestion, Course, Project, ProjectMember, User
 from ..models.base import utcnow
 from ..notifications.services import notify
 from ..rules import Refused, check_version
 
-ANSWER_LABELS = {"yes": _l("Yes"), "partly": _l("Partly"), "no": _l("No")}
+ANSWER_LABELS = {"yes": N_("Yes"), "partly": N_("Partly"), "no": N_("No")}  # shown with _()
 # Shown next to the words, never instead of them.
 ANSWER_ICONS = {"yes": "✓", "partly": "◐", "no": "✕"}
 
@@ -79,8 +79,8 @@ def answer(actor, question, submitted_version, still_in_use: str, still_in_use_c
     question.answered_at, question.answered_by_id = utcnow(), actor.id
     record(actor, "answered", question,
            _("%(name)s answered the after-project questions: result still in use: %(use)s; can carry on without "
-             "the team: %(carry)s", name=actor.name, use=ANSWER_LABELS[still_in_use],
-             carry=ANSWER_LABELS[carry_on]), project=question.project)
+             "the team: %(carry)s", name=actor.name, use=_(ANSWER_LABELS[still_in_use]),
+             carry=_(ANSWER_LABELS[carry_on])), project=question.project)
     db.session.flush()
 
 
