@@ -214,6 +214,8 @@ def test_the_author_edits_and_a_stale_edit_keeps_the_input(client, world):
     html = stale.get_data(as_text=True)
     assert "My late edit" in html and "Second thoughts" in html
     assert fresh(Reflection, reflection.id).body == "Second thoughts"
+    missing = client.post_form(f"{base(world)}/{reflection.id}/edit", {"body": "No version", "visibility": "private"})
+    assert missing.status_code == 409 and fresh(Reflection, reflection.id).body == "Second thoughts"
 
 
 def test_deleting_asks_first_and_takes_the_responses_with_it(client, world):

@@ -96,7 +96,8 @@ def edit(reflection, project_id, reflection_id):
         form.version.data = reflection.version
     if form.validate_on_submit():
         try:
-            services.edit(current_user, reflection, form.version.data, form.body.data, form.visibility.data)
+            services.edit(current_user, reflection, request.form.get("version"), form.body.data,
+                          form.visibility.data)
             db.session.commit()
         except (StaleVersion, StaleDataError):
             db.session.rollback()
