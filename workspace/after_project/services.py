@@ -55,17 +55,23 @@ def ask_due(today: date | None = None) -> int:
         .where(ProjectMember.project_id.in_([p.id for p in due]), ProjectMember.role == "partner")
     ).all()
     for project in due:
-        question = AfterProjectQuestion(project_id=project.id)
-        db.session.add(question)
-        db.session.flush()
-        record(None, "asked", question,
-               _("The partner was asked whether the result of “%(title)s” is still in use and whether they can carry "
-                 "on without the team", title=project.title), project=project)
-        notify([user for pid, user in partners if pid == project.id], "after_project", f"after-project-{question.id}",
-               _("Some months after “%(title)s”: is the result still in use, and can you carry on without the team? "
-                 "Two short questions.", title=project.title), answer_url(project.id), project=project)
+        ask(project, [user for pid, user in partners if pid == project.id])
     db.session.flush()
     return len(due)
+
+
+def ask(project, partners, email: bool = True) -> AfterProjectQuestion:
+    """Put the two questions to the project's partners: a timeline entry and a notification each."""
+    question = AfterProjectQuestion(project_id=project.id)
+    db.session.add(question)
+    db.session.flush()
+    record(None, "asked", question,
+           _("The partner was asked whether the result of “%(title)s” is still in use and whether they can carry "
+             "on without the team", title=project.title), project=project)
+    notify(partners, "after_project", f"after-project-{question.id}",
+           _("Some months after “%(title)s”: is the result still in use, and can you carry on without the team? "
+             "Two short questions.", title=project.title), answer_url(project.id), project=project, email=email)
+    return question
 
 
 def answer(actor, question, submitted_version, still_in_use: str, still_in_use_comment: str, carry_on: str,
