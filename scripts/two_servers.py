@@ -268,7 +268,8 @@ def main() -> int:
     began = time.monotonic()
     with tempfile.TemporaryDirectory() as logs:
         try:
-            with gunicorn(env, Path(logs), workers=2, name="A") as a, gunicorn(env, Path(logs), workers=2, name="B") as b:
+            with gunicorn(env, Path(logs), workers=2, name="A") as a, \
+                    gunicorn(env, Path(logs), workers=2, name="B") as b:
                 print(f"server A {a.base}, server B {b.base}: one database, Redis {redis_url}, prefix {prefix}")
                 try:
                     checks(a.base, b.base, seeded, limit, check)
