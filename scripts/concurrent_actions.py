@@ -19,8 +19,9 @@ plan.json: {"project": 1, "goals": {"3": 1, "4": 1}, "deliverable": {"id": 2, "v
 (goal id -> its version now). Prints a JSON report: one list of actions per process.
 
 Exit status 0, or 3 when some answer was an error. Outcomes: "applied" (2xx or 303), "stale"
-(409: someone acted first; the answer shows the current version), "refused" (409 from a rule because the state moved on, e.g. the version to review was
-replaced by a newer one or was reviewed already), "error" (anything else: never expected).
+(409: someone acted first; the answer shows the current version), "refused" (409 from a rule
+because the state moved on, e.g. the version to review was replaced by a newer one or was
+reviewed already), "error" (anything else: never expected).
 """
 import argparse
 import http.cookiejar
