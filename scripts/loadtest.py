@@ -26,7 +26,7 @@ BENCH = os.path.join(ROOT, "bench")
 sys.path.insert(0, BENCH)
 sys.path.insert(0, ROOT)
 
-from run import Databases, free_port, machine, serve, stop  # noqa: E402  (bench/run.py)
+from run import Databases, free_port, machine, serve, server_cpu, stop  # noqa: E402  (bench/run.py)
 
 USERS = int(os.environ.get("LOADTEST_USERS", "50"))
 SECONDS = int(os.environ.get("LOADTEST_SECONDS", "60"))
@@ -128,14 +128,6 @@ def prepare(database: str, users: int, plan_path: str) -> str:
     return schema
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time used so far by gunicorn and its workers: what a request costs, whatever else runs."""
-    import psutil  # comes with locust
-
-    master = psutil.Process(pid)
-    return sum(sum(p.cpu_times()[:2]) for p in [master, *master.children(recursive=True)])
-
-
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] if ordered else 0
@@ -195,7 +187,7 @@ def main() -> int:
         server_log = open(os.path.join(work, "server.log"), "w")
         load_before = os.getloadavg()[0]
         proc = serve(database, port, log=server_log)
-        server_cpu_before = cpu_seconds(proc.pid)
+        server_cpu_before = server_cpu(proc.pid)
         env = dict(os.environ, LOADTEST_PLAN=plan_path, LOADTEST_RESULTS=results_path)
         started = time.monotonic()
         command = [os.path.join(BIN, "locust"), "-f", os.path.join(BENCH, "locustfile.py"), "--headless",
@@ -211,7 +203,7 @@ def main() -> int:
         with open(results_path) as fh:
             summary = summarise(json.load(fh))
         load_after = os.getloadavg()[0]
-        server_cpu = cpu_seconds(proc.pid) - server_cpu_before
+        cpu_used = server_cpu(proc.pid) - server_cpu_before
     finally:
         if proc is not None:
             stop(proc)
@@ -222,7 +214,7 @@ def main() -> int:
     totals = summary["totals"]
     print(f"\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC} · {machine()} · {dbs.kind()} · {USERS} users · "
           f"{SECONDS} s · {totals['requests'] / elapsed:.1f} requests/s · machine load {load_before:.1f} → "
-          f"{load_after:.1f} · server CPU {1000 * server_cpu / max(1, totals['requests']):.0f} ms per request · "
+          f"{load_after:.1f} · server CPU {1000 * cpu_used / max(1, totals['requests']):.0f} ms per request · "
           f"schema: {schema}\n")
     print("| kind | requests | failures | 409/429 | ≥ 500 | p50 ms | p95 ms | statuses |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
