@@ -26,9 +26,13 @@ def _waiting_query(user):
     )
 
 
-@waiting_counter("agreement")
+def _count_waiting(user):
+    return db.select(db.func.count()).select_from(_waiting_query(user).subquery())
+
+
+@waiting_counter("agreement", statement=_count_waiting)
 def count_waiting(user) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(_waiting_query(user).subquery())) or 0
+    return db.session.scalar(_count_waiting(user)) or 0
 
 
 @home_section("agreement", "agreement/_home.html")

@@ -36,10 +36,14 @@ def _logs_to_confirm(user):
             .where(ProjectMember.role == "partner", CheckUp.state == LOGGED))
 
 
-@waiting_counter("checkups")
+def _count_to_confirm(user):
+    return db.select(db.func.count()).select_from(_logs_to_confirm(user).subquery())
+
+
+@waiting_counter("checkups", statement=_count_to_confirm)
 def waiting(user) -> int:
     """Check-up logs waiting for this partner's confirmation."""
-    return db.session.scalar(db.select(db.func.count()).select_from(_logs_to_confirm(user).subquery()))
+    return db.session.scalar(_count_to_confirm(user))
 
 
 @home_section("checkups_to_confirm", "checkups/_home_confirm.html")

@@ -70,12 +70,16 @@ def home(user) -> dict | None:
     return {"queue": review_queue(user), "review_form": ReviewForm(formdata=None)}
 
 
-@waiting_counter("deliverables")
-def waiting(user) -> int:
-    """Versions waiting for this partner's review: one query."""
-    return db.session.scalar(
+def _count_in_review(user):
+    return (
         db.select(db.func.count(Deliverable.id))
         .join(ProjectMember, and_(ProjectMember.project_id == Deliverable.project_id,
                                   ProjectMember.user_id == user.id, _partner_of()))
         .where(Deliverable.state == IN_REVIEW)
-    ) or 0
+    )
+
+
+@waiting_counter("deliverables", statement=_count_in_review)
+def waiting(user) -> int:
+    """Versions waiting for this partner's review: one query."""
+    return db.session.scalar(_count_in_review(user)) or 0

@@ -8,7 +8,7 @@ from ..extensions import db
 from ..models import Goal, GoalComment, ProjectMember, RootCauseRevision
 from ..models.goal import PROPOSED
 from ..sections import activity_link, board_section, home_section, waiting_counter
-from .services import BOARD_ORDER, count_waiting
+from .services import BOARD_ORDER, count_waiting, count_waiting_statement
 
 
 def state_counts(project_id: int) -> dict[str, int]:
@@ -66,7 +66,7 @@ def home(user) -> dict | None:
     return {"goals": partner_queue(user)}
 
 
-@waiting_counter("goals")
+@waiting_counter("goals", statement=count_waiting_statement)
 def waiting(user) -> int:
     return count_waiting(user)
 

@@ -159,13 +159,17 @@ def waiting_condition(side_column):
     )
 
 
-def count_waiting(user) -> int:
-    """Goals, across the person's projects, that wait for their side: one query."""
-    return db.session.scalar(
+def count_waiting_statement(user):
+    return (
         db.select(db.func.count(Goal.id))
         .join(ProjectMember, and_(ProjectMember.project_id == Goal.project_id, ProjectMember.user_id == user.id))
         .where(waiting_condition(ProjectMember.role))
-    ) or 0
+    )
+
+
+def count_waiting(user) -> int:
+    """Goals, across the person's projects, that wait for their side: one query."""
+    return db.session.scalar(count_waiting_statement(user)) or 0
 
 
 # ---- the changes ------------------------------------------------------------------------------

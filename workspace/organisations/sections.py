@@ -32,6 +32,10 @@ def home(user) -> dict | None:
     return {"waiting": [(introduction, organisation_id) for introduction, organisation_id in rows]}
 
 
-@waiting_counter("introductions")
+def _count_waiting(user):
+    return _waiting_query(user, db.func.count(Introduction.id))
+
+
+@waiting_counter("introductions", statement=_count_waiting)
 def waiting(user) -> int:
-    return db.session.scalar(_waiting_query(user, db.func.count(Introduction.id))) or 0
+    return db.session.scalar(_count_waiting(user)) or 0
