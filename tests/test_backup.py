@@ -146,3 +146,21 @@ def test_an_archive_that_is_not_a_backup_is_refused(app, tmp_path):
         assert result.exit_code != 0 and "Error:" in result.output
     result = run(app, "export", str(tmp_path / "x.zip"), "--project", "999999")
     assert result.exit_code != 0 and "no project 999999" in result.output
+
+
+def test_an_archive_the_database_refuses_halfway_leaves_it_empty(app, tmp_path):
+    factories.create_project(factories.create_course(), students=[factories.create_user(), factories.create_user()])
+    db.session.commit()
+    archive, broken = tmp_path / "good.zip", tmp_path / "broken.zip"
+    assert run(app, "export", str(archive)).exit_code == 0
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(broken, "w") as target:
+        data = json.loads(source.read("data.json"))
+        members = data["tables"]["project_member"]["rows"]
+        members.append(list(members[0]))  # the same row twice: its primary key clashes after users went in
+        target.writestr("data.json", json.dumps(data))
+    wipe()
+    db.session.commit()
+
+    result = run(app, "import", str(broken))
+    assert result.exit_code != 0 and "nothing was imported" in result.output
+    assert all(not rows for rows in dump().values())

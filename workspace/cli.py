@@ -95,6 +95,8 @@ def register_backup_cli(app) -> None:
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_command(path):
         """Restore an archive made by `flask export` into an empty database, keeping every id."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         from .backup import BackupError, import_archive
 
         try:
@@ -102,5 +104,9 @@ def register_backup_cli(app) -> None:
         except BackupError as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:  # e.g. a schema older than the archive: run `flask db upgrade`
+            db.session.rollback()
+            raise click.ClickException(f"The database refused the archive, so nothing was imported: "
+                                       f"{getattr(exc, 'orig', None) or exc}") from None
         db.session.commit()
         click.echo(f"{path}: {sum(counts.values())} rows restored into {sum(1 for n in counts.values() if n)} tables.")
