@@ -59,6 +59,9 @@ def test_the_dutch_demo_account_sees_the_board_in_dutch(client):
     assert "Doelen" in board and "Afspraken" in board and "Opleveringen" in board
     assert format_date(project.start_date, "medium", locale="nl") in board  # e.g. "25 sep. 2026"
     assert format_date(project.start_date, "medium", locale="en") not in board
+    timeline = client.get(f"/projects/{project.id}/timeline").get_data(as_text=True)
+    assert "heeft versie 2 van de afspraken geaccepteerd" in timeline  # recorded in English by seed-demo
+    assert "accepted version" not in timeline
     # Someone else on the same project, who never chose, reads it in English.
     sam = db.session.scalar(db.select(User).filter_by(email="student3@example.org"))
     client.login(sam, password=DEMO_PASSWORD)

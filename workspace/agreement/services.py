@@ -360,10 +360,11 @@ def decide_consent(actor, item, submitted_version, state: str) -> None:
     item.withdrawn = item.state == "given" and state == "withheld"
     item.state, item.decided_by_id, item.decided_at = state, actor.id, utcnow()
     verb = "withdrew" if item.withdrawn else state
-    summary = {"given": _("%(name)s gave consent: %(item)s"), "withheld": _("%(name)s withheld consent: %(item)s"),
-               "withdrew": _("%(name)s withdrew consent: %(item)s")}[verb]
-    record(actor, verb, item, summary % {"name": actor.name, "item": consent_label(item.kind)},
-           project=item.project, before=before)
+    said = {"name": actor.name, "item": consent_label(item.kind)}  # made by one call: shown in each reader's language
+    summary = (_("%(name)s gave consent: %(item)s", **said) if verb == "given" else
+               _("%(name)s withheld consent: %(item)s", **said) if verb == "withheld" else
+               _("%(name)s withdrew consent: %(item)s", **said))
+    record(actor, verb, item, summary, project=item.project, before=before)
     _changed(actor, item.agreement)
 
 
