@@ -11,7 +11,8 @@ def seed(demo: dict) -> None:
         notify([person], "welcome", "demo-welcome", _("Welcome to the co-creation workspace. “My work” lists what is "
                                                       "due from you across your projects."), "/my-work", email=False)
         for n, item in enumerate(my_work(person)[:5]):
-            notify([person], "waiting", f"demo-work-{n}", f"{item.project}: {item.text}", item.url, email=False)
+            notify([person], "waiting", f"demo-work-{n}", _("%(project)s: %(text)s", project=item.project, text=item.text),
+                   item.url, email=False)
     for course in demo["courses"]:
         teachers = [staff.user for staff in course.staff]
         for row in course_signals(course):
