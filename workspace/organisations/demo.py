@@ -3,7 +3,10 @@ deliverables handed over, a values pulse each year), profiles with contact peopl
 sharing choices, an accepted introduction and one waiting for an answer."""
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask_babel import gettext as _
+
 from ..extensions import db
+from ..i18n import recall
 from ..models import (
     CheckUp, Course, Deliverable, Goal, Introduction, Notification, OrganisationProfile, Project, ProjectMember,
     PulseRating,
@@ -109,7 +112,8 @@ def seed(demo: dict) -> None:
         answer=ACCEPTED, answered_at=now - timedelta(days=2))
     db.session.add(pending)
     db.session.flush()
+    news = _("%(name)s introduced %(a)s to %(b)s", name=teacher.name, a=brug.name, b=groenstad.name)
+    text = _("%(news)s — please accept or decline the introduction", news=news)
     db.session.add(Notification(
         user_id=people["partner3"].id, kind="introduction", key=f"demo-introduction-{pending.id}",
-        text=f"{teacher.name} introduced {brug.name} to {groenstad.name} — please accept or decline the introduction",
-        url=f"/organisations/{groenstad.id}#org-introductions"))
+        text=text, text_made=recall(text), url=f"/organisations/{groenstad.id}#org-introductions"))
