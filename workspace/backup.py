@@ -105,9 +105,15 @@ def _project_selection(project_id: int):
              Organisation.__table__: project.organisation_id}
     tables = [t for t in db.metadata.sorted_tables if t is not people]
     targets = {fk.column for t in tables for fk in t.foreign_keys}
+    # Activity recorded for the course alone (a private reflection, kept off the project's timeline)
+    # belongs to its subject: it comes along only with that subject, never another project's.
+    activity = db.metadata.tables.get("activity")
+    subject_tables = {m.class_.__name__.lower(): m.local_table for m in db.Model.registry.mappers}
     keys_of = {}  # table -> [{column: value}] of the key, reference and referenced columns of every row
     for table in tables:
         wanted = [c for c in table.columns if c.primary_key or c.foreign_keys or c in targets]
+        if table is activity:
+            wanted += [table.c.subject_type, table.c.subject_id]
         keys_of[table] = [dict(r._mapping) for r in db.session.execute(select(*wanted))]
 
     kept = {table: {} for table in tables}     # table -> {primary key: row}
@@ -143,6 +149,10 @@ def _project_selection(project_id: int):
                         anchored = True
                     else:
                         inside = False
+                if anchored and inside and table is activity and row["project_id"] is None:
+                    subject = subject_tables.get(row["subject_type"])
+                    if subject in kept and (row["subject_id"],) not in kept[subject]:
+                        continue
                 if anchored and inside:
                     keep(table, row)
                     changed = True

@@ -1,0 +1,39 @@
+"""Findings of the review of the organisation, follow-up, after-project, reflection, export and
+backup features: each test shows a problem that was found, and stays to keep it fixed."""
+import json
+import zipfile
+
+from workspace.extensions import db
+from workspace.models import Reflection, User
+
+from . import factories
+
+
+def test_one_project_backup_brings_nothing_of_another_projects_private_reflection(app, client, tmp_path):
+    """Private reflections are recorded for the course only: the course's other projects' entries
+    (and the students they name, with their e-mail and password hash) stay out of one project's archive."""
+    course = factories.create_course()
+    mine = factories.create_project(course, students=[factories.create_user("Mia Mine")])
+    outsider = factories.create_user("Otto Outsider", email="otto@example.org")
+    other = factories.create_project(course, students=[outsider])
+    mine_id, other_id = mine.id, other.id
+    db.session.commit()
+    client.login(outsider)
+    response = client.post_form(f"/projects/{other_id}/reflections/new",
+                                {"prompt": "", "body": "Only for my teacher", "visibility": "private"})
+    assert response.status_code == 303
+    reflection_id = db.session.scalar(db.select(Reflection.id).where(Reflection.project_id == other_id))
+
+    archive = tmp_path / "project.zip"
+    result = app.test_cli_runner().invoke(args=["export", str(archive), "--project", str(mine_id)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(archive) as z:
+        tables = json.loads(z.read("data.json"))["tables"]
+
+    def rows(name):
+        return [dict(zip(tables[name]["columns"], row)) for row in tables[name]["rows"]]
+
+    assert not [a for a in rows("activity") if a["subject_type"] == "reflection" and a["subject_id"] == reflection_id]
+    assert outsider.id not in {u["id"] for u in rows("user")}
+    assert "otto@example.org" not in json.dumps(tables)
+    assert db.session.get(User, outsider.id) is not None
