@@ -37,3 +37,15 @@ def test_one_project_backup_brings_nothing_of_another_projects_private_reflectio
     assert outsider.id not in {u["id"] for u in rows("user")}
     assert "otto@example.org" not in json.dumps(tables)
     assert db.session.get(User, outsider.id) is not None
+
+
+def test_an_id_too_large_for_the_database_is_404_not_500(client):
+    """The public calendar address (and every other <int:...> URL) with an id beyond a 64-bit integer:
+    SQLite overflowed and answered 500, to anyone, without signing in."""
+    huge = "9" * 20
+    assert client.get(f"/calendar/{huge}/token.ics").status_code == 404
+    user = factories.create_user()
+    db.session.commit()
+    client.login(user)
+    assert client.get(f"/projects/{huge}").status_code == 404
+    assert client.get(f"/organisations/{huge}").status_code == 404

@@ -5,6 +5,7 @@ import os
 from flask import Flask, g, has_request_context, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from .config import CONFIGS, _database_url
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -26,8 +27,17 @@ def _select_timezone():
     return None
 
 
+class _DatabaseId(IntegerConverter):
+    """`<int:...>` in a URL: a number beyond a 64-bit integer is no id (404), never a database overflow (500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app.url_map.converters["int"] = _DatabaseId  # before any route is added
     config_name = config_name or os.environ.get("WORKSPACE_CONFIG", "production")
     app.config.from_object(CONFIGS[config_name])
     os.makedirs(app.instance_path, exist_ok=True)
