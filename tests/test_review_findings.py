@@ -49,3 +49,24 @@ def test_an_id_too_large_for_the_database_is_404_not_500(client):
     client.login(user)
     assert client.get(f"/projects/{huge}").status_code == 404
     assert client.get(f"/organisations/{huge}").status_code == 404
+
+
+def test_a_students_board_counts_only_the_reflections_they_may_read(client, world):
+    """A teammate's private entry is not the student's to know of: not in the count, nor its date."""
+    from datetime import datetime, timezone
+
+    from workspace.models import ProjectMember
+
+    teammate = factories.create_user("Tess Teammate")
+    db.session.add(ProjectMember(project_id=world.project.id, user_id=teammate.id, role="student"))
+    db.session.add(Reflection(project_id=world.project.id, author_id=teammate.id, body="Mine alone",
+                              visibility="private", created_at=datetime(2026, 3, 9, 12, tzinfo=timezone.utc)))
+    db.session.commit()
+    client.login(world.student)
+    board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
+    section = board[board.index('id="reflections-section"'):]
+    section = section[:section.index("</section>")]
+    assert "(0)" in section and "2026" not in section and "9 Mar" not in section
+    client.login(world.teacher)
+    board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
+    assert "1 written, 0 of them shared with the team." in board

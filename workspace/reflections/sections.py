@@ -1,12 +1,12 @@
 """What reflections add to other pages: a board section (the student's own count and the team's
 shared entries; for a teacher, how many there are) and timeline links. Two queries at most."""
 from flask import url_for
-from sqlalchemy import func
+from sqlalchemy import func, or_
 
 from ..extensions import db
 from ..models.base import as_utc
 from ..models.reflection import SHARED, Reflection
-from ..policy import can
+from ..policy import can, project_role
 from ..sections import activity_link, board_section
 
 
@@ -16,10 +16,11 @@ def board(project, user) -> dict:
         return {"project": project, "visible": False}
     mine = func.sum(db.case((Reflection.author_id == user.id, 1), else_=0))
     shared = func.sum(db.case((Reflection.visibility == SHARED, 1), else_=0))
-    total, own, team, last = db.session.execute(
-        db.select(func.count(Reflection.id), mine, shared, func.max(Reflection.created_at))
-        .where(Reflection.project_id == project.id)
-    ).one()
+    query = (db.select(func.count(Reflection.id), mine, shared, func.max(Reflection.created_at))
+             .where(Reflection.project_id == project.id))
+    if project_role(user, project) != "teacher":  # a student counts what they may read, not teammates' private ones
+        query = query.where(or_(Reflection.author_id == user.id, Reflection.visibility == SHARED))
+    total, own, team, last = db.session.execute(query).one()
     return {"project": project, "visible": True, "total": total or 0, "own": int(own or 0),
             "shared": int(team or 0), "last": as_utc(last), "can_write": can(user, "reflection.write", project)}
 
