@@ -70,3 +70,25 @@ def test_a_students_board_counts_only_the_reflections_they_may_read(client, worl
     client.login(world.teacher)
     board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
     assert "1 written, 0 of them shared with the team." in board
+
+
+def test_one_project_backup_leaves_private_reflections_out(app, client, world, tmp_path):
+    """A private entry is the student's and the teachers': it does not travel in one project's archive
+    (nor the responses under it); shared entries do."""
+    client.login(world.student)
+    for body, visibility in (("Private doubts", "private"), ("Shared lesson", "shared")):
+        response = client.post_form(f"/projects/{world.project.id}/reflections/new",
+                                    {"prompt": "", "body": body, "visibility": visibility})
+        assert response.status_code == 303
+    private = db.session.scalar(db.select(Reflection).filter_by(visibility="private"))
+    client.login(world.teacher)
+    assert client.post_form(f"/projects/{world.project.id}/reflections/{private.id}/responses",
+                            {"body": "Tell me more about the doubts"}).status_code == 303
+
+    archive = tmp_path / "project.zip"
+    result = app.test_cli_runner().invoke(args=["export", str(archive), "--project", str(world.project.id)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(archive) as z:
+        data = z.read("data.json").decode()
+    assert "Shared lesson" in data
+    assert "Private doubts" not in data and "Tell me more" not in data

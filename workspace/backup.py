@@ -11,7 +11,8 @@ stay apart), bytes as files, and everything else as JSON itself.
 One project's archive holds the project, its course and organisation, every row that hangs off
 them (directly or through other rows of theirs, never through another project), and every person
 those rows name. Rows that hang off a person only (tokens, mail settings) and rows of other
-projects stay out; a reference from the project to another project (a predecessor) is left empty.
+projects stay out, as do private reflections (the student's and the teachers' alone); a reference
+from the project to another project (a predecessor) is left empty.
 """
 import json
 import zipfile
