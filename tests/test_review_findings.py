@@ -92,3 +92,17 @@ def test_one_project_backup_leaves_private_reflections_out(app, client, world, t
         data = z.read("data.json").decode()
     assert "Shared lesson" in data
     assert "Private doubts" not in data and "Tell me more" not in data
+
+
+def test_an_address_saved_before_the_http_rule_is_shown_as_text_not_a_link(client, world):
+    """Before this release teachers' URL check let `javascript://…` through; such an address, now shown to
+    every signed-in person, is text, never a link."""
+    organisation = world.project.organisation
+    organisation.website = "javascript://example.org/%0Aalert(1)"
+    db.session.commit()
+    client.login(world.other_partner)
+    page = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
+    assert "javascript://example.org" in page and 'href="javascript:' not in page
+    organisation.website = "https://example.org/about"
+    db.session.commit()
+    assert 'href="https://example.org/about"' in client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
