@@ -72,9 +72,9 @@ def test_a_students_board_counts_only_the_reflections_they_may_read(client, worl
     assert "1 written, 0 of them shared with the team." in board
 
 
-def test_one_project_backup_leaves_private_reflections_out(app, client, world, tmp_path):
-    """A private entry is the student's and the teachers': it does not travel in one project's archive
-    (nor the responses under it); shared entries do."""
+def test_one_project_backup_keeps_the_projects_reflections_and_no_other_projects(app, client, world, tmp_path):
+    """One project's archive is the operator's complete copy of the project: its private and shared
+    entries and the responses under them travel with it (like the password hashes it holds)."""
     client.login(world.student)
     for body, visibility in (("Private doubts", "private"), ("Shared lesson", "shared")):
         response = client.post_form(f"/projects/{world.project.id}/reflections/new",
@@ -91,7 +91,7 @@ def test_one_project_backup_leaves_private_reflections_out(app, client, world, t
     with zipfile.ZipFile(archive) as z:
         data = z.read("data.json").decode()
     assert "Shared lesson" in data
-    assert "Private doubts" not in data and "Tell me more" not in data
+    assert "Private doubts" in data and "Tell me more" in data
 
 
 def test_an_address_saved_before_the_http_rule_is_shown_as_text_not_a_link(client, world):

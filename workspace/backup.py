@@ -11,8 +11,7 @@ stay apart), bytes as files, and everything else as JSON itself.
 One project's archive holds the project, its course and organisation, every row that hangs off
 them (directly or through other rows of theirs, never through another project), and every person
 those rows name. Rows that hang off a person only (tokens, mail settings) and rows of other
-projects stay out, as do private reflections (the student's and the teachers' alone); a reference
-from the project to another project (a predecessor) is left empty.
+projects stay out; a reference from the project to another project (a predecessor) is left empty.
 """
 import json
 import zipfile
@@ -110,16 +109,11 @@ def _project_selection(project_id: int):
     # belongs to its subject: it comes along only with that subject, never another project's.
     activity = db.metadata.tables.get("activity")
     subject_tables = {m.class_.__name__.lower(): m.local_table for m in db.Model.registry.mappers}
-    # A private reflection is the student's and the course's teachers': it stays out of one project's
-    # archive, and with it the responses under it and its course-level activity.
-    reflection = db.metadata.tables.get("reflection")
     keys_of = {}  # table -> [{column: value}] of the key, reference and referenced columns of every row
     for table in tables:
         wanted = [c for c in table.columns if c.primary_key or c.foreign_keys or c in targets]
         if table is activity:
             wanted += [table.c.subject_type, table.c.subject_id]
-        if table is reflection:
-            wanted.append(table.c.visibility)
         keys_of[table] = [dict(r._mapping) for r in db.session.execute(select(*wanted))]
 
     kept = {table: {} for table in tables}     # table -> {primary key: row}
@@ -145,8 +139,6 @@ def _project_selection(project_id: int):
                 continue
             for row in keys_of[table]:
                 if _pk_key(table, row) in kept[table]:
-                    continue
-                if table is reflection and row["visibility"] != "shared":
                     continue
                 anchored, inside = False, True
                 for fk in table.foreign_keys:
