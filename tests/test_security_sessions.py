@@ -73,6 +73,30 @@ def test_remember_me_has_no_idle_timeout_but_the_absolute_lifetime(client, world
     assert client.get_cookie("remember_token") is None  # the remember-me cookie is gone too
 
 
+def test_a_session_restored_from_remember_me_keeps_the_first_logins_clock(client, world, clock):
+    """Closing the browser and coming back restores the session from the remember cookie, but the
+    12 hours still count from the password: no second 12-hour life."""
+    _login(client, world.loner, remember=True)
+    clock.advance(11 * 60)
+    client.delete_cookie("session")  # the browser was closed: only the remember cookies are left
+    assert client.get("/profile").status_code == 200
+    clock.advance(61)
+    client.delete_cookie("session")
+    response = client.get("/profile")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "Your session ended because it was 12 hours old." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_remember_cookie_without_its_login_time_signs_nobody_in(client, world, clock):
+    _login(client, world.loner, remember=True)
+    client.delete_cookie("session")
+    client.set_cookie("login_at", "forged")
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert "Your session has ended. Please log in again." in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert client.get_cookie("remember_token") is None
+
+
 def test_absolute_lifetime_applies_to_active_sessions(client, world, clock):
     _login(client, world.loner)
     for _ in range(12 * 60 // 20):

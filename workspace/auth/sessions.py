@@ -3,10 +3,14 @@
 The times live in the signed session cookie, so a copy of an old cookie replayed later is
 just as expired as the original. Changing the password or the e-mail address, or logging
 out, ends every other session through `User.end_sessions()`.
+
+"Remember me" keeps the login time in a signed cookie of its own beside Flask-Login's remember
+cookie: a session restored from that cookie keeps the first login's clock, so the absolute
+lifetime counts from the password, not from the restore (and a replayed copy expires as well).
 """
 import time
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import after_this_request, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -15,6 +19,7 @@ from ..htmx import hx_redirect
 LOGIN_AT = "login_at"
 SEEN_AT = "seen_at"
 REMEMBER = "remember"
+LOGIN_AT_COOKIE = "login_at"
 TOUCH_EVERY = 60  # seconds: refresh "last seen" at most once a minute, not on every request
 
 
@@ -28,6 +33,37 @@ def started(remember: bool) -> None:
     session[REMEMBER] = bool(remember)
 
 
+def _stamps():
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.secret_key, salt="login-at")
+
+
+def _remember_login_time(user) -> None:
+    """Set the signed login-time cookie beside the remember cookie, lasting as long as it."""
+    value = _stamps().dumps({"u": user.get_id(), "t": session[LOGIN_AT]})
+    config = current_app.config
+
+    @after_this_request
+    def set_cookie(response):
+        response.set_cookie(LOGIN_AT_COOKIE, value, max_age=config["SESSION_MAX_HOURS"] * 3600,
+                            secure=config.get("REMEMBER_COOKIE_SECURE", False), httponly=True, samesite="Lax")
+        return response
+
+
+def _remembered_login_time(user) -> int | None:
+    """The first login's time from the signed cookie, when it belongs to this user and session version."""
+    from itsdangerous import BadSignature
+
+    try:
+        stamp = _stamps().loads(request.cookies.get(LOGIN_AT_COOKIE, ""))
+    except BadSignature:
+        return None
+    if not isinstance(stamp, dict) or stamp.get("u") != user.get_id() or not isinstance(stamp.get("t"), int):
+        return None
+    return stamp["t"]
+
+
 def logged_in(_app, user) -> None:
     """Flask-Login's user_logged_in signal, whatever the way in (password, invitation, e-mailed link).
 
@@ -38,6 +74,8 @@ def logged_in(_app, user) -> None:
     from ..audit import audit
 
     started(remember=session.get("_remember") == "set")  # login_user(remember=True) marks it so
+    if session[REMEMBER]:
+        _remember_login_time(user)
     audit("login", user=user)
 
 
@@ -47,9 +85,12 @@ def check_session():
         return None
     moment = int(now())
     if LOGIN_AT not in session:
-        # Restored from a "remember me" cookie (which itself lasts SESSION_MAX_HOURS): not fresh.
-        started(remember=not session.get("_fresh", True))
-        return None
+        # Restored from a "remember me" cookie: the clock of the first login goes on.
+        first = _remembered_login_time(current_user)
+        if first is None:
+            return _end(_("Your session has ended. Please log in again."), "session_expired")
+        started(remember=True)
+        session[LOGIN_AT] = first
     idle = moment - session.get(SEEN_AT, 0)
     age = moment - session[LOGIN_AT]
     if age > current_app.config["SESSION_MAX_HOURS"] * 3600:
