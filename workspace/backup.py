@@ -275,18 +275,17 @@ def _read(archive) -> dict:
 
 
 def _reset_sequences() -> None:
-    """PostgreSQL: each id sequence continues after the highest id restored. Table and column names
-    come from our own models, never from the archive (bandit B608 silenced for that)."""
+    """PostgreSQL: each id sequence continues after the highest id restored."""
     for table in db.metadata.sorted_tables:
         pk = list(table.primary_key.columns)
         if len(pk) != 1:
             continue
-        name, column = table.name.replace('"', '""'), pk[0].name
+        name, column = table.name.replace('"', '""'), pk[0]
         sequence = db.session.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
-                                      {"t": f'"{name}"', "c": column}).scalar()
+                                      {"t": f'"{name}"', "c": column.name}).scalar()
         if sequence:
-            statement = f'SELECT setval(:s, COALESCE(MAX("{column}"), 1), MAX("{column}") IS NOT NULL) FROM "{name}"'  # nosec B608
-            db.session.execute(text(statement), {"s": sequence})
+            highest = func.max(column)
+            db.session.execute(select(func.setval(sequence, func.coalesce(highest, 1), highest.is_not(None))))
 
 
 def _restored(archive, table, kind, value):
