@@ -428,6 +428,17 @@ def test_pulse_scores_outside_1_to_5_are_refused(client, world, score):
     assert count(PulseRating) == 0
 
 
+def test_the_pulse_opens_once_the_checkup_is_held(client, world):
+    checkup = create_checkup(world.project, state="planned", days_ago=-3)
+    client.login(world.student)
+    message = "The values pulse opens once the check-up has been held and logged."
+    assert message in client.get(url(world, checkup, "/pulse")).get_data(as_text=True)
+    assert message in client.get(url(world, checkup)).get_data(as_text=True)
+    response = client.post_form(url(world, checkup, "/pulse"), {"score-relevance": "4"})
+    assert response.status_code == 409 and message in response.get_data(as_text=True)
+    assert count(PulseRating) == 0
+
+
 def test_one_rating_per_person_per_value_editable_until_closed(client, world):
     checkup = create_checkup(world.project, state="logged", days_ago=1)
     client.login(world.student)

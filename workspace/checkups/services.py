@@ -281,6 +281,7 @@ def save_pulse(actor, checkup: CheckUp, answers: dict[str, tuple[int | None, str
     side = side_of(actor, checkup.project)
     _require(side is not None, _("Only members of the project rate the values pulse."))
     _require(not checkup.closed, _("This check-up is closed; its pulse can no longer change."), 409)
+    _require(checkup.held, _("The values pulse opens once the check-up has been held and logged."), 409)
     unknown = set(answers) - set(VALUE_KEYS)
     _require(not unknown, _("Unknown value."), 422)
     for _key, (score, _comment) in answers.items():
