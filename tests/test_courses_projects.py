@@ -1,6 +1,6 @@
 """Teachers set up courses and projects; each role lands on its own home."""
 from workspace.extensions import db
-from workspace.models import Activity, Course, CourseStaff, Project, ProjectMember
+from workspace.models import Activity, Course, CourseStaff, Organisation, Project, ProjectMember
 
 from .factories import create_organisation, create_project
 
@@ -133,3 +133,24 @@ def test_project_page_queries_do_not_grow_with_members(client, world, count_quer
     with count_queries() as many:
         client.get(f"/projects/{world.project.id}")
     assert len(many) == len(few)
+
+
+def test_registering_an_organisation_from_the_project_form_returns_there_with_it_chosen(client, world):
+    client.login(world.teacher)
+    form_url = f"/courses/{world.course.id}/projects/new"
+    page = client.get(form_url).get_data(as_text=True)
+    link = f"/organisations/new?next={form_url}"
+    assert f'href="{link}"' in page
+    response = client.post_form(link, {"name": "Tool Library West"})
+    org_id = db.session.scalar(db.select(Organisation.id).filter_by(name="Tool Library West"))
+    assert response.status_code == 303 and response.headers["Location"] == f"{form_url}?organisation_id={org_id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'<option selected value="{org_id}">' in page or f'<option value="{org_id}" selected>' in page
+    assert "Tool Library West is registered." in page
+
+
+def test_registering_an_organisation_never_returns_to_another_site(client, world):
+    client.login(world.teacher)
+    response = client.post_form("/organisations/new?next=//evil.example/x", {"name": "Tool Library East"})
+    org_id = db.session.scalar(db.select(Organisation.id).filter_by(name="Tool Library East"))
+    assert response.status_code == 303 and response.headers["Location"] == f"/organisations/{org_id}"

@@ -2,6 +2,8 @@
 partners keep and what it shares, introductions between organisations, and the themes page."""
 import json
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +18,7 @@ from ..htmx import is_htmx, render
 from ..models import Introduction, IntroductionSide, Organisation, OrganisationMember
 from ..policy import SIGNED_IN, can, permission
 from ..rules import Refused, StaleVersion
+from ..security import safe_next
 from . import events, sections  # noqa: F401  (tells both sides of an introduction; home and badge)
 from .forms import AnswerForm, IntroductionForm, OrganisationForm, ProfileForm, SharingForm
 from .services import (
@@ -82,6 +85,9 @@ def new():
                                                    name=current_user.name, org=org.name))
             db.session.commit()
             flash(_("%(org)s is registered.", org=org.name), "success")
+            back = safe_next(request.args.get("next"))  # the new-project form it was opened from
+            if back:
+                return redirect(f"{back}?{urlencode({'organisation_id': org.id})}", code=303)
             return redirect(url_for("organisations.show", organisation_id=org.id), code=303)
     return render_template("organisations/form.html", form=form, organisation=None), 422 if form.errors else 200
 

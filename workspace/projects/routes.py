@@ -45,6 +45,8 @@ def new(course, course_id):
     """Add a project to a course with its partner organisation and the problem as first presented."""
     form = ProjectForm()
     form.organisation_id.choices = _organisation_choices()
+    if request.method == "GET" and request.args.get("organisation_id", type=int):
+        form.organisation_id.data = request.args.get("organisation_id", type=int)  # just registered
     if form.validate_on_submit():
         project = create_project(current_user, course, **_project_fields(form))
         db.session.commit()
