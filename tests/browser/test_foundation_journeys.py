@@ -77,7 +77,6 @@ def test_teacher_sets_up_a_project_and_the_invitees_join(new_context, js, sent_m
     expect(page).to_have_url(re.compile(r"/courses/\d+$"))
     _flash(page, "The course Community Lab is created.")
     expect(page.get_by_text("This course has no projects yet.")).to_be_visible()
-    course_url = page.url
 
     # The partner organisation: registered on the way (with JS), or an existing one (without).
     page.get_by_role("link", name="Add a project").click()
@@ -89,10 +88,10 @@ def test_teacher_sets_up_a_project_and_the_invitees_join(new_context, js, sent_m
         expect(page.get_by_role("heading", level=1)).to_have_text("Register a partner organisation")
         page.get_by_label("Name", exact=True).fill(organisation)
         page.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text(organisation)
+        # Back on the project form, the new organisation already chosen.
+        expect(page.get_by_role("heading", level=1)).to_have_text("New project in Community Lab")
         _flash(page, f"{organisation} is registered.")
-        page.goto(course_url)
-        page.get_by_role("link", name="Add a project").click()
+        expect(page.get_by_label("Partner organisation").locator("option:checked")).to_have_text(organisation)
 
     # The project.
     page.get_by_label("Project title").fill("Food bank routes")
