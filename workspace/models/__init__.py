@@ -10,6 +10,7 @@ from .checkup import (
     ActionItem, CheckUp, CheckUpAttendee, Correction, CourseValueSetting, CoursePrompt, FeedbackItem, PulseRating,
 )
 from .course import Course, CourseStaff
+from .enrolment import ENROLLED, LEFT, CourseEnrolment
 from .deliverable import (
     Deliverable, DeliverableVersion, HandoverItem, Review, StoredFile, VersionLink, deliverable_goal,
 )
@@ -23,6 +24,7 @@ from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
 
 __all__ = [
+    "CourseEnrolment", "ENROLLED", "LEFT",
     "AfterProjectQuestion",
     "Reflection", "ReflectionResponse",
     "EmailPreference", "Notification", "OutboxMessage", "SignInToken",
