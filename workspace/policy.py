@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from .audit import deny as abort  # every refusal below is recorded in the audit log
 from .extensions import db, login_manager
-from .models import Course, CourseStaff, IntroductionSide, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
+from .models import ENROLLED, Course, CourseEnrolment, CourseStaff, IntroductionSide, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
 from .models.reflection import SHARED, Reflection
 
 PUBLIC = "public"
@@ -46,6 +46,7 @@ def _standing(user) -> dict:
 def forget_standing() -> None:
     """Call after changing memberships within a request."""
     g.pop("_standing", None)
+    g.pop("_enrolled", None)
 
 
 def project_role(user, project: Project) -> str | None:
@@ -65,6 +66,19 @@ def project_role(user, project: Project) -> str | None:
 
 def teaches(user, course: Course) -> bool:
     return user.is_authenticated and (course.id in _standing(user)["courses"] or user.is_admin)
+
+
+def enrolled_in(user, course: Course) -> bool:
+    """An enrolled (not departed) student of the course; read lazily, once per request."""
+    if not user.is_authenticated:
+        return False
+    cache = g.setdefault("_enrolled", {})
+    if user.id not in cache:
+        cache[user.id] = set(db.session.scalars(
+            db.select(CourseEnrolment.course_id).where(
+                CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED)
+        ))
+    return course.id in cache[user.id]
 
 
 def speaks_for(user, organisation: Organisation) -> bool:
