@@ -271,6 +271,8 @@ def _more(world, n):
 @pytest.mark.parametrize("value, cell", [
     ("=1+1", "'=1+1"), ("+31 6", "'+31 6"), ("-2", "'-2"), ("@A1", "'@A1"), ("\t=x", "'\t=x"), ("\r=x", "'\r=x"),
     ("a=b", "a=b"), (None, ""), (3, "3"), ("", ""),
+    # Spreadsheets skip leading blanks before a formula: a space, a tab or a line break in front changes nothing.
+    (" =1+1", "' =1+1"), ("  @A1", "'  @A1"), (" \t-2", "' \t-2"), ("\n+31", "'\n+31"), (" a = b", " a = b"),
 ])
 def test_the_shared_csv_guard(value, cell):
     assert safe_cell(value) == cell
@@ -289,6 +291,7 @@ def test_csv_tables_are_parsed_back_with_formulas_neutralised(client, world):
     f.create_feedback(checkup, text="@SUM(A1:A9) please", state="not_integrated", reason="-1 for now")
     f.create_action(checkup, world.partner, text="+31 call the alderman")
     f.create_deliverable(world.project, title="-minus toolkit", audience="Bewoners, €")
+    f.create_goal(world.project, world.student, title=" \t=1+2 sneaky", description="plain")
     db.session.commit()
     client.login(world.teacher)
     base = f"/projects/{world.project.id}/exports"
@@ -297,6 +300,7 @@ def test_csv_tables_are_parsed_back_with_formulas_neutralised(client, world):
     assert goals[0][:3] == ["id", "title", "state"]
     row = next(r for r in goals[1:] if "HYPERLINK" in r[1])
     assert row[1] == "'" + CSV_INJECTION and row[5] == TRICKY and row[3] == "partner"
+    assert "' \t=1+2 sneaky" in [r[1] for r in goals[1:]]  # blanks before the formula do not hide it
 
     feedback = read_csv(client.get(f"{base}/feedback.csv"))
     texts = {r[5]: r for r in feedback[1:]}

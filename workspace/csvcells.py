@@ -5,10 +5,14 @@ import io
 from flask import Response
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def safe_cell(value):
-    """Spreadsheets run cells that start with = + - @ (or a tab/CR before them) as formulas: neutralise them."""
+    """Spreadsheets run cells that start with = + - @ as formulas, also after leading spaces, tabs or line
+    breaks (which they skip): neutralise them with a leading apostrophe."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in FORMULA_STARTS or text.lstrip(" \t\r\n")[:1] in FORMULA_STARTS else text
 
 
 def csv_response(header, rows, filename: str) -> Response:
