@@ -134,6 +134,8 @@ RULES = {
     "organisation.share": lambda user, org: user.is_admin or speaks_for(user, org),
     "organisation.introduce": lambda user, org: user.is_admin or user.is_teacher,
     "introduction.answer": lambda user, side: speaks_for(user, side.organisation),
+    # Declined introductions stay on the record for staff only; the organisations see pending and accepted ones.
+    "introduction.see_declined": lambda user, org: user.is_admin or user.is_teacher,
     # admin
     "user.edit": lambda user, other: user.is_admin,
     # ---- deliverables

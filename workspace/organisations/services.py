@@ -24,7 +24,7 @@ from ..models.checkup import CONFIRMED, VALUE_KEYS
 from ..models.deliverable import HANDED_OVER
 from ..models.goal import ACHIEVED, DROPPED
 from ..models.organisation_profile import ACCEPTED, DECLINED, PENDING, SHARABLE
-from ..policy import can, speaks_for
+from ..policy import can
 from ..rules import Refused, StaleVersion
 
 # ---- themes: kept as the comma-separated text the partner types, compared case-insensitively ----
@@ -138,8 +138,8 @@ def introductions_of(organisation: Organisation, viewer) -> list[Introduction]:
              .where(or_(Introduction.organisation_id == organisation.id, Introduction.other_id == organisation.id))
              .order_by(Introduction.created_at.desc(), Introduction.id.desc()))
     introductions = db.session.scalars(query).all()
-    staff = viewer.is_teacher or viewer.is_admin
-    return [i for i in introductions if staff or i.state != DECLINED]
+    sees_declined = can(viewer, "introduction.see_declined", organisation)
+    return [i for i in introductions if sees_declined or i.state != DECLINED]
 
 
 def members_of(organisation: Organisation) -> list[User]:
@@ -289,11 +289,10 @@ def themes_index(viewer) -> list[dict]:
         .outerjoin(OrganisationProfile, OrganisationProfile.organisation_id == Organisation.id)
         .where(Organisation.themes != "").order_by(Organisation.name)
     ).all()
-    staff = viewer.is_teacher or viewer.is_admin
     visible, with_projects = [], set()
     for organisation, profile in rows:
         profile = profile or OrganisationProfile()
-        insider = staff or speaks_for(viewer, organisation)
+        insider = can(viewer, "organisation.insider", organisation)
         if insider or profile.share_themes:
             visible.append(organisation)
             if insider or profile.share_projects:
