@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run test db seed clean messages catalogues audit-deps bench
+.PHONY: install run test test-thorough db seed clean messages catalogues audit-deps bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -31,8 +31,15 @@ run: db
 	WORKSPACE_CONFIG=development $(BIN)/flask seed-demo --if-empty
 	WORKSPACE_CONFIG=development $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# The whole suite across the cores (pytest-xdist; TEST_WORKERS=auto is one process per core, each with its own
+# database and live server), 100 bad inputs per form handler. `make test-thorough` sends 300 (nightly, release).
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL = $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST_PARALLEL)
+
+test-thorough: install
+	BADINPUT_EXAMPLES=$${BADINPUT_EXAMPLES:-300} $(PYTEST_PARALLEL)
 
 # Known vulnerabilities in the installed packages (pip-audit) and medium+ issues in our code (bandit).
 audit-deps: install

@@ -3,11 +3,13 @@ emptied after every test; a client that speaks HTTP with CSRF tokens like a brow
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.pool import NullPool
 
 from workspace import create_app
 from workspace.extensions import db
@@ -32,9 +34,34 @@ def _database_url(tmpdir: str) -> str:
     return "sqlite:///" + os.path.join(tmpdir, "test.db")
 
 
+@contextmanager
+def _worker_database(url: str, worker: str):
+    """Under pytest-xdist each worker gets its own PostgreSQL database, `<name>_<worker>` next to the
+    given one (made afresh, dropped at the end): workers empty tables and end connections freely."""
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    quoted = admin.dialect.identifier_preparer.quote(name)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))  # left by a killed run
+        connection.execute(text(f"CREATE DATABASE {quoted}"))
+    try:
+        yield given.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    return _database_url(str(tmp_path_factory.mktemp("db")))
+    url = _database_url(str(tmp_path_factory.mktemp("db")))  # SQLite: a file in this worker's tmp dir
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, … under `pytest -n`
+    if not worker or not url.startswith("postgresql"):
+        yield url
+        return
+    with _worker_database(url, worker) as own:
+        yield own
 
 
 @pytest.fixture(scope="session")

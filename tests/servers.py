@@ -10,9 +10,14 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 # Settings of the machine running the tests that must not reach the servers under test.
+# Modules that start gunicorn mark themselves with this: under `make test` (pytest-xdist, --dist loadgroup)
+# they run one after another on one worker, so two sets of servers never compete for the cores.
+ONE_AT_A_TIME = pytest.mark.xdist_group("gunicorn")
 UNSET = ("REDIS_URL", "MAIL_SERVER", "RATELIMIT_PREFIX", "WORKSPACE_CONFIG", "SECRET_KEY", "BENCH_QUERY_HEADER")
 
 

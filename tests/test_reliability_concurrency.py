@@ -30,7 +30,9 @@ from workspace.models import (
 )
 
 from . import factories as f
-from .servers import ROOT, gunicorn, server_env
+from .servers import ONE_AT_A_TIME, ROOT, gunicorn, server_env
+
+pytestmark = ONE_AT_A_TIME
 
 ACTIONS = 1020  # shared by 6 people, each in a process of its own
 

@@ -34,7 +34,9 @@ from workspace.models.base import utcnow
 
 from .conftest import TOKEN_RE
 from .factories import PASSWORD, create_checkup, create_deliverable, create_goal
-from .servers import free_port, gunicorn, server_env
+from .servers import ONE_AT_A_TIME, free_port, gunicorn, server_env
+
+pytestmark = ONE_AT_A_TIME
 
 
 def _table_counts() -> dict:

@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
-from .servers import ROOT, UNSET
+from .servers import ONE_AT_A_TIME, ROOT, UNSET
+
+pytestmark = ONE_AT_A_TIME
 
 REDIS_URL = "redis://127.0.0.1:6379/2"
 

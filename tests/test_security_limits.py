@@ -1,4 +1,6 @@
 """Failed logins are limited per IP and per account; reset requests per IP (figure 6)."""
+import uuid
+
 import pytest
 
 from workspace.auth import limits
@@ -114,7 +116,7 @@ def test_redis_counters_share_state_between_two_app_instances(app, world):
         pytest.skip("no Redis on 127.0.0.1:6379")
     from flask import Flask
 
-    shared = {"RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0", "RATELIMIT_PREFIX": f"test:{id(app)}:",
+    shared = {"RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0", "RATELIMIT_PREFIX": f"test:{uuid.uuid4().hex}:",
               "TESTING": True, **{k: app.config[k] for k in app.config if k.startswith(("LOGIN_", "PASSWORD_RESET"))}}
     one, two = Flask("one"), Flask("two")
     for a in (one, two):

@@ -18,7 +18,9 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from .servers import ROOT, gunicorn
+from .servers import ONE_AT_A_TIME, ROOT, gunicorn
+
+pytestmark = ONE_AT_A_TIME
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
