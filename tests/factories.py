@@ -196,3 +196,15 @@ def create_deliverable_version(deliverable, submitted_by=None, decision=None, re
     db.session.add(version)
     db.session.flush()
     return version
+
+
+# ---- enrolment
+
+def enrol(course, user, source="manual", **fields):
+    """`user` enrolled in `course` (status enrolled) as the enrolment pages would leave it."""
+    from workspace.models import CourseEnrolment
+
+    enrolment = CourseEnrolment(course_id=course.id, user_id=user.id, source=source, **fields)
+    db.session.add(enrolment)
+    db.session.flush()
+    return enrolment
