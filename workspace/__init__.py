@@ -1,5 +1,4 @@
 """The co-creation workspace: create_app() builds the Flask application."""
-import logging
 import os
 
 from flask import Flask, g, has_request_context, request
@@ -43,9 +42,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app.instance_path)
     app.config.update(overrides)
+    if config_name == "production":
+        from .startup import check
+
+        # gunicorn's on_starting ran every check once, knowing the workers (deploy/gunicorn.conf.py).
+        checked = os.environ.get("WORKSPACE_STARTUP_CHECKED")
+        check({"SECRET_KEY": app.config["SECRET_KEY"]} if checked else app.config,
+              workers=int(os.environ.get("WEB_CONCURRENCY") or 1))
     if not app.config["SECRET_KEY"]:
-        if config_name == "production":
-            raise RuntimeError("SECRET_KEY must be set in production")
         app.config["SECRET_KEY"] = _dev_secret(app.instance_path)
 
     db.init_app(app)
@@ -92,9 +96,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
-        app.logger.setLevel(logging.INFO)
+    from .ops import setup_ops
+
+    setup_ops(app)  # request ids, redacted (JSON) logs, metrics; after the blueprints: it reads the routes
     return app
 
 
@@ -114,7 +118,9 @@ def _dev_secret(instance_path: str) -> str:
 FEATURES = (
     "main",
     "auth",
+    "sso",
     "courses",
+    "enrolment",
     "projects",
     "organisations",
     "admin",
@@ -129,6 +135,10 @@ FEATURES = (
     "notifications",
     "exports",
     "after_project",
+    "live",
+    "ops",
+    "questions",
+    "teams",
 )
 
 

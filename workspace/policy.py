@@ -6,16 +6,22 @@ walks the URL map and fails on a view without one.
 """
 from functools import wraps
 
-from flask import g
+from flask import g, request
 from flask_login import current_user
 
 from .audit import deny as abort  # every refusal below is recorded in the audit log
 from .extensions import db, login_manager
 from .models import ENROLLED, Course, CourseEnrolment, CourseStaff, IntroductionSide, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
+from .models.lti import LaunchedContext, LtiPlatform
+from .models.question import PartnerQuestion
 from .models.reflection import SHARED, Reflection
+from .models.team_formation import ChoiceRound, Placement
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
+# Rules decided by the client's address, not by an account: Prometheus scrapes without one.
+# Everybody else gets 404, as for a page that does not exist.
+BY_ADDRESS = {"metrics.read"}
 TEACHER = "teacher"
 ADMIN = "admin"
 
@@ -95,6 +101,13 @@ def _project_of(obj):
     return obj if isinstance(obj, Project) else obj.project
 
 
+def _course_of(obj) -> Course:
+    """A course, or the course of a choice round or of a placement in one."""
+    if isinstance(obj, Course):
+        return obj
+    return obj.course if isinstance(obj, ChoiceRound) else obj.round.course
+
+
 def _reads_reflection(user, reflection) -> bool:
     role = project_role(user, reflection.project)
     if role == "teacher":
@@ -102,10 +115,17 @@ def _reads_reflection(user, reflection) -> bool:
     return role == "student" and (reflection.author_id == user.id or reflection.visibility == SHARED)
 
 
+def _scrapes(address) -> bool:
+    from .ops.metrics import scrape_allowed
+
+    return scrape_allowed(address)
+
+
 RULES = {
     # global
     PUBLIC: lambda user, obj: True,
     SIGNED_IN: lambda user, obj: user.is_authenticated,
+    "metrics.read": lambda user, address: _scrapes(address),
     ADMIN: lambda user, obj: user.is_admin,
     "course.create": lambda user, obj: user.is_teacher or user.is_admin,
     "organisation.create": lambda user, obj: user.is_teacher or user.is_admin,
@@ -116,6 +136,11 @@ RULES = {
     "course.invite": lambda user, course: teaches(user, course),
     "course.add_project": lambda user, course: teaches(user, course),
     "invitation.revoke": lambda user, inv: teaches(user, inv.course),
+    # enrolling a class (workspace/enrolment): teachers import, mark left and run the join code;
+    # anyone signed in may join with a code (the view checks the code, rate-limited).
+    "course.enrol": lambda user, course: teaches(user, course),
+    "enrolment.edit": lambda user, enrolment: teaches(user, enrolment.course),
+    "course.join": lambda user, obj: user.is_authenticated,
     # projects
     "project.view": lambda user, project: project_role(user, project) is not None,
     "project.edit": _manages_project,
@@ -196,6 +221,21 @@ RULES = {
     "reflection.edit": lambda user, r: r.author_id == user.id and project_role(user, r.project) == "student",
     "reflection.respond": lambda user, r: project_role(user, r.project) == "teacher" or (
         r.author_id == user.id and project_role(user, r.project) == "student"),
+    # ---- forming teams (workspace/teams): the course's teachers run the choice round, propose, move,
+    # publish and remind; enrolled students rank projects (the service refuses after the deadline).
+    "course.teams": lambda user, obj: teaches(user, _course_of(obj)),
+    "course.choose": lambda user, choice_round: enrolled_in(user, choice_round.course),
+    # ---- partner questions: coordinators (teachers, admins) see the confirmed queue and act on it; the
+    # contact needs no account (PUBLIC routes that check the secret link in questions/services.py).
+    "question.queue": lambda user, obj: user.is_teacher or user.is_admin,
+    "question.act": lambda user, question: user.is_teacher or user.is_admin,
+    # ---- LTI 1.3 (workspace/lti): the protocol routes are PUBLIC and check their own signatures; a
+    # launch held in this browser lets its Instructor link the platform course or answer a deep link.
+    "lti.link_context": lambda user, launched: launched.user_id == user.id and launched.instructor
+    and launched.context is not None and launched.context.course_id is None,
+    "lti.deep_link": lambda user, launched: launched.user_id == user.id and launched.instructor
+    and launched.deep_linking,
+    "lti.sync": lambda user, course: teaches(user, course),
 }
 
 # Which rule decides whether someone may know an object exists at all. Not knowing it gives
@@ -205,10 +245,18 @@ _SEE = {
     ProjectMember: lambda user, m: can(user, "project.view", m.project),
     Course: "course.view",
     Invitation: lambda user, inv: can(user, "course.view", inv.course),
+    CourseEnrolment: lambda user, enrolment: can(user, "course.view", enrolment.course),
     Organisation: "organisation.view",
     IntroductionSide: lambda user, side: can(user, "organisation.insider", side.organisation),
     User: ADMIN,
     Reflection: "reflection.view",
+    LtiPlatform: ADMIN,
+    LaunchedContext: lambda user, launched: launched.user_id == user.id,  # someone else's launch does not exist
+    # A choice round exists for the course's teachers and its enrolled students; a proposed placement
+    # only for the teachers (students and partners see teams once published, as project members).
+    ChoiceRound: lambda user, r: teaches(user, r.course) or enrolled_in(user, r.course),
+    Placement: lambda user, placement: teaches(user, placement.round.course),
+    PartnerQuestion: "question.queue",
 }
 
 
@@ -249,6 +297,10 @@ def permission(action: str, load=None):
         @wraps(view)
         def guarded(**kwargs):
             if action == PUBLIC:
+                return view(**kwargs)
+            if action in BY_ADDRESS:
+                if not RULES[action](current_user, request.remote_addr):
+                    abort(404)
                 return view(**kwargs)
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()

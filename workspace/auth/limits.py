@@ -1,4 +1,4 @@
-"""Counting failed logins and reset requests: per IP and per account, in Redis or in memory.
+"""Counting failed logins, reset requests and public forms: per IP and per account, in Redis or in memory.
 
 With `REDIS_URL` set the counters live in Redis (INCR + EXPIRE), so every worker and every
 server shares them; otherwise in this process's memory, which is right for one process and
@@ -130,7 +130,7 @@ def init_app(app) -> None:
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     url = app.config.get("RATELIMIT_STORAGE_URL") or os.environ.get("REDIS_URL", "")
     if app.testing and not app.config.get("RATELIMIT_STORAGE_URL"):
         url = ""  # the suite counts in memory unless a test asks for Redis
@@ -194,9 +194,15 @@ def login_succeeded(email: str) -> None:
 
 def reset_request_allowed() -> tuple[bool, int]:
     """Count a reset request from this IP; (allowed, seconds to wait)."""
+    return ip_allowed("reset-ip", _setting("PASSWORD_RESETS_PER_IP"), _setting("PASSWORD_RESET_WINDOW_SECONDS"))
+
+
+# ---- any other public form -------------------------------------------------------------------
+
+def ip_allowed(kind: str, limit: int, seconds: int) -> tuple[bool, int]:
+    """Count one request of `kind` from this IP in a window of `seconds`; (allowed, seconds to wait)."""
     store = counters()
-    key = f"reset-ip:{client_ip()}"
-    count = store.incr(key, _setting("PASSWORD_RESET_WINDOW_SECONDS"))
-    if count > _setting("PASSWORD_RESETS_PER_IP"):
+    key = f"{kind}:{client_ip()}"
+    if store.incr(key, seconds) > limit:
         return False, max(1, store.ttl(key))
     return True, 0
