@@ -139,6 +139,7 @@ FEATURES = (
     "ops",
     "questions",
     "teams",
+    "lti",
 )
 
 

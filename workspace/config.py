@@ -14,6 +14,36 @@ def _database_url(instance_path: str) -> str:
     return url
 
 
+def oidc_providers(env=os.environ) -> dict:
+    """OpenID Connect providers: OIDC_PROVIDERS=surf,entra and OIDC_<NAME>_ISSUER, _CLIENT_ID, ... per provider."""
+    providers = {}
+    for name in (part.strip().lower() for part in env.get("OIDC_PROVIDERS", "").split(",")):
+        if not name:
+            continue
+        if not name.replace("_", "").isalnum() or not name.isascii():
+            raise RuntimeError(f"OIDC_PROVIDERS: {name!r} is not a name of letters, digits and _")
+
+        def setting(key, default="", prefix=f"OIDC_{name.upper()}_"):
+            return env.get(prefix + key, default).strip() or default
+
+        issuer, client_id = setting("ISSUER"), setting("CLIENT_ID")
+        if not issuer or not client_id:
+            raise RuntimeError(f"OIDC_{name.upper()}_ISSUER and OIDC_{name.upper()}_CLIENT_ID must be set")
+        providers[name] = {
+            "issuer": issuer,
+            "client_id": client_id,
+            "client_secret": setting("CLIENT_SECRET"),
+            "scopes": setting("SCOPES", "openid email profile"),
+            "email_claim": setting("EMAIL_CLAIM", "email"),
+            "trust_email": setting("TRUST_EMAIL", "0").lower() in ("1", "true", "yes"),
+            "affiliation_claim": setting("AFFILIATION_CLAIM"),
+            "teacher_affiliations": tuple(
+                value.strip().lower() for value in setting("TEACHER_AFFILIATIONS").split(",") if value.strip()),
+            "label": setting("LABEL", name),
+        }
+    return providers
+
+
 class Config:
     """Production-leaning defaults; every secret and address comes from the environment."""
 
@@ -34,6 +64,8 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(os.path.dirname(__file__), "translations")
     INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "14"))
     PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+    # How long the links of an e-mail change (confirm at the new address, cancel at the old one) work.
+    EMAIL_CHANGE_HOURS = int(os.environ.get("EMAIL_CHANGE_HOURS", "24"))
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
@@ -44,6 +76,13 @@ class Config:
     PAGE_SIZE = 25
     # Where people reach the workspace: used for links in e-mails sent outside a request (cron).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    # Running it in production (README "Running it in production", workspace/ops, workspace/startup.py).
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front (nginx: 1)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")  # or "json"
+    METRICS_ALLOWED_IPS = os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+    # Sign-in with the university account (OpenID Connect): {name: settings}, see oidc_providers().
+    OIDC_PROVIDERS = oidc_providers()
 
 
 class DevelopmentConfig(Config):
@@ -61,6 +100,7 @@ class TestConfig(DevelopmentConfig):
     SECRET_KEY = "test-secret-key"
     MAIL_BACKEND = "memory"
     SERVER_NAME = None
+    OIDC_PROVIDERS = {}  # a test configures the provider it starts
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestConfig}
