@@ -137,3 +137,50 @@
     }
   });
 })();
+
+/* live updates: a part of the page that the stream says changed fetches itself again (see _live.html). */
+(function () {
+  "use strict";
+
+  function fromStream(event) {
+    var cause = event.detail && event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    return !!(cause && cause.type && (cause.type.indexOf("sse:") === 0 || cause.type === "live-refresh"));
+  }
+
+  // Someone busy in this part (focus inside, or typed text not yet sent) keeps it; it catches up once they leave.
+  function busy(part) {
+    if (part.contains(document.activeElement) && document.activeElement !== document.body) { return true; }
+    return Array.prototype.some.call(part.querySelectorAll("input, textarea, select"), function (field) {
+      if (field.type === "checkbox" || field.type === "radio") { return field.checked !== field.defaultChecked; }
+      if (field.tagName === "SELECT") {
+        return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      return field.type !== "hidden" && field.value !== field.defaultValue;
+    });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var part = event.detail.elt;
+    if (!fromStream(event) || !part.hasAttribute("data-live")) { return; }
+    if (busy(part)) {
+      part.setAttribute("data-live-behind", "");
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var part = event.target.closest && event.target.closest("[data-live-behind]");
+    window.setTimeout(function () {
+      if (part && part.isConnected && !busy(part)) {
+        part.removeAttribute("data-live-behind");
+        htmx.trigger(part, "live-refresh");
+      }
+    }, 0);
+  });
+
+  // Told politely, and only for others' changes: the stream leaves out the person's own actions.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var said = event.detail.elt && event.detail.elt.getAttribute && event.detail.elt.getAttribute("data-live");
+    if (said && fromStream(event)) { document.dispatchEvent(new CustomEvent("announce", {detail: said})); }
+  });
+})();

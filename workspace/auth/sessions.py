@@ -91,17 +91,30 @@ def check_session():
             return _end(_("Your session has ended. Please log in again."), "session_expired")
         started(remember=True)
         session[LOGIN_AT] = first
-    idle = moment - session.get(SEEN_AT, 0)
-    age = moment - session[LOGIN_AT]
-    if age > current_app.config["SESSION_MAX_HOURS"] * 3600:
+    limit = _passed_limit(moment)
+    if limit == "age":
         return _end(_("Your session ended because it was %(hours)s hours old. Please log in again.",
                       hours=current_app.config["SESSION_MAX_HOURS"]), "session_expired")
-    if not session.get(REMEMBER) and idle > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+    if limit == "idle":
         return _end(_("Your session ended after %(minutes)s minutes without activity. Please log in again.",
                       minutes=current_app.config["SESSION_IDLE_MINUTES"]), "session_idle")
-    if idle >= TOUCH_EVERY:
+    if moment - session.get(SEEN_AT, 0) >= TOUCH_EVERY:
         session[SEEN_AT] = moment
     return None
+
+
+def _passed_limit(moment: int) -> str | None:
+    """"age" or "idle" when the session is past its absolute or idle lifetime, else None."""
+    if moment - session[LOGIN_AT] > current_app.config["SESSION_MAX_HOURS"] * 3600:
+        return "age"
+    if not session.get(REMEMBER) and moment - session.get(SEEN_AT, 0) > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        return "idle"
+    return None
+
+
+def session_alive() -> bool:
+    """For readers outside the page cycle (the live stream): a running session within its limits, nothing ended."""
+    return LOGIN_AT in session and _passed_limit(int(now())) is None
 
 
 def _end(message: str, event: str):

@@ -1,0 +1,1 @@
+"""Live updates: changes are published to Redis after commit and streamed to open pages as Server-Sent Events."""
