@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, request
 
-from .ops.redact import carries_secret
+from .ops.redact import secret_in_path
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -20,7 +20,7 @@ def set_security_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     # A page whose address holds a secret (invitation, reset, sign-in link, feed, question link) sends no Referer.
-    response.headers.setdefault("Referrer-Policy", "no-referrer" if carries_secret(request.url_rule) else "same-origin")
+    response.headers.setdefault("Referrer-Policy", "no-referrer" if secret_in_path(request) else "same-origin")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     # Pages hold private data: a browser must not show a cached copy after logout or on Back.
     if request.endpoint != "static" and "Cache-Control" not in response.headers:

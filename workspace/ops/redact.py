@@ -10,30 +10,37 @@ import re
 
 SECRET_ARGS = re.compile(r"token|code|secret|key", re.I)
 MASK = "***"
-_SEGMENT = r"[^/?#\s\"'<>]+"
+_SEGMENT = r"[^/?#&%\s\"'<>]+"
+_SLASH = "(?:/|%2[Ff])"  # a path inside a query (`/login?next=%2Finvitations%2F…`) is masked too
 _PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
-_LONG_SEGMENT = re.compile(r"(?<=/)[A-Za-z0-9_-]{32,}(?=[/?#.\s\"']|$)")
+_LONG_SEGMENT = re.compile(r"(?:(?<=/)|(?<=%2F)|(?<=%2f))[A-Za-z0-9_-]{32,}(?=[/?#.&%\s\"']|$)")
 _QUERY = re.compile(r"([?&](?:token|code|secret|key)=)[^&#\s\"']*", re.I)
 
 _routes: dict[str, tuple[re.Pattern, tuple[bool, ...]]] = {}  # rule → (pattern, which groups are secret)
 
 
 def carries_secret(rule) -> bool:
-    """True for a werkzeug Rule with a secret in its path: such pages send no Referer either."""
+    """True for a werkzeug Rule with a secret in its path."""
     return rule is not None and any(SECRET_ARGS.search(name) for name in rule.arguments)
 
 
+def secret_in_path(request) -> bool:
+    """True when this request's address holds a secret (also on a 404 or 405, which match no rule)."""
+    return carries_secret(request.url_rule) or redact(request.path) != request.path
+
+
 def _pattern(rule: str) -> tuple[re.Pattern, tuple[bool, ...]]:
-    parts, secret, position = [], [], 0
+    # Where a path starts: the beginning, after a space, quote or `=`, or after a scheme and host.
+    parts, secret, position = [r"(^|[\s\"'=(]|[a-z]+://[^/\s\"']+)"], [False], 0
     for match in _PLACEHOLDER.finditer(rule):
-        parts.append("(" + re.escape(rule[position:match.start()]) + ")")
+        parts.append("(" + re.escape(rule[position:match.start()]).replace("/", _SLASH) + ")")
         secret.append(False)
         parts.append(f"({_SEGMENT}?)")
         secret.append(bool(SECRET_ARGS.search(match.group(1))))
         position = match.end()
-    parts.append("(" + re.escape(rule[position:]) + ")")
+    parts.append("(" + re.escape(rule[position:]).replace("/", _SLASH) + ")")
     secret.append(False)
-    return re.compile("".join(parts) + r"(?=[/?#\s\"'<>]|$)"), tuple(secret)
+    return re.compile("".join(parts) + r"(?=[/?#&%\s\"'<>]|$)"), tuple(secret)
 
 
 def learn_routes(app) -> None:
