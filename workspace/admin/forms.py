@@ -12,6 +12,7 @@ class UserForm(FlaskForm):
     is_teacher = BooleanField(_l("Teacher: may create courses and organisations"))
     is_admin = BooleanField(_l("Administrator"))
     active = BooleanField(_l("Account active (may sign in)"))
+    sso_only = BooleanField(_l("Sign in only with the institution account (no password, no e-mailed links)"))
 
 
 class AdminCourseForm(CourseForm):

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..forms import choices
 from ..models import Course, CourseStaff, User
 from ..policy import ADMIN, permission
+from ..sso.routes import sso_providers
 from .forms import AdminCourseForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,11 +43,15 @@ def edit_user(user, user_id):
     if form.validate_on_submit():
         if user.id == current_user.id and (not form.is_admin.data or not form.active.data):
             form.is_admin.errors.append(_("You cannot remove your own admin rights or deactivate yourself."))
+        elif form.sso_only.data and not user.sso_only and not sso_providers():
+            form.sso_only.errors.append(_("No sign-in with an institution account is set up here, so this person "
+                                          "could not sign in at all."))
         else:
-            before = {"name": user.name, "is_teacher": user.is_teacher, "is_admin": user.is_admin, "active": user.active}
+            before = {"name": user.name, "is_teacher": user.is_teacher, "is_admin": user.is_admin, "active": user.active,
+                      "sso_only": user.sso_only}
             form.populate_obj(user)
-            if before["active"] and not user.active:
-                user.end_sessions()
+            if (before["active"] and not user.active) or (user.sso_only and not before["sso_only"]):
+                user.end_sessions()  # a session opened with a password ends too
             record(current_user, "admin_edited_user", user,
                    _("%(name)s (admin) edited the account of %(user)s", name=current_user.name, user=user.email),
                    before=before)

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..policy import PUBLIC, SIGNED_IN, permission
 from ..security import safe_next
+from ..sso.services import refuse_sso_only
 from . import limits, services, sessions
 from .forms import (
     ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignUpForm,
@@ -47,15 +48,19 @@ def login():
                 "This account is locked for %(minutes)s minute(s) after repeated failed logins. "
                 "Try again later, or reset your password.", minutes=_minutes(seconds)), seconds)
         user = services.authenticate(email, form.password.data)
-        if user is not None:
+        sso_only = refuse_sso_only(user, "password")
+        if sso_only:
+            form.password.errors.append(sso_only)
+        elif user is not None:
             limits.login_succeeded(email)
             session.clear()
             login_user(user, remember=form.remember.data)
             session.permanent = not form.remember.data
             return redirect(target or url_for("main.home"), code=303)
-        limits.login_failed(email)
-        audit("login_failed", email=email)
-        form.password.errors.append(_("That e-mail address and password do not match an account."))
+        else:
+            limits.login_failed(email)
+            audit("login_failed", email=email)
+            form.password.errors.append(_("That e-mail address and password do not match an account."))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form, next=target), status
 
@@ -104,6 +109,9 @@ def reset_password(token):
             "This password reset link is not valid any more: it was used already or it expired. "
             "Ask for a new one."
         )), 410
+    sso_only = refuse_sso_only(row.user, "password_reset")
+    if sso_only:
+        return render_template("auth/link_problem.html", message=sso_only), 403
     form = ResetPasswordForm()
     if form.validate_on_submit():
         user = services.reset_password(row, form.password.data)

@@ -36,8 +36,9 @@ def authenticate(email: str, password: str) -> User | None:
 
 def request_password_reset(email: str) -> None:
     """E-mail a single-use link if the account exists; say nothing either way."""
+    from ..sso.services import tell_sso_only  # the SSO rules build on this module
     user = find_user(email)
-    if user is None or not user.active:
+    if user is None or not user.active or tell_sso_only(user, "password_reset"):
         return
     token, digest = new_token()
     minutes = current_app.config["PASSWORD_RESET_MINUTES"]

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +20,8 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_teacher: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Set by an admin: this person signs in only through their institution (OpenID Connect), never a password.
+    sso_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     locale: Mapped[str] = mapped_column(String(8), default="")  # "" follows the browser (Accept-Language)
     # Part of the session cookie's identity: bumping it ends every session of this user.

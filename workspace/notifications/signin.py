@@ -11,6 +11,7 @@ from ..mail import send_mail
 from ..models import SignInToken
 from ..models.base import utcnow
 from ..security import hash_token, new_token, safe_next
+from ..sso.services import refuse_sso_only, tell_sso_only
 
 VALID_FOR = timedelta(minutes=20)
 WINDOW = timedelta(minutes=15)
@@ -23,7 +24,7 @@ class SignInProblem(Exception):
 
 def request_sign_in_link(email: str, next_url: str | None) -> None:
     user = find_user(email)
-    if user is None or not user.active:
+    if user is None or not user.active or tell_sso_only(user, "sign_in_link"):
         return  # say nothing: nobody learns which addresses have accounts
     recent = db.session.scalar(
         db.select(func.count()).select_from(SignInToken)
@@ -56,4 +57,7 @@ def use_sign_in_link(token: str):
                               "Ask for a new one."))
     if not row.user.active:
         raise SignInProblem(_("This account is deactivated."))
+    sso_only = refuse_sso_only(row.user, "sign_in_link")
+    if sso_only:
+        raise SignInProblem(sso_only)
     return row.user, safe_next(row.next_url)
