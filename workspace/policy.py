@@ -16,7 +16,6 @@ from .models.lti import LaunchedContext, LtiPlatform
 from .models.question import PartnerQuestion
 from .models.reflection import SHARED, Reflection
 from .models.team_formation import ChoiceRound, Placement
-from .models.team_formation import ChoiceRound, Placement
 
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
@@ -100,13 +99,6 @@ def _manages_project(user, project) -> bool:
 
 def _project_of(obj):
     return obj if isinstance(obj, Project) else obj.project
-
-
-def _course_of(obj) -> Course:
-    """A course, or the course of a choice round or of a placement in one."""
-    if isinstance(obj, Course):
-        return obj
-    return obj.course if isinstance(obj, ChoiceRound) else obj.round.course
 
 
 def _course_of(obj) -> Course:
@@ -233,10 +225,6 @@ RULES = {
     # publish and remind; enrolled students rank projects (the service refuses after the deadline).
     "course.teams": lambda user, obj: teaches(user, _course_of(obj)),
     "course.choose": lambda user, choice_round: enrolled_in(user, choice_round.course),
-    # ---- forming teams (workspace/teams): the course's teachers run the choice round, propose, move,
-    # publish and remind; enrolled students rank projects (the service refuses after the deadline).
-    "course.teams": lambda user, obj: teaches(user, _course_of(obj)),
-    "course.choose": lambda user, choice_round: enrolled_in(user, choice_round.course),
     # ---- partner questions: coordinators (teachers, admins) see the confirmed queue and act on it; the
     # contact needs no account (PUBLIC routes that check the secret link in questions/services.py).
     "question.queue": lambda user, obj: user.is_teacher or user.is_admin,
@@ -262,10 +250,6 @@ _SEE = {
     IntroductionSide: lambda user, side: can(user, "organisation.insider", side.organisation),
     User: ADMIN,
     Reflection: "reflection.view",
-    # A choice round exists for the course's teachers and its enrolled students; a proposed placement
-    # only for the teachers (students and partners see teams once published, as project members).
-    ChoiceRound: lambda user, r: teaches(user, r.course) or enrolled_in(user, r.course),
-    Placement: lambda user, placement: teaches(user, placement.round.course),
     LtiPlatform: ADMIN,
     LaunchedContext: lambda user, launched: launched.user_id == user.id,  # someone else's launch does not exist
     # A choice round exists for the course's teachers and its enrolled students; a proposed placement

@@ -24,7 +24,6 @@ from .organisation import Organisation, OrganisationMember
 from .organisation_profile import Introduction, IntroductionSide, OrganisationProfile
 from .reflection import Reflection, ReflectionResponse
 from .team_formation import ChoiceRound, Placement, ProjectChoice
-from .team_formation import ChoiceRound, Placement, ProjectChoice
 from .question import PartnerQuestion, QuestionEvent
 from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
 from .user import PasswordResetToken, User
@@ -35,7 +34,6 @@ __all__ = [
     "CourseEnrolment", "CourseJoinCode", "ENROLLED", "LEFT",
     "AfterProjectQuestion",
     "Reflection", "ReflectionResponse",
-    "ChoiceRound", "Placement", "ProjectChoice",
     "ChoiceRound", "Placement", "ProjectChoice",
     "EmailPreference", "Notification", "OutboxMessage", "SignInToken",
     "AuditEvent",
