@@ -1,0 +1,35 @@
+"""What forming teams adds to the home page: an enrolled student's open choice rounds (ranked or
+not yet, and until when) and, once published, their team with its teammates. Three queries at most."""
+from sqlalchemy import and_, exists
+
+from ..extensions import db
+from ..models import ENROLLED, Course, CourseEnrolment, Project, ProjectMember, User
+from ..models.team_formation import OPEN, PUBLISHED, ChoiceRound, Placement, ProjectChoice
+from ..sections import home_section
+
+
+@home_section("teams", "teams/_home.html")
+def home(user) -> dict | None:
+    in_team = exists().where(ProjectMember.user_id == user.id, ProjectMember.role == "student",
+                             ProjectMember.project_id == Project.id, Project.course_id == ChoiceRound.course_id)
+    ranked = exists().where(ProjectChoice.round_id == ChoiceRound.id, ProjectChoice.user_id == user.id)
+    rounds = db.session.execute(
+        db.select(ChoiceRound, Course, ranked).join(Course, Course.id == ChoiceRound.course_id)
+        .join(CourseEnrolment, and_(CourseEnrolment.course_id == ChoiceRound.course_id,
+                                    CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED))
+        .where(ChoiceRound.state == OPEN, ~in_team).order_by(ChoiceRound.deadline)).all()
+    placed = db.session.execute(
+        db.select(Project, Course).join(Placement, Placement.project_id == Project.id)
+        .join(ChoiceRound, ChoiceRound.id == Placement.round_id).join(Course, Course.id == Project.course_id)
+        .where(Placement.user_id == user.id, ChoiceRound.state == PUBLISHED)
+        .order_by(ChoiceRound.published_at.desc())).all()
+    if not rounds and not placed:
+        return None
+    mates: dict[int, list[str]] = {}
+    if placed:
+        for project_id, name in db.session.execute(
+                db.select(ProjectMember.project_id, User.name).join(User, User.id == ProjectMember.user_id)
+                .where(ProjectMember.project_id.in_([p.id for p, _c in placed]), ProjectMember.role == "student",
+                       User.id != user.id).order_by(User.name)):
+            mates.setdefault(project_id, []).append(name)
+    return {"rounds": rounds, "teams": [(project, course, mates.get(project.id, [])) for project, course in placed]}
