@@ -223,8 +223,8 @@ def test_the_stream_refuses_anonymous_forged_and_logged_out_cookies(app, client,
 @contextmanager
 def stream_service(app, **config):
     """The stream service in a thread of this process, on a free port, stopped afterwards."""
-    for key, value in config.items():
-        app.config[key] = value
+    before = {key: app.config[key] for key in config}
+    app.config.update(config)
     port, holder, ready = free_port(), {}, threading.Event()
 
     async def main():
@@ -249,8 +249,7 @@ def stream_service(app, **config):
         holder["loop"].call_soon_threadsafe(holder["stop"].set)
         thread.join(10)
         assert not thread.is_alive(), "the stream service did not stop"
-        for key in config:
-            app.config.pop(key)
+        app.config.update(before)
 
 
 class Stream:

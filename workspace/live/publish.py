@@ -6,6 +6,7 @@ collected or published and pages work as before.
 """
 import json
 import logging
+import os
 
 import redis
 from flask import current_app
@@ -110,9 +111,11 @@ def init_app(app) -> None:
     """Listen to activity and to the session's commits and rollbacks (once per process)."""
     from .. import activity
 
-    app.config.setdefault("REDIS_URL", _env("REDIS_URL"))
-    app.config.setdefault("LIVE_CHANNEL_PREFIX", _env("LIVE_CHANNEL_PREFIX") or "workspace:")
-    app.config.setdefault("STREAM_URL", _env("STREAM_URL", "/stream/"))
+    app.config.setdefault("REDIS_URL", os.environ.get("REDIS_URL", "").strip())
+    app.config.setdefault("STREAM_URL", os.environ.get("STREAM_URL", "/stream/").strip())
+    app.config.setdefault("LIVE_CHANNEL_PREFIX", os.environ.get("LIVE_CHANNEL_PREFIX", "").strip() or "workspace:")
+    app.config.setdefault("STREAM_HEARTBEAT_SECONDS", float(os.environ.get("STREAM_HEARTBEAT_SECONDS", "15")))
+    app.config.setdefault("STREAM_RECHECK_SECONDS", float(os.environ.get("STREAM_RECHECK_SECONDS", "60")))
     if collect not in activity.LISTENERS:
         activity.LISTENERS.append(collect)
     if not event.contains(Session, "after_commit", _after_commit):
@@ -120,8 +123,3 @@ def init_app(app) -> None:
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
 
-
-def _env(name: str, default: str = "") -> str:
-    import os
-
-    return os.environ.get(name, default).strip()

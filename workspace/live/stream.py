@@ -81,8 +81,8 @@ class StreamServer:
     def __init__(self, app: Flask):
         self.app = app
         self.hub = Hub(app.config["REDIS_URL"], app.config["LIVE_CHANNEL_PREFIX"])
-        self.heartbeat = float(app.config.get("STREAM_HEARTBEAT_SECONDS", 15))
-        self.recheck = float(app.config.get("STREAM_RECHECK_SECONDS", 60))
+        self.heartbeat = float(app.config["STREAM_HEARTBEAT_SECONDS"])
+        self.recheck = float(app.config["STREAM_RECHECK_SECONDS"])
         self.connections: set[asyncio.Task] = set()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
