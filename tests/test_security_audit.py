@@ -68,6 +68,11 @@ def test_no_log_holds_a_password_token_or_cookie(app, client, world, sent_mail, 
     response = client.post_form("/profile/email", {"email": "nina@example.org", "current": INVITEE_PASSWORD},
                                 token_from="/profile")
     assert response.status_code == 303
+    links = [re.search(r"http://[^/\s]+(/profile/email/\d+/(?:confirm|cancel)/(\S+))", m["body"]) for m in sent_mail[-2:]]
+    secrets.update(link.group(2) for link in links)
+    for link in links:
+        assert client.get(link.group(1)).status_code == 200
+    assert client.post_form(links[0].group(1), token_from=links[0].group(1)).status_code == 303
     secrets.update(_cookies(client))
 
     logged = caplog.text + "\n".join(str((e.ip, e.event, e.detail)) for e in _events())

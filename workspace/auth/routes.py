@@ -1,4 +1,6 @@
 """Sign in and out, reset a password, accept an invitation, edit one's profile."""
+import json
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, refresh
 from flask_login import current_user, login_user, logout_user
@@ -7,10 +9,12 @@ from ..audit import audit
 from ..errors import _page
 from ..extensions import db
 from ..forms import EmptyForm
+from ..htmx import is_htmx, render
 from ..policy import PUBLIC, SIGNED_IN, permission
+from ..rules import Refused
 from ..security import safe_next
 from ..sso.services import refuse_sso_only
-from . import limits, services, sessions
+from . import email_change, limits, services, sessions
 from .forms import (
     ChangeEmailForm, ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm, SignUpForm,
 )
@@ -171,7 +175,8 @@ def profile():
         refresh()  # the confirmation already in the language just chosen
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"), code=303)
-    return render_template("auth/profile.html", form=form), 422 if form.errors else 200
+    return render_template("auth/profile.html", form=form, pending=email_change.pending(current_user)), (
+        422 if form.errors else 200)
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
@@ -204,14 +209,96 @@ def change_email():
             form.current.errors.append(_("That is not your current password."))
         else:
             try:
-                old = services.change_email(current_user, form.email.data)
-            except services.EmailTaken as problem:
-                form.email.errors.append(str(problem))
+                change = email_change.request_change(current_user, form.email.data)
+            except Refused as refused:
+                db.session.rollback()
+                form.email.errors.append(refused.message)
             else:
                 db.session.commit()
-                audit("email_changed", old_email=old, new_email=current_user.email)
-                login_user(current_user._get_current_object(), remember=session.get(sessions.REMEMBER, False))  # this session carries on
-                flash(_("Your e-mail address is now %(email)s. You were signed out everywhere else.",
-                        email=current_user.email), "success")
+                audit("email_change_requested", old_email=change.old_email, new_email=change.new_email)
+                flash(_("We sent a link to %(email)s. Your address changes when you open it; until then you log "
+                        "in with %(old)s.", email=change.new_email, old=change.old_email), "success")
                 return redirect(url_for("auth.profile"), code=303)
-    return render_template("auth/email.html", form=form), 422 if form.errors else 200
+    return render_template("auth/email.html", form=form, pending=email_change.pending(current_user)), (
+        422 if form.errors else 200)
+
+
+@bp.post("/profile/email/cancel")
+@permission(SIGNED_IN)
+def withdraw_email_change():
+    """The signed-in person drops the change still waiting for its confirmation."""
+    change = email_change.pending(current_user)
+    if change is None:
+        message = _("No change of your e-mail address is waiting.")
+    else:
+        email_change.cancel(change, from_old_address=False)
+        db.session.commit()
+        audit("email_change_cancelled", new_email=change.new_email, by="profile")
+        message = _("The change is cancelled: you keep logging in with %(email)s.", email=current_user.email)
+    if is_htmx():
+        response = render("auth/_email_pending.html", pending=None, done=message)
+        response.headers["HX-Trigger"] = json.dumps({"announce": message})
+        return response
+    flash(message, "success" if change else "info")
+    return redirect(url_for("auth.profile"), code=303)
+
+
+def _email_link(change_id: int, token: str, kind: str):
+    """The open change behind an e-mailed link, or the page saying it cannot be used (410)."""
+    change = email_change.by_link(change_id, token, kind)
+    if change is None:
+        audit("email_change_link_refused", link=kind)
+        return None, (render_template("auth/link_problem.html", message=_(
+            "This link is not valid any more: the change was confirmed, cancelled or replaced, or it expired. "
+            "Ask for the change again from your profile if you still want it.")), 410)
+    return change, None
+
+
+@bp.route("/profile/email/<int:change_id>/confirm/<token>", methods=["GET", "POST"])
+@permission(PUBLIC)
+def confirm_email(change_id, token):
+    """Opened from the new mailbox: a button (never the GET, which mail scanners follow) makes the change."""
+    change, problem = _email_link(change_id, token, email_change.CONFIRM)
+    if problem:
+        return problem
+    form = EmptyForm()
+    if form.validate_on_submit():
+        user = change.user
+        here = current_user.is_authenticated and current_user.id == user.id
+        try:
+            old = email_change.confirm(change)
+        except Refused as refused:
+            db.session.rollback()
+            return render_template("auth/link_problem.html", message=refused.message), refused.status
+        db.session.commit()
+        audit("email_changed", user=user, old_email=old, new_email=user.email)
+        if here:  # this session carries on; every other one ended
+            login_user(user, remember=session.get(sessions.REMEMBER, False))
+            flash(_("Your e-mail address is now %(email)s. You were signed out everywhere else.",
+                    email=user.email), "success")
+            return redirect(url_for("auth.profile"), code=303)
+        flash(_("Your e-mail address is now %(email)s. Log in with it.", email=user.email), "success")
+        return redirect(url_for("auth.login"), code=303)
+    return render_template("auth/email_link.html", form=form, change=change, kind=email_change.CONFIRM)
+
+
+@bp.route("/profile/email/<int:change_id>/cancel/<token>", methods=["GET", "POST"])
+@permission(PUBLIC)
+def cancel_email(change_id, token):
+    """Opened from the old mailbox: a button cancels the change and signs the account out everywhere."""
+    change, problem = _email_link(change_id, token, email_change.CANCEL)
+    if problem:
+        return problem
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            email_change.cancel(change, from_old_address=True)
+        except Refused as refused:
+            db.session.rollback()
+            return render_template("auth/link_problem.html", message=refused.message), refused.status
+        db.session.commit()
+        audit("email_change_cancelled", user=change.user, new_email=change.new_email, by="old_address")
+        flash(_("The change is cancelled: the account keeps %(email)s, and every device was signed out. "
+                "If you did not ask for the change, choose a new password now.", email=change.old_email), "success")
+        return redirect(url_for("auth.forgot_password"), code=303)
+    return render_template("auth/email_link.html", form=form, change=change, kind=email_change.CANCEL)

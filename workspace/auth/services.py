@@ -74,31 +74,6 @@ def change_password(user: User, password: str) -> None:
     record(user, "changed_password", user, _("%(name)s changed their password", name=user.name))
 
 
-class EmailTaken(Exception):
-    """Another account already uses the address."""
-
-
-def change_email(user: User, email: str) -> str:
-    """Move the account to a free address and end its other sessions; returns the old address.
-
-    The old address is told, so a stolen session cannot quietly take the account over.
-    """
-    email = email.strip().lower()
-    other = find_user(email)
-    if other is not None and other.id != user.id:
-        raise EmailTaken(_("Another account already uses this e-mail address."))
-    old = user.email
-    user.email = email
-    user.end_sessions()
-    record(user, "changed_email", user, _("%(name)s changed their e-mail address", name=user.name))
-    if old != email:
-        send_mail(old, _("Your e-mail address was changed"), _(
-            "The e-mail address of your co-creation workspace account was changed from %(old)s to %(new)s.\n\n"
-            "If it was not you, contact your teacher or the administrator at once.", old=old, new=email,
-        ))
-    return old
-
-
 # ---- invitations -----------------------------------------------------------------------------
 
 ROLE_LABELS = {"student": N_("student"), "partner": N_("partner"), "teacher": N_("co-teacher")}
