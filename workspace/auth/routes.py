@@ -201,7 +201,7 @@ def change_password():
 @bp.route("/profile/email", methods=["GET", "POST"])
 @permission(SIGNED_IN)
 def change_email():
-    """Change the e-mail address used to log in; asks for the password, ends other sessions."""
+    """Ask to change the e-mail address (with the password): a link to the new address confirms it."""
     form = ChangeEmailForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current.data):
