@@ -1,5 +1,6 @@
 """Sign in with the university account: the whole OpenID Connect code flow against a real provider
 (tests/oidc_provider.py) on loopback; the app's calls to it are real HTTP, the browser's steps too."""
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -87,7 +88,9 @@ def _signed_in_as(client):
 
 def test_first_sign_in_makes_an_account_and_a_session(client, sso):
     login_page = client.get("/login").get_data(as_text=True)
-    assert f"Sign in with {LABEL}" in login_page and 'href="/sso/uni/login' in login_page
+    button = re.search(r'<a [^>]*href="/sso/uni/login"[^>]*>([^<]*)</a>', login_page)
+    assert button and button.group(1) == f"Sign in with {LABEL}"
+    assert 'hx-boost="false"' in button.group(0)  # a full page visit: htmx cannot follow a redirect to the provider
 
     response = sign_in(client, sso)
     assert response.status_code == 303 and response.headers["Location"] == "/home"
@@ -150,7 +153,8 @@ def test_an_unverified_address_never_reaches_an_existing_account(client, sso):
     assert "is not verified" in response.get_data(as_text=True)
     assert _signed_in_as(client) is None
     assert db.session.scalar(db.select(ExternalIdentity)) is None
-    assert _events("sso_refused")[-1].detail["reason"] == "unverified_email"
+    event = _events("sso_refused")[-1]
+    assert event.detail["reason"] == "unverified_email" and event.detail["email"] == "nina@uni.example"
 
 
 def test_an_unverified_address_makes_no_account_either(client, sso):
@@ -416,9 +420,14 @@ def test_sso_only_signs_in_with_the_university(client, sso, sso_only_user):
 
 
 def test_the_admin_limits_a_person_to_sso(client, sso, world):
+    sign_in(client, sso)  # Nina, linked to the university
+    nina = db.session.scalar(db.select(User).filter_by(email="nina@uni.example"))
     client.login(world.admin)
+    linked = " ".join(client.get(f"/admin/users/{nina.id}").get_data(as_text=True).split())
+    assert f"Signs in with an institution account: {LABEL} (last used" in linked
     page = client.get(f"/admin/users/{world.student.id}").get_data(as_text=True)
     assert "Sign in only with the institution account" in page
+    assert "Has not signed in with an institution account" in page
     response = client.post_form(f"/admin/users/{world.student.id}", {
         "name": world.student.name, "active": "y", "sso_only": "y"}, token_from=f"/admin/users/{world.student.id}")
     assert response.status_code == 303

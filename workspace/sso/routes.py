@@ -6,6 +6,7 @@ from flask_login import current_user, login_user
 
 from ..audit import audit
 from ..extensions import db
+from ..models import ExternalIdentity
 from ..policy import PUBLIC, permission
 from ..security import safe_next
 from . import providers, services
@@ -27,6 +28,13 @@ PROBLEMS = {
 def sso_providers() -> list[tuple[str, str]]:
     """(name, label) of every configured provider, for the buttons on the login page."""
     return [(name, conf["label"]) for name, conf in providers.configured().items()]
+
+
+@bp.app_template_global()
+def sso_identities(user) -> list[ExternalIdentity]:
+    """The institution accounts linked to a person, for the admin's user page."""
+    return db.session.scalars(
+        db.select(ExternalIdentity).filter_by(user_id=user.id).order_by(ExternalIdentity.provider)).all()
 
 
 def _not_configured():
