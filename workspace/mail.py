@@ -20,11 +20,14 @@ logger = logging.getLogger("workspace.mail")
 MAX_BACKOFF = timedelta(hours=6)
 
 
-def queue_mail(to: str, subject: str, body: str):
+def queue_mail(to: str, subject: str, body: str, later: bool = False):
+    """`later`: leave it to `flask send-mail` (a class import's 300 invitations must not hold the request)."""
     from .models import OutboxMessage
 
     message = OutboxMessage(to=to, subject=subject, body=body)
     db.session.add(message)
+    if later:
+        return message
     g.setdefault("queued_mail", []).append(message)
     _watch_commit()
     return message

@@ -156,6 +156,8 @@ def invitation(token):
         flash(_("Welcome, %(name)s. You have joined.", name=user.name), "success")
         if inv.project_id:
             return redirect(url_for("projects.show", project_id=inv.project_id), code=303)
+        if inv.role == "student":  # enrolled in the course: its place is the home page until a team is formed
+            return redirect(url_for("main.home"), code=303)
         return redirect(url_for("courses.show", course_id=inv.course_id), code=303)
     return render_template("auth/invitation.html", invitation=inv, form=form, existing=existing), (
         422 if form.errors else 200

@@ -136,7 +136,7 @@ def accept_invitation(invitation: Invitation, user: User) -> None:
         record(user, "joined", invitation, _("%(name)s joined %(course)s as co-teacher",
                                              name=user.name, course=invitation.course.name),
                course=invitation.course)
-    else:
+    elif invitation.project is not None:
         project = invitation.project
         member = db.session.scalar(db.select(ProjectMember).filter_by(project_id=project.id, user_id=user.id))
         if member is None:
@@ -150,6 +150,10 @@ def accept_invitation(invitation: Invitation, user: User) -> None:
         record(user, "joined", invitation, _("%(name)s joined the project as %(role)s",
                                              name=user.name, role=_(ROLE_LABELS[invitation.role])),
                project=project)
+    if invitation.role == "student":
+        from ..enrolment.services import enrol_invited
+
+        enrol_invited(user, invitation)  # a student of the project is a student of its course
     forget_standing()
 
 

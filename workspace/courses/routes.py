@@ -2,12 +2,13 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from ..auth.services import invite
 from ..extensions import db
 from ..forms import EmptyForm
-from ..models import Course, CourseStaff, Invitation, Project
+from ..models import ENROLLED, Course, CourseEnrolment, CourseStaff, Invitation, Project
 from ..models.base import utcnow
 from ..policy import permission
 from .forms import CourseForm, InviteTeacherForm
@@ -63,8 +64,10 @@ def show(course, course_id):
         .options(selectinload(Invitation.project))
         .order_by(Invitation.created_at.desc())
     ).all()
+    enrolled = db.session.scalar(db.select(func.count()).select_from(CourseEnrolment).where(
+        CourseEnrolment.course_id == course.id, CourseEnrolment.status == ENROLLED))
     return render_template("courses/show.html", course=course, projects=projects, staff=staff,
-                           invitations=invitations, form=EmptyForm())
+                           invitations=invitations, form=EmptyForm(), enrolled=enrolled)
 
 
 @bp.route("/<int:course_id>/edit", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ A student who leaves is marked `left`, never deleted: nobody's work is removed.
 """
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -37,3 +37,16 @@ class CourseEnrolment(db.Model):
 
     course: Mapped["Course"] = relationship()  # noqa: F821
     user: Mapped["User"] = relationship()  # noqa: F821
+
+
+class CourseJoinCode(db.Model):
+    """A course's join code: students type it or open its link to enrol; the teacher switches it off or renews it."""
+
+    __table_args__ = (UniqueConstraint("code", name="join_code_unique"),)
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    course: Mapped["Course"] = relationship()  # noqa: F821

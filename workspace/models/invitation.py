@@ -1,4 +1,5 @@
-"""Single-use, expiring invitations to join a project (student, partner) or a course (teacher)."""
+"""Single-use, expiring invitations to join a project (student, partner) or a course (teacher, or a
+student enrolled in the course before any team: a class import, workspace/enrolment)."""
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -14,7 +15,8 @@ class Invitation(db.Model):
     __table_args__ = (
         CheckConstraint("role in ('student', 'partner', 'teacher')", name="invitation_role"),
         CheckConstraint(
-            "(role = 'teacher' AND project_id IS NULL) OR (role <> 'teacher' AND project_id IS NOT NULL)",
+            "(role = 'teacher' AND project_id IS NULL) OR (role = 'partner' AND project_id IS NOT NULL)"
+            " OR role = 'student'",
             name="invitation_target",
         ),
     )
@@ -33,6 +35,8 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A student's number from the class list, kept until the enrolment is made on accepting.
+    student_number: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     course: Mapped["Course"] = relationship()  # noqa: F821
     project: Mapped["Project | None"] = relationship()  # noqa: F821

@@ -16,8 +16,9 @@ from ..models.notification import DIGEST, IMMEDIATE
 
 
 def notify(users, kind: str, key: str, text: str, url: str = "", project=None, actor=None,
-           email: bool = True) -> list[Notification]:
-    """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once."""
+           email: bool = True, later: bool = False) -> list[Notification]:
+    """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once
+    (`later`: through `flask send-mail`, for a bulk step such as a class import)."""
     recipients = {u.id: u for u in users if u is not None and (actor is None or u.id != actor.id)}
     if not recipients:
         return []
@@ -39,7 +40,8 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
             note.emailed_at = utcnow()
             with _in_language_of(user):
                 shown = localized(text, made)
-                queue_mail(user.email, _("Co-creation workspace: %(text)s", text=_shorten(shown)), _email_body(shown, url))
+                queue_mail(user.email, _("Co-creation workspace: %(text)s", text=_shorten(shown)), _email_body(shown, url),
+                           later=later)
     return created
 
 

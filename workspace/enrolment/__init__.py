@@ -1,0 +1,1 @@
+"""Enrolling a class: CSV import with a preview, the course join code, students who leave."""

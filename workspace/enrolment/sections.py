@@ -1,0 +1,23 @@
+"""The home page's "Your courses" for enrolled students, and the "Join a course" form for everyone who is no teacher."""
+from ..extensions import db
+from ..models import Course, CourseEnrolment, Project, ProjectMember
+from ..models.enrolment import ENROLLED
+from ..sections import home_section
+from .forms import JoinForm
+
+
+@home_section("enrolment", "enrolment/_home.html")
+def home(user) -> dict | None:
+    """Two queries: the courses the person is enrolled in, and which of them hold a team of theirs."""
+    if user.is_teacher or user.is_admin:
+        return None
+    courses = db.session.scalars(
+        db.select(Course).join(CourseEnrolment, CourseEnrolment.course_id == Course.id)
+        .where(CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED)
+        .order_by(Course.created_at.desc(), Course.id)
+    ).all()
+    in_team = set(db.session.scalars(
+        db.select(Project.course_id).join(ProjectMember, ProjectMember.project_id == Project.id)
+        .where(ProjectMember.user_id == user.id, ProjectMember.role == "student")
+    )) if courses else set()
+    return {"courses": courses, "in_team": in_team, "join_form": JoinForm(formdata=None)}
