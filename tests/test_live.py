@@ -156,6 +156,8 @@ def test_pages_listen_to_their_project_and_parts_fetch_themselves_again(client, 
     assert f'hx-ext="sse" sse-connect="/stream/?project={world.project.id}"' in board
     assert re.search(r'src="/static/vendor/htmx-ext-sse-2\.2\.4\.min\.js\?v=', board)
     assert 'id="goals"' in board and 'hx-trigger="sse:goal-changed, live-refresh"' in board
+    # Only its own hx-select and hx-swap stop at the part: forms and links inside still inherit the body's.
+    assert 'hx-select="#goals" hx-swap="outerHTML" hx-disinherit="hx-select hx-swap"' in board
     assert 'hx-trigger="sse:checkup-changed, live-refresh"' in board
     assert 'hx-get="/live/badge" hx-trigger="sse:badge-changed"' in board
     page = client.get(f"/projects/{world.project.id}/goals/{goal.id}").get_data(as_text=True)

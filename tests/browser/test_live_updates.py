@@ -156,9 +156,12 @@ def test_an_agreed_goal_moves_on_the_board_of_someone_on_another_server_within_2
 
         stream.terminate()  # the stream ends cleanly on SIGTERM; pages keep working without it
         assert stream.wait(timeout=10) == 0, (tmp_path / "stream.log").read_text()
+        # A link in the part that was fetched again still navigates through htmx (boosted: same document).
+        student.evaluate("document.documentElement.setAttribute('data-test-document', 'board')")
         student.get_by_role("link", name="Families wait less than 30 minutes", exact=True).click()
         student.wait_for_url(re.compile(rf"/goals/{goal.id}$"))
         assert "Agreed" in student.locator(f"#goal-{goal.id}").text_content()
+        assert student.locator("html[data-test-document=board]").count() == 1
 
 
 @contextmanager

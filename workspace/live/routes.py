@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 import click
 from flask import Blueprint, current_app, make_response, render_template
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..policy import SIGNED_IN, permission
 from . import publish
@@ -27,7 +28,14 @@ def stream_address():
             return ""
         return base + ("?" + urlencode({"project": project.id}) if project is not None and project.id else "")
 
-    return {"live_stream": live_stream}
+    def live_refresh(event: str, url: str, select: str, said: str) -> Markup:
+        """Attributes that make a part fetch itself again (keeping only `select`) when the stream names `event`."""
+        if not live_stream():
+            return Markup("")
+        return Markup(' hx-get="{}" hx-trigger="sse:{}, live-refresh" hx-select="{}" hx-swap="outerHTML"'
+                      ' hx-disinherit="hx-select hx-swap" data-live="{}"').format(url, event, select, said)
+
+    return {"live_stream": live_stream, "live_refresh": live_refresh}
 
 
 @bp.get("/live/badge")
