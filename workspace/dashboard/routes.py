@@ -24,7 +24,7 @@ SORT_KEYS = {
     "checkup": lambda r: r.last_checkup and r.last_checkup.timestamp(),
     "next": lambda r: r.next_checkup_due and r.next_checkup_due.timestamp(),
     "feedback": lambda r: r.open_feedback,
-    "reviews": lambda r: r.reviews_waiting,
+    "reviews": lambda r: (r.deliverables_late, r.reviews_waiting),
     "agreement": lambda r: (r.agreement_exists, r.accepted_by_all),
     "pulse": lambda r: r.pulse.get("partner", (None, None))[0],
     "activity": lambda r: r.last_activity and r.last_activity.timestamp(),
@@ -71,6 +71,7 @@ def export(course, course_id):
         _("late responsibilities (students)"), _("late responsibilities (partner)"),
         _("late responsibilities (teacher)"), _("last check-up"), _("next check-up due"), _("check-up overdue"),
         _("open feedback"), _("deliverables awaiting review"), _("oldest review wait (days)"),
+        _("deliverables past their due date"),
         _("agreement accepted by everyone"), _("pulse partner"), _("pulse partner change"), _("pulse students"),
         _("pulse students change"), _("last activity"), _("needs attention")
     ])
@@ -79,7 +80,7 @@ def export(course, course_id):
             r.title, r.partner, r.goals_agreed, r.goals_waiting, days_since(r.oldest_goal_wait, now),
             r.late["students"], r.late["partner"], r.late["teacher"], _date(r.last_checkup), _date(r.next_checkup_due),
             _("yes") if r.checkup_overdue else _("no"), r.open_feedback, r.reviews_waiting,
-            days_since(r.review_wait_since, now),
+            days_since(r.review_wait_since, now), r.deliverables_late,
             (_("yes") if r.accepted_by_all else _("no")) if r.agreement_exists else _("no agreement"),
             *r.pulse.get("partner", ("", "")), *r.pulse.get("student", ("", "")),
             _date(r.last_activity), "; ".join(r.reasons),

@@ -17,7 +17,7 @@ from ..models import Activity, Organisation, Project, ProjectMember
 from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion, Responsibility
 from ..models.base import as_utc, utcnow
 from ..models.checkup import CONFIRMED, CORRECTION_PENDING, LOGGED, OPEN, PLANNED, CheckUp, FeedbackItem, PulseRating
-from ..models.deliverable import IN_REVIEW, Deliverable
+from ..models.deliverable import HANDED_OVER, IN_REVIEW, Deliverable
 from ..models.goal import AGREED, CHANGES_REQUESTED, PROPOSED, Goal
 
 DEFAULT_CADENCE_DAYS = 14
@@ -46,6 +46,7 @@ class ProjectSignals:
     oldest_open_feedback: datetime | None = None
     reviews_waiting: int = 0
     review_wait_since: datetime | None = None
+    deliverables_late: int = 0  # past their due date and not handed over
     agreement_exists: bool = False
     members: int = 0
     accepted: int = 0
@@ -137,11 +138,14 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
     ):
         rows[project_id].open_feedback, rows[project_id].oldest_open_feedback = count, as_utc(oldest)
 
-    for project_id, count, oldest in db.session.execute(
-        db.select(Deliverable.project_id, func.count(), func.min(Deliverable.state_changed_at))
-        .where(Deliverable.project_id.in_(ids), Deliverable.state == IN_REVIEW).group_by(Deliverable.project_id)
+    for project_id, count, oldest, late in db.session.execute(
+        db.select(Deliverable.project_id, _count(Deliverable.state == IN_REVIEW),
+                  func.min(case((Deliverable.state == IN_REVIEW, Deliverable.state_changed_at))),
+                  _count(and_(Deliverable.due_date < today, Deliverable.state != HANDED_OVER)))
+        .where(Deliverable.project_id.in_(ids)).group_by(Deliverable.project_id)
     ):
-        rows[project_id].reviews_waiting, rows[project_id].review_wait_since = count, as_utc(oldest)
+        row = rows[project_id]
+        row.reviews_waiting, row.review_wait_since, row.deliverables_late = int(count or 0), as_utc(oldest), int(late or 0)
 
     for project_id, members in db.session.execute(
         db.select(ProjectMember.project_id, func.count()).where(ProjectMember.project_id.in_(ids))
@@ -215,6 +219,9 @@ def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:
     days = days_since(row.review_wait_since, now)
     if days is not None and days >= wait:
         reasons.append(_("a deliverable has waited %(days)s days for review", days=days))
+    if row.deliverables_late:
+        reasons.append(ngettext("%(num)s deliverable is past its due date", "%(num)s deliverables are past their due date",
+                                row.deliverables_late))
     days = days_since(row.agreement_since, now)
     if row.agreement_exists and not row.accepted_by_all and days is not None and days >= wait:
         reasons.append(_("the agreement is not accepted by everyone after %(days)s days", days=days))

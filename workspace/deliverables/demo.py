@@ -1,9 +1,9 @@
 """Demo deliverables in every state, with small real files made here in code (a one-page PDF
 and a PNG image), links, a review that asked for changes followed by an approved version,
-and one deliverable handed over."""
+one deliverable handed over, one due in five days and one past its due date."""
 import struct
 import zlib
-
+from datetime import date, timedelta
 
 from ..extensions import db
 from ..models import Goal
@@ -80,10 +80,10 @@ def seed(demo: dict) -> None:
     review_version(priya, v2, "approved", "Clear and friendly. The volunteers tried it with two visitors.")
     tick_handover_item(priya, guide.handover_items[0])
 
-    video = create_deliverable(
+    video = create_deliverable(  # due soon
         sara, cafe, title="Short video: booking an appointment online", kind="video",
         audience="Seniors visiting the café", language="Dutch with subtitles",
-        channel="Shown in the café and on YouTube",
+        channel="Shown in the café and on YouTube", due_date=date.today() + timedelta(days=5),
     )
     clip = add_version(sara, video, "First cut, 3 minutes.", [],
                        [("https://video.example.org/watch/afspraak-maken", "First cut (unlisted)")])
@@ -104,9 +104,10 @@ def seed(demo: dict) -> None:
     for item in list(slots.handover_items):
         tick_handover_item(pieter, item)
 
-    create_deliverable(
+    create_deliverable(  # late: its due date has passed while it is still a draft
         sofia, food, title="Report: waiting times before and after", kind="report",
         audience="The food bank board and the municipality", language="Dutch", channel="Presented at the board meeting",
+        due_date=date.today() - timedelta(days=3),
     )
 
     # Green courtyards: a workshop plan waiting for changes.

@@ -1,9 +1,10 @@
 """Deliverable forms: the deliverable itself, a new version, a review, a handover item."""
 from urllib.parse import urlsplit
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (HiddenField, MultipleFileField, SelectField, SelectMultipleField, StringField,
+from wtforms import (DateField, HiddenField, MultipleFileField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -37,8 +38,19 @@ class DeliverableForm(FlaskForm):
                           filters=[strip],
                           description=_l("How it reaches the people who need it: newsletter, website, a meeting…"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)], filters=[strip])
+    due_date = DateField(_l("Due date"), validators=[Optional()],
+                         description=_l("Optional: when the team means to hand it over. Not before the project starts."))
     goals = CheckboxesField(_l("Goals it serves"), coerce=int, validate_choice=True, validators=[Optional()])
     version = HiddenField()
+
+    def __init__(self, *args, project=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+
+    def validate_due_date(self, field):
+        if field.data and self.project is not None and field.data < self.project.start_date:
+            raise ValidationError(_l("The due date cannot be before the project starts (%(date)s).",
+                                     date=format_date(self.project.start_date)))
 
 
 def parse_links(text: str) -> list[tuple[str, str]]:

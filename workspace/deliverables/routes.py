@@ -92,14 +92,14 @@ def _chosen_goals(project, ids):
 
 
 def _fields(form):
-    return {key: getattr(form, key).data for key in FIELDS}
+    return {key: getattr(form, key).data for key in (*FIELDS, "due_date")}
 
 
 @bp.route("/deliverables/new", methods=["GET", "POST"])
 @permission("deliverable.create", load_project)
 def new(project, project_id):
     """A student describes a new deliverable: what, for whom, in which language, through which channel."""
-    form = DeliverableForm()
+    form = DeliverableForm(project=project)
     form.goals.choices = _goal_choices(project)
     if form.validate_on_submit():
         deliverable = create_deliverable(current_user, project, goals=_chosen_goals(project, form.goals.data),
@@ -117,7 +117,7 @@ def new(project, project_id):
 def edit(deliverable, project_id, deliverable_id):
     """Change a deliverable's description; a stale form gets 409 with the current text and the input kept."""
     project = deliverable.project
-    form = DeliverableForm(obj=deliverable)
+    form = DeliverableForm(obj=deliverable, project=project)
     form.goals.choices = _goal_choices(project)
     if request.method == "GET":
         form.version.data = deliverable.version

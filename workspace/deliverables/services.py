@@ -52,7 +52,7 @@ def create_deliverable(actor, project: Project, goals=(), **fields) -> Deliverab
     """A student starts a deliverable; it comes with the default handover checklist."""
     _require(actor, project, "student", _("Only the student team creates deliverables."))
     deliverable = Deliverable(project=project, created_by_id=actor.id, state=DRAFT, goals=list(goals),
-                              **{key: fields.get(key) or "" for key in FIELDS})
+                              due_date=fields.get("due_date"), **{key: fields.get(key) or "" for key in FIELDS})
     db.session.add(deliverable)
     for position, label in enumerate(DEFAULT_HANDOVER):
         deliverable.handover_items.append(HandoverItem(label=str(label), position=position, added_by_id=actor.id))
@@ -68,8 +68,10 @@ def update_deliverable(actor, deliverable: Deliverable, submitted_version, goals
     check_version(deliverable, submitted_version)
     before = {key: getattr(deliverable, key) for key in FIELDS}
     before["goal_ids"] = sorted(goal.id for goal in deliverable.goals)
+    before["due_date"] = deliverable.due_date.isoformat() if deliverable.due_date else None
     for key in FIELDS:
         setattr(deliverable, key, fields.get(key) or "")
+    deliverable.due_date = fields.get("due_date")
     deliverable.goals = list(goals)
     deliverable.updated_at = utcnow()
     record(actor, "edited", deliverable, _("%(name)s edited the deliverable %(title)s",

@@ -20,9 +20,10 @@ from sqlalchemy import and_, or_
 from ..activity import record
 from ..audit import audit
 from ..extensions import db
-from ..models import (ActionItem, Agreement, CalendarFeed, CheckUp, CourseStaff, Goal, Project, ProjectMember,
-                      Responsibility, User)
+from ..models import (ActionItem, Agreement, CalendarFeed, CheckUp, CourseStaff, Deliverable, Goal, Project,
+                      ProjectMember, Responsibility, User)
 from ..models.base import utcnow
+from ..models.deliverable import HANDED_OVER
 from ..models.goal import ACHIEVED, DROPPED
 
 # How far back the feed reaches; everything ahead is in it.
@@ -77,7 +78,7 @@ def find_feed(user_id: int, token: str) -> CalendarFeed | None:
     return row.CalendarFeed
 
 
-# ---- what goes in the feed: six queries whatever the number of projects ------------------------------
+# ---- what goes in the feed: seven queries whatever the number of projects ------------------------------
 
 def _projects(user) -> dict[int, tuple[str, str]]:
     """project id -> (title, side) for the projects the person is a member of or teaches."""
@@ -118,6 +119,15 @@ def feed_events(user, today) -> list[dict]:
             "kind": "goal", "id": g.id, "start": g.target_date,
             "summary": _("Goal due: %(title)s (%(project)s)", title=g.title, project=projects[g.project_id][0]),
             "url": url_for("goals.show", project_id=g.project_id, goal_id=g.id, _external=True),
+        })
+    for d in db.session.execute(
+        db.select(Deliverable.id, Deliverable.project_id, Deliverable.title, Deliverable.due_date)
+        .where(Deliverable.project_id.in_(ids), Deliverable.due_date >= since, Deliverable.state != HANDED_OVER)
+    ):
+        events.append({
+            "kind": "deliverable", "id": d.id, "start": d.due_date,
+            "summary": _("Deliverable due: %(title)s (%(project)s)", title=d.title, project=projects[d.project_id][0]),
+            "url": url_for("deliverables.show", project_id=d.project_id, deliverable_id=d.id, _external=True),
         })
     for r in db.session.execute(
         db.select(Responsibility.id, Responsibility.what, Responsibility.side, Responsibility.person_id,

@@ -65,7 +65,7 @@ def feedback(project):
 def deliverables(project):
     header = [_("id"), _("title"), _("kind"), _("state"), _("audience"), _("language"), _("channel"),
               _("versions"), _("latest version submitted at"), _("latest decision"), _("files in latest version"),
-              _("goals"), _("handed over at")]
+              _("goals"), _("due date"), _("handed over at")]
     rows = []
     for d in db.session.scalars(
         db.select(Deliverable).where(Deliverable.project_id == project.id)
@@ -78,7 +78,7 @@ def deliverables(project):
         rows.append([d.id, d.title, d.kind, d.state, d.audience, d.language, d.channel, len(d.versions),
                      _iso(latest.submitted_at) if latest else "", (latest.decision or "") if latest else "",
                      "; ".join(f.original_name for f in latest.files) if latest else "",
-                     "; ".join(g.title for g in d.goals), _iso(d.handed_over_at)])
+                     "; ".join(g.title for g in d.goals), _iso(d.due_date), _iso(d.handed_over_at)])
     return header, rows
 
 

@@ -4,9 +4,9 @@ versions with files and links, reviewed by the partner, and handed over along a 
 Files live in the database (`StoredFile`), so every app server shares them and a backup
 holds everything. The rules between these states live in workspace/deliverables/services.py.
 """
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (CheckConstraint, Column, ForeignKey, Index, LargeBinary, String, Table, Text,
+from sqlalchemy import (CheckConstraint, Column, Date, ForeignKey, Index, LargeBinary, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
@@ -52,6 +52,8 @@ class Deliverable(db.Model):
     language: Mapped[str] = mapped_column(String(80), default="")
     channel: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # Optional: when the team means to hand it over. Past it and not handed over, it is late.
+    due_date: Mapped[date | None] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(20), default=DRAFT, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -74,6 +76,10 @@ class Deliverable(db.Model):
         back_populates="deliverable", cascade="all, delete-orphan",
         order_by=lambda: [HandoverItem.position, HandoverItem.id], passive_deletes=True,
     )
+
+    @property
+    def late(self) -> bool:
+        return self.due_date is not None and self.due_date < date.today() and self.state != HANDED_OVER
 
     def __repr__(self) -> str:
         return f"<Deliverable {self.id} {self.state} {self.title!r}>"

@@ -13,7 +13,8 @@ from ..extensions import db
 from ..models import Project, ProjectMember
 from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion, Responsibility
 from ..models.checkup import CORRECTION_PENDING, LOGGED, ActionItem, CheckUp
-from ..models.deliverable import IN_REVIEW, Deliverable
+from ..models.deliverable import CHANGES_REQUESTED as DELIVERABLE_CHANGES_REQUESTED
+from ..models.deliverable import DRAFT, IN_REVIEW, Deliverable
 from ..models.goal import ACHIEVEMENT_CLAIMED, CHANGES_REQUESTED, DROP_PROPOSED, PROPOSED, Goal
 
 RESPONSIBILITY_SIDE = {"student": "students", "partner": "partner"}
@@ -95,10 +96,15 @@ def my_work(user) -> list[WorkItem]:
                 _("Resolve the partner's correction to the check-up of %(date)s", date=format_date(checkup.planned_at)))
         add(None, checkup.project_id, text, f"/projects/{checkup.project_id}/checkups/{checkup.id}")
 
-    for deliverable in db.session.scalars(db.select(Deliverable).where(
-        Deliverable.project_id.in_(partner_projects), Deliverable.state == IN_REVIEW
-    )):
-        add(None, deliverable.project_id, _("Review the deliverable “%(title)s”", title=deliverable.title),
+    # The partner reviews what is in review; the team finishes, by its due date, what is in its hands.
+    for deliverable in db.session.scalars(db.select(Deliverable).where(or_(
+        and_(Deliverable.project_id.in_(partner_projects), Deliverable.state == IN_REVIEW),
+        and_(Deliverable.project_id.in_(student_projects), Deliverable.due_date.is_not(None),
+             Deliverable.state.in_((DRAFT, DELIVERABLE_CHANGES_REQUESTED))),
+    ))):
+        text = (_("Review the deliverable “%(title)s”", title=deliverable.title) if deliverable.state == IN_REVIEW
+                else _("Finish the deliverable “%(title)s” and submit it for review", title=deliverable.title))
+        add(deliverable.due_date, deliverable.project_id, text,
             f"/projects/{deliverable.project_id}/deliverables/{deliverable.id}")
 
     return sorted(items, key=lambda item: (item.due is None, item.due or date.max, item.project, item.text))
