@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
@@ -44,8 +45,9 @@ def check_sizes(n: int, projects: list[int], min_size: int, max_size: int, allow
         raise Infeasible(_("The course has no projects to place students in."))
     full = [p for p in projects if existing.get(p, 0) > max_size]
     if full:
-        raise Infeasible(_("%(count)s project(s) already have more than %(max)s students: raise the maximum "
-                           "team size.", count=len(full), max=max_size))
+        raise Infeasible(ngettext("%(num)s project already has more than %(max)s students: raise the maximum "
+                                  "team size.", "%(num)s projects already have more than %(max)s students: raise "
+                                  "the maximum team size.", len(full), max=max_size))
     room = sum(max_size - existing.get(p, 0) for p in projects)
     if n > room:
         raise Infeasible(_("%(n)s students do not fit in %(p)s projects of at most %(max)s students (room for "
