@@ -117,6 +117,8 @@ def test_300_students_are_imported_in_under_10_seconds_and_a_second_import_write
     # 300 e-mails wait in the outbox for `flask send-mail`: none was sent during the request
     assert _count(OutboxMessage, OutboxMessage.sent_at.is_(None)) == 300 and sent_mail == []
     assert _count(Activity, Activity.verb == "imported", Activity.course_id == world.course.id) == 1
+    page = client.get(f"/courses/{world.course.id}/students").get_data(as_text=True)
+    assert "(20)" in page and "280 invited students have not accepted yet" in page
 
     with count_queries() as statements:
         again = _import(client, world.course, text)

@@ -14,9 +14,10 @@ from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..forms import EmptyForm
-from ..htmx import hx_redirect, is_htmx, render
+from ..htmx import is_htmx, render
 from ..i18n import N_
-from ..models import Course, CourseEnrolment, Project, ProjectMember, User
+from ..models import Course, CourseEnrolment, Invitation, Project, ProjectMember, User
+from ..models.base import utcnow
 from ..policy import PUBLIC, permission
 from ..rules import Refused
 from . import sections  # noqa: F401  (registers the home section)
@@ -72,7 +73,11 @@ def _students_page(course, status=200):
         .order_by(Project.title)
     ) if ids else ():
         teams.setdefault(user_id, []).append(title)
+    invited = db.session.scalar(db.select(func.count()).select_from(Invitation).where(
+        Invitation.course_id == course.id, Invitation.role == "student", Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow()))
     return render_template("enrolment/students.html", course=course, page=page, q=q, counts=counts, teams=teams,
+                           invited=invited,
                            join_code=services.join_code_of(course), source_labels=SOURCE_LABELS), status
 
 
@@ -182,7 +187,7 @@ def confirm_import(course, course_id):
                 "updated.", **counts), "success")
     else:
         flash(_("Nothing changed: every student on the list is enrolled or invited already."), "success")
-    return hx_redirect(_students_url(course.id)) if is_htmx() else redirect(_students_url(course.id), code=303)
+    return redirect(_students_url(course.id), code=303)
 
 
 # ---- the join code -------------------------------------------------------------------------------
@@ -197,6 +202,8 @@ def join_code(course, course_id):
             code = services.switch_join_code(current_user, course, form.action.data)
         except Refused as refused:
             db.session.rollback()
+            if is_htmx():
+                return make_response(refused.message, refused.status)
             flash(refused.message, "error")
         else:
             db.session.commit()
@@ -209,7 +216,10 @@ def join_code(course, course_id):
                 return response
             flash(message, "success")
         return redirect(_students_url(course.id) + "#join-code", code=303)
-    flash(_("Choose to switch the join code on, renew it or switch it off."), "error")
+    problem = _("Choose to switch the join code on, renew it or switch it off.")
+    if is_htmx():
+        return make_response(problem, 422)
+    flash(problem, "error")
     return _students_page(course, 422)
 
 
