@@ -357,6 +357,22 @@ def test_the_teachers_pages_make_the_same_queries_at_two_sizes(client, lab, coun
     assert queries() == proposal
 
 
+def test_the_choice_page_makes_the_same_queries_with_more_projects(client, lab, count_queries):
+    choice_round = open_round(lab)
+    client.login(lab.students[0])
+    client.get(url(lab, choice_round, "/choose"))
+    with count_queries() as statements:
+        client.get(url(lab, choice_round, "/choose"))
+    small = len(statements)
+    for n in range(8):
+        create_project(lab.course, create_organisation(f"Org {n}", themes="climate"), title=f"Extra project {n}")
+    db.session.commit()
+    with count_queries() as statements:
+        page = client.get(url(lab, choice_round, "/choose")).get_data(as_text=True)
+    assert "Extra project 7" in page and "Org 7" in page
+    assert len(statements) == small
+
+
 def test_the_students_home_makes_the_same_queries_with_more_rounds(client, lab, count_queries):
     choice_round = open_round(lab)
     anna = lab.students[0]
@@ -375,3 +391,6 @@ def test_the_students_home_makes_the_same_queries_with_more_rounds(client, lab, 
         page = client.get("/home").get_data(as_text=True)
     assert "Other Course" in page and other.title not in page
     assert len(statements) == small
+    choice_round.deadline = utcnow() - timedelta(minutes=1)  # past its deadline, the round leaves the home page
+    db.session.commit()
+    assert "Choose your projects for Community Lab" not in client.get("/home").get_data(as_text=True)

@@ -26,6 +26,7 @@ SUBJECT_LABELS = {
     "handoveritem": N_("Handover"), "invitation": N_("Invitation"),
     "organisation": N_("Organisation"), "introduction": N_("Introduction"),
     "reflection": N_("Reflection"), "reflectionresponse": N_("Response"),
+    "choiceround": N_("Choice round"), "placement": N_("Team placement"),
     "afterprojectquestion": N_("After the project"), "user": N_("Person"),
 }
 

@@ -1,9 +1,10 @@
-"""What forming teams adds to the home page: an enrolled student's open choice rounds (ranked or
-not yet, and until when) and, once published, their team with its teammates. Three queries at most."""
+"""What forming teams adds to the home page: an enrolled student's open choice rounds before their
+deadline (ranked or not yet, and until when) and, once published, their team with its teammates. Three queries at most."""
 from sqlalchemy import and_, exists
 
 from ..extensions import db
 from ..models import ENROLLED, Course, CourseEnrolment, Project, ProjectMember, User
+from ..models.base import utcnow
 from ..models.team_formation import OPEN, PUBLISHED, ChoiceRound, Placement, ProjectChoice
 from ..sections import home_section
 
@@ -17,7 +18,8 @@ def home(user) -> dict | None:
         db.select(ChoiceRound, Course, ranked).join(Course, Course.id == ChoiceRound.course_id)
         .join(CourseEnrolment, and_(CourseEnrolment.course_id == ChoiceRound.course_id,
                                     CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED))
-        .where(ChoiceRound.state == OPEN, ~in_team).order_by(ChoiceRound.deadline)).all()
+        .where(ChoiceRound.state == OPEN, ChoiceRound.deadline > utcnow(), ~in_team)
+        .order_by(ChoiceRound.deadline)).all()
     placed = db.session.execute(
         db.select(Project, Course).join(Placement, Placement.project_id == Project.id)
         .join(ChoiceRound, ChoiceRound.id == Placement.round_id).join(Course, Course.id == Project.course_id)
