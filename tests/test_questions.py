@@ -390,3 +390,27 @@ def test_every_step_is_on_the_timeline_of_the_question(client, world):
     assert [(e.kind, e.actor_id) for e in events] == [
         ("info_requested", world.teacher.id), ("parked", world.teacher.id), ("declined", world.teacher.id)]
     assert events[1].detail == "next year"
+
+
+def test_a_closed_question_cannot_be_withdrawn_or_answered(client):
+    question = make_question("declined", decline_reason="Not for us.")
+    response = client.post_form(f"/questions/t/{TOKEN}/withdraw", {}, token_from="/questions/new")
+    assert response.status_code == 409 and "This question can no longer be withdrawn." in response.get_data(as_text=True)
+    answer = client.post_form(f"/questions/t/{TOKEN}/answer", {"message": "Hello?"}, token_from="/questions/new")
+    assert answer.status_code == 409 and "No question of ours waits for your answer." in answer.get_data(as_text=True)
+    question = fresh(question)
+    assert question.status == "declined" and question.events == []
+
+
+def test_confirming_twice_changes_nothing_more(client):
+    question = make_question("unconfirmed")
+    for _ in range(2):
+        assert client.post_form(f"/questions/t/{TOKEN}/confirm", {}, token_from="/questions/new").status_code == 303
+    assert [e.kind for e in fresh(question).events] == ["confirmed"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Activity).where(Activity.verb == "confirmed")) == 1
+
+
+def test_the_contacts_page_speaks_dutch_to_a_dutch_browser(client):
+    make_question("info_requested")
+    page = client.get(f"/questions/t/{TOKEN}", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert "Je vraag" in page and "meer informatie gevraagd" in page and "Verstuur mijn antwoord" in page

@@ -1,6 +1,7 @@
 """Partner questions: the public form and the contact's secret link (no account), and the
 coordinators' queue with the four steps on each question, in place with htmx."""
 import json
+import os
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -30,8 +31,6 @@ bp = Blueprint("questions", __name__, url_prefix="/questions")
 @bp.record_once
 def _defaults(state):
     """Submissions per IP in a window, from the environment; create_app(**overrides) wins."""
-    import os
-
     state.app.config.setdefault("QUESTIONS_PER_IP", int(os.environ.get("QUESTIONS_PER_IP", "5")))
     state.app.config.setdefault("QUESTIONS_WINDOW_SECONDS", int(os.environ.get("QUESTIONS_WINDOW_SECONDS", "3600")))
 
@@ -130,7 +129,7 @@ def answer(token):
         services.answer(question, form.message.data)
     except Refused as refused:
         db.session.rollback()
-        form.message.errors = [refused.message]
+        flash(refused.message, "error")
         return _follow_page(question, form, refused.status)
     db.session.commit()
     flash(_("Thank you: your answer is sent to our coordinators."), "success")
@@ -149,7 +148,7 @@ def withdraw(token):
         except Refused as refused:
             db.session.rollback()
             flash(refused.message, "error")
-            return redirect(url_for("questions.follow", token=token), code=303)
+            return _follow_page(question, status=refused.status)
         db.session.commit()
         flash(_("Your question is withdrawn."), "success")
         return redirect(url_for("questions.follow", token=token), code=303)
