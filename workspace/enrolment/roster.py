@@ -14,6 +14,9 @@ from ..models.base import utcnow
 from ..models.enrolment import LEFT
 
 MAX_ROWS = 2000
+EXAMPLE = ("name,email,student_number,project\n"
+           "Noor Jansen,noor.jansen@example.org,s1234567,Fair food distribution\n"
+           "Lucas de Vries,lucas.devries@example.org,s2345678,\n")
 COLUMNS = ("name", "email", "student_number", "project")
 # Header cells we recognise (lower case, spaces and dashes removed), English and Dutch.
 HEADERS = {

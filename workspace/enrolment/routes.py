@@ -149,7 +149,8 @@ def upload(course, course_id):
             encoded = base64.b64encode(text.encode()).decode()
             return _preview(course, rows, ImportForm(formdata=None, csv_data=encoded,
                                                      signature=_sign(course.id, encoded)))
-    return render_template("enrolment/upload.html", course=course, form=form), 422 if form.errors else 200
+    return render_template("enrolment/upload.html", course=course, form=form, example=roster.EXAMPLE), (
+        422 if form.errors else 200)
 
 
 def _preview(course, rows, import_form, status=None):

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..activity import record
 from ..auth import limits
@@ -50,8 +51,9 @@ def import_rows(actor, course, rows) -> dict:
     """Apply a previewed class list in the request's one transaction; refuses while any row has an error."""
     bad = [row for row in rows if row.outcome == ERROR]
     if bad:
-        raise Refused(_("Nothing was imported: %(count)s lines have problems. Correct them and upload the file again.",
-                        count=len(bad)), 422)
+        raise Refused(ngettext("Nothing was imported: %(num)s line has a problem. Correct it and upload the file again.",
+                               "Nothing was imported: %(num)s lines have problems. Correct them and upload the file "
+                               "again.", len(bad)), 422)
     counts = {"invited": 0, "enrolled": 0, "updated": 0}
     told = defaultdict(list)  # project (or None) -> people enrolled or added to its team
     for row in rows:
@@ -111,7 +113,7 @@ def mark_left(actor, enrolment: CourseEnrolment) -> None:
     if enrolment.status == LEFT:
         raise Refused(_("%(name)s is marked as left already.", name=enrolment.user.name))
     enrolment.status, enrolment.left_at = LEFT, utcnow()
-    record(actor, "left", enrolment, _("%(actor)s marked %(name)s as left %(course)s", actor=actor.name,
+    record(actor, "left", enrolment, _("%(actor)s marked %(name)s as having left %(course)s", actor=actor.name,
                                        name=enrolment.user.name, course=enrolment.course.name), course=enrolment.course)
 
 
