@@ -72,3 +72,10 @@ audit: install
 loadtest: install
 	$(BIN)/python -c 'import locust' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[load]'
 	$(BIN)/python scripts/loadtest.py
+
+# Deployment (issue 17; in CI, about 2 minutes, as root): nginx with deploy/nginx/workspace.conf in front of gunicorn
+# with deploy/gunicorn.conf.py, on a private PostgreSQL cluster and Redis, all on loopback: pages and static files,
+# the client address behind the proxy, /readyz while PostgreSQL is down, a graceful reload under load.
+.PHONY: deploy-check
+deploy-check: install
+	$(BIN)/python scripts/deploy_check.py

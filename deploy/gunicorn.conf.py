@@ -46,6 +46,7 @@ max_requests_jitter = 200
 forwarded_allow_ips = "127.0.0.1,::1"  # nginx on the same host
 accesslog = os.environ.get("ACCESS_LOG", "-") or None
 errorlog = "-"
+control_socket_disable = True  # gunicorn 25+: no shared socket in $HOME; systemctl reload sends HUP
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s "%(a)s"'
 
 

@@ -46,9 +46,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         from .startup import check
 
         # gunicorn's on_starting ran every check once, knowing the workers (deploy/gunicorn.conf.py).
-        checked = os.environ.get("WORKSPACE_STARTUP_CHECKED")
-        check({"SECRET_KEY": app.config["SECRET_KEY"]} if checked else app.config,
-              workers=int(os.environ.get("WEB_CONCURRENCY") or 1))
+        if os.environ.get("WORKSPACE_STARTUP_CHECKED"):
+            check({"SECRET_KEY": app.config["SECRET_KEY"]})
+        else:
+            check(app.config, workers=int(os.environ.get("WEB_CONCURRENCY") or 1))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _dev_secret(app.instance_path)
 

@@ -15,8 +15,8 @@ def _database_answers() -> bool:
     try:
         db.session.execute(text("SELECT 1"))
         return True
-    except Exception:  # any failure means "not ready"; the reason is the database's, logged below
-        current_app.logger.warning("readiness: the database does not answer", exc_info=True)
+    except Exception as error:  # any failure means "not ready"; one line, probes come every few seconds
+        current_app.logger.warning("readiness: the database does not answer: %s", str(error).splitlines()[0:1])
         return False
     finally:
         db.session.rollback()
@@ -31,8 +31,8 @@ def _redis_answers(url: str) -> bool:
             return bool(client.ping())
         finally:
             client.close()
-    except redis.RedisError:
-        current_app.logger.warning("readiness: Redis does not answer", exc_info=True)
+    except redis.RedisError as error:
+        current_app.logger.warning("readiness: Redis does not answer: %s", error)
         return False
 
 
