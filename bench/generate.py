@@ -42,7 +42,7 @@ def plan(scale: float) -> list[int]:
 
 def generate(database: str, scale: float, seed: int = 1) -> dict:
     os.environ["DATABASE_URL"] = database
-    os.environ.setdefault("SECRET_KEY", "bench-generate")
+    os.environ.setdefault("SECRET_KEY", "bench-generate-" + os.urandom(16).hex())  # 32+ characters
     from sqlalchemy import insert
 
     from werkzeug.security import generate_password_hash

@@ -102,7 +102,7 @@ def free_port() -> int:
 
 def serve(database: str, port: int, log=None) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=database, WORKSPACE_CONFIG="production", BENCH_QUERY_HEADER="1",
-               SECRET_KEY="bench-" + os.urandom(8).hex(), PUBLIC_URL=f"http://127.0.0.1:{port}")
+               SECRET_KEY="bench-" + os.urandom(16).hex(), PUBLIC_URL=f"http://127.0.0.1:{port}")
     proc = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2", "--worker-class", "sync",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],

@@ -37,7 +37,7 @@ BIN = os.path.dirname(sys.executable)
 
 def build_schema(database: str) -> str:
     """The schema from `flask db upgrade`, as a real installation gets it; stops when it fails."""
-    env = dict(os.environ, DATABASE_URL=database, WORKSPACE_CONFIG="production", SECRET_KEY="loadtest",
+    env = dict(os.environ, DATABASE_URL=database, WORKSPACE_CONFIG="production", SECRET_KEY="loadtest-" + os.urandom(16).hex(),
                FLASK_APP="wsgi")
     upgrade = subprocess.run([os.path.join(BIN, "flask"), "db", "upgrade"], cwd=ROOT, env=env,
                              capture_output=True, text=True)
@@ -96,7 +96,7 @@ def seed(users: int) -> dict:
 
 def prepare(database: str, users: int, plan_path: str) -> str:
     os.environ["DATABASE_URL"] = database
-    os.environ.setdefault("SECRET_KEY", "loadtest")
+    os.environ.setdefault("SECRET_KEY", "loadtest-" + os.urandom(16).hex())  # start-up checks: 32+ characters
     from workspace import create_app
     from workspace.extensions import db
 
