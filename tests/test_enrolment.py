@@ -7,6 +7,7 @@ from html import unescape
 
 from tests import factories
 from workspace.extensions import db
+from workspace.mail import send_due
 from workspace.models import (
     Activity, CourseEnrolment, CourseStaff, CourseJoinCode, Invitation, Notification, OutboxMessage, ProjectMember, User,
 )
@@ -150,15 +151,18 @@ def test_existing_accounts_are_enrolled_at_once_put_in_the_team_and_told(client,
     assert _count(ProjectMember, ProjectMember.user_id == known.id) == 1
 
 
-def test_an_invitation_from_the_list_enrols_on_accepting_and_joins_the_named_team(client, world, app):
+def test_an_invitation_from_the_list_enrols_on_accepting_and_joins_the_named_team(client, world, sent_mail):
     client.login(world.teacher)
     _import(client, world.course, f"name,email,student_number,project\nNoor,noor@example.org,s5,{world.project.title}\n"
                                   "Lucas,lucas@example.org,,\n")
     mails = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.to for m in mails] == ["noor@example.org", "lucas@example.org"]
+    bodies = [m.body for m in mails]
+    assert send_due() == (2, 0)  # what `flask send-mail` runs from cron
+    assert [m["to"] for m in sent_mail] == ["noor@example.org", "lucas@example.org"]
     client.logout()
-    for mail, team in ((mails[0], True), (mails[1], False)):
-        path = re.search(r"http://[^/]+(/invitations/\S+)", mail.body).group(1)
+    for mail, body, team in ((mails[0], bodies[0], True), (mails[1], bodies[1], False)):
+        path = re.search(r"http://[^/]+(/invitations/\S+)", body).group(1)
         page = client.get(path)
         assert (world.project.title if team else "enrol as a student in the course") in page.get_data(as_text=True)
         response = client.post_form(path, {"name": mail.to.split("@")[0].title(), "password": "a-long-password",
@@ -349,3 +353,16 @@ def test_wrong_codes_say_nothing_and_guessing_is_limited(client, world):
     assert blocked.status_code == 429 and world.course.name not in blocked.get_data(as_text=True)
     assert client.post_form("/join/JOIN2345", {}).status_code == 429
     assert _count(CourseEnrolment) == 0
+
+
+def test_the_home_page_lists_enrolled_courses_in_a_fixed_number_of_queries(client, world, count_queries):
+    _enrol(world.course, world.loner)
+    client.login(world.loner)
+    with count_queries() as few:
+        client.get("/home")
+    for n in range(3):
+        _enrol(factories.create_course(f"Extra course {n}", term="2027"), world.loner)
+    with count_queries() as many:
+        html = client.get("/home").get_data(as_text=True)
+    assert len(few) == len(many)
+    assert "Extra course 2" in html and html.count("Teams are not formed yet") == 4
