@@ -334,3 +334,16 @@ def test_tokens_stay_out_of_the_development_servers_request_log(app):
     output = stream.getvalue()
     assert "/invitations/*** " in output and "/calendar/1/***.ics" in output and "/login/link/***?next" in output
     assert token not in output
+
+
+def test_only_the_development_mail_log_keeps_its_links(app):
+    """Without a mail server, development writes whole messages to the log so links can be followed."""
+    token = "MaIl" + "t0ken" * 8
+    stream = io.StringIO()
+    logger_names = ("workspace.mail", "workspace.auth")
+    handler = logs.make_handler(stream, exempt=("workspace.mail",))
+    for name in logger_names:
+        record = logging.LogRecord(name, logging.INFO, __file__, 1, "link: %s", (f"/password/reset/{token}",), None)
+        handler.handle(record)
+    mail_line, other_line = stream.getvalue().splitlines()
+    assert token in mail_line and token not in other_line

@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from workspace import create_app
+from workspace.ops.redact import RedactFilter
 from workspace.startup import StartupRefused, check, mail_problems
 
 from .servers import GUNICORN, ONE_AT_A_TIME, ROOT, free_port, gunicorn, server_env
@@ -96,9 +97,12 @@ def test_create_app_in_production_refuses_a_weak_key(tmp_path):
     handlers = list(root.handlers)
     try:
         app = create_app("production", SECRET_KEY=GOOD_KEY, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.db'}")
+        ours = [h for h in root.handlers if getattr(h, "_workspace", False)]
     finally:
         root.handlers[:] = handlers  # production logging goes to stderr; the suite keeps its own
     assert app.config["SECRET_KEY"] == GOOD_KEY
+    # Production redacts every logger, the mail log included (only development keeps mail links).
+    assert len(ours) == 1 and [f.exempt for f in ours[0].filters if isinstance(f, RedactFilter)] == [()]
 
 
 # ---- gunicorn with the shipped configuration ------------------------------------------------------

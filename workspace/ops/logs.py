@@ -76,28 +76,29 @@ class JsonFormatter(logging.Formatter):
 JsonFormatter.converter = time.gmtime
 
 
-def make_handler(stream=None, fmt: str = "plain") -> logging.Handler:
+def make_handler(stream=None, fmt: str = "plain", exempt: tuple[str, ...] = ()) -> logging.Handler:
     """A stream handler that adds request ids, redacts secrets and writes plain or JSON lines."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RequestIdFilter())
-    handler.addFilter(RedactFilter())
+    handler.addFilter(RedactFilter(exempt))
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(PLAIN_FORMAT))
     handler._workspace = True
     return handler
 
 
-def configure_root(fmt: str, level=logging.INFO) -> None:
-    """Replace the root logger's handlers by ours (once per process; werkzeug's request log included)."""
+def configure_root(fmt: str, level=logging.INFO, exempt: tuple[str, ...] = ()) -> None:
+    """Our handler on the root logger, replacing an earlier one of ours (werkzeug's request log included)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_workspace", False):
             root.removeHandler(handler)
-    root.addHandler(make_handler(fmt=fmt))
+    root.addHandler(make_handler(fmt=fmt, exempt=exempt))
     root.setLevel(level)
 
 
 def init_app(app) -> None:
     app.wsgi_app = RequestIds(app.wsgi_app)
     if not app.testing:  # the suite keeps pytest's own log capture
-        configure_root(app.config.get("LOG_FORMAT", "plain"))
+        configure_root(app.config.get("LOG_FORMAT", "plain"),
+                       exempt=("workspace.mail",) if app.config.get("MAIL_LOG_BODY") else ())
         app.logger.setLevel(logging.INFO)

@@ -65,9 +65,19 @@ def redact(text: str) -> str:
 
 
 class RedactFilter(logging.Filter):
-    """On a handler: the formatted message and exception text of every record, redacted."""
+    """On a handler: the formatted message and exception text of every record, redacted.
+
+    `exempt` names loggers left alone: only development's mail log (MAIL_LOG_BODY), whose links a
+    developer without a mail server follows.
+    """
+
+    def __init__(self, exempt: tuple[str, ...] = ()):
+        super().__init__()
+        self.exempt = exempt
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in self.exempt:
+            return True
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
