@@ -214,6 +214,8 @@ def proposed(client, lab, **sizes):
     choice_round = open_round(lab, **sizes)
     anna, bram, cas, dewi = lab.students
     rank(choice_round, anna, lab.cafe, lab.garden)
+    db.session.execute(db.update(ProjectChoice).where(ProjectChoice.user_id == anna.id, ProjectChoice.rank == 1)
+                       .values(motivation="Near my home"))
     rank(choice_round, bram, lab.cafe, lab.garden)
     rank(choice_round, cas, lab.cafe, lab.market)
     client.login(lab.teacher)
@@ -234,6 +236,7 @@ def test_proposing_places_every_waiting_student_within_the_sizes(client, lab):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Proposed teams" in page and "2 students got choice 1" in page and "1 student got choice 2" in page
     assert "Did not choose:" in page and "Student Dewi" in page
+    assert "Choices of Student Anna" in page and "<q>Near my home</q>" in page  # the teacher reads motivations
     assert fresh(ChoiceRound, choice_round.id).state == "proposed"
     assert db.session.scalar(db.select(Activity.summary).where(Activity.verb == "proposed")) == \
         "Tina Teacher proposed teams for 4 students"
@@ -318,6 +321,7 @@ def test_publishing_makes_memberships_tells_everyone_and_shows_the_team_at_home(
     client.login(lab.teacher)
     page = client.get(url(lab)).get_data(as_text=True)
     assert "were published" in page and "Open a choice round" in page
+    assert f'href="/courses/{lab.course.id}/teams"' in client.get(f"/courses/{lab.course.id}").get_data(as_text=True)
 
 
 def test_publishing_twice_is_refused(client, lab):

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..forms import EmptyForm, choices
 from ..htmx import is_htmx, render
 from ..models import Course, Project, User
-from ..models.team_formation import OPEN, PROPOSED, ChoiceRound, Placement
+from ..models.team_formation import OPEN, PROPOSED, ChoiceRound, Placement, ProjectChoice
 from ..policy import permission
 from ..rules import Refused
 from . import sections  # noqa: F401  (registers the home section)
@@ -81,10 +81,16 @@ def _proposal(choice_round) -> dict:
     members: dict[int, list[Placement]] = {}
     for placement in placements:
         members.setdefault(placement.project_id, []).append(placement)
+    ranked: dict[int, list] = {}  # the choices (and motivations) of the students shown, for the teacher moving them
+    for choice in db.session.scalars(
+            db.select(ProjectChoice).where(ProjectChoice.round_id == choice_round.id,
+                                           ProjectChoice.user_id.in_([p.user_id for p in placements]))
+            .options(selectinload(ProjectChoice.project)).order_by(ProjectChoice.rank)):
+        ranked.setdefault(choice.user_id, []).append(choice)
     sizes = services.team_sizes(choice_round)
     existing = services.existing_sizes(choice_round.course)
     warnings = {p.id: services.size_warning(choice_round, sizes.get(p.id, 0)) for p in projects}
-    return {"projects": projects, "listing": listing, "members": members, "sizes": sizes, "existing": existing,
+    return {"projects": projects, "listing": listing, "members": members, "ranked": ranked, "sizes": sizes, "existing": existing,
             "warnings": warnings, "outside": sum(1 for w in warnings.values() if w),
             "summary": services.summary(choice_round)}
 
