@@ -111,3 +111,32 @@ def link_for(activity) -> str | None:
     if link is None or activity.subject_id is None or activity.project_id is None:
         return None
     return link(activity.project_id, activity.subject_id)
+
+
+# subject type -> openable(user, subject_ids) -> the ids among them this reader may open now
+ACTIVITY_OPENABLE: dict[str, Callable] = {}
+
+
+def activity_openable(subject_type: str):
+    """Register which subjects of a kind a reader may open, for kinds not every member may read
+    (a reflection made private or deleted): their timeline lines then show without a link."""
+    def register(openable):
+        ACTIVITY_OPENABLE[subject_type] = openable
+        return openable
+    return register
+
+
+def links_for(entries, user) -> Callable:
+    """`link_for` for this reader and these entries: one query per kind that has an `openable` check."""
+    wanted: dict[str, set] = {}
+    for entry in entries:
+        if entry.subject_type in ACTIVITY_OPENABLE and entry.subject_id is not None:
+            wanted.setdefault(entry.subject_type, set()).add(entry.subject_id)
+    opens = {kind: ACTIVITY_OPENABLE[kind](user, ids) for kind, ids in wanted.items()}
+
+    def link(entry) -> str | None:
+        if entry.subject_type in opens and entry.subject_id not in opens[entry.subject_type]:
+            return None
+        return link_for(entry)
+
+    return link

@@ -2,7 +2,7 @@
 writing, reading with its responses, editing, deleting, and responding."""
 import json
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -38,15 +38,16 @@ def _show(reflection_id, project_id):
 @bp.get("")
 @permission("reflection.list", load_project)
 def index(project, project_id):
-    """The entries this person may read, newest first, each with its prompt and how many responses."""
+    """The entries this person may read, newest first, a page at a time, each with its prompt and responses."""
     role = project_role(current_user, project)
-    reflections = db.session.scalars(
+    page = db.paginate(
         services.readable(current_user, project, role).options(selectinload(Reflection.author))
-        .order_by(Reflection.created_at.desc(), Reflection.id.desc())
-    ).all()
-    counts = services.response_counts([r.id for r in reflections])
-    return render_template("reflections/index.html", project=project, reflections=reflections, counts=counts,
-                           labels=VISIBILITY_LABELS)
+        .order_by(Reflection.created_at.desc(), Reflection.id.desc()),
+        per_page=current_app.config["PAGE_SIZE"], error_out=False,
+    )
+    counts = services.response_counts([r.id for r in page.items])
+    return render_template("reflections/index.html", project=project, page=page, reflections=page.items,
+                           counts=counts, labels=VISIBILITY_LABELS)
 
 
 @bp.route("/new", methods=["GET", "POST"])

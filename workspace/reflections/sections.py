@@ -1,5 +1,5 @@
 """What reflections add to other pages: a board section (the student's own count and the team's
-shared entries; for a teacher, how many there are) and timeline links. Two queries at most."""
+shared entries; for a teacher, how many there are) and timeline links for those who may open them."""
 from flask import url_for
 from sqlalchemy import func, or_
 
@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models.base import as_utc
 from ..models.reflection import SHARED, Reflection
 from ..policy import can, project_role
-from ..sections import activity_link, board_section
+from ..sections import activity_link, activity_openable, board_section
 
 
 @board_section("reflections", "reflections/_board.html")
@@ -28,3 +28,11 @@ def board(project, user) -> dict:
 @activity_link("reflection")
 def _reflection_link(project_id, subject_id):
     return url_for("reflections.show", project_id=project_id, reflection_id=subject_id)
+
+
+@activity_openable("reflection")
+def _openable(user, ids) -> set[int]:
+    """Whether each entry may be opened is asked now, not when its timeline line was written: one made
+    private since, or deleted, is a line without a link for everyone who would get 404 (the partner always)."""
+    reflections = db.session.scalars(db.select(Reflection).where(Reflection.id.in_(ids))).all()
+    return {r.id for r in reflections if can(user, "reflection.view", r)}

@@ -1,5 +1,6 @@
 """The project timeline: every recorded activity, newest first, readable by every member."""
 from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -7,7 +8,7 @@ from ..i18n import subject_label
 from ..models import Activity, ProjectMember, User
 from ..policy import permission
 from ..projects.routes import load_project
-from ..sections import activity_link, board_section, link_for
+from ..sections import activity_link, board_section, links_for
 
 bp = Blueprint("timeline", __name__)
 
@@ -30,7 +31,7 @@ def _newest(project_id):
 @board_section("timeline", "timeline/_board.html")
 def board(project, user):
     entries = db.session.scalars(_newest(project.id).limit(BOARD_ENTRIES)).all()
-    return {"entries": entries, "link_for": link_for}
+    return {"entries": entries, "link_for": links_for(entries, user)}
 
 
 @bp.get("/projects/<int:project_id>/timeline")
@@ -54,4 +55,5 @@ def show(project, project_id):
         .where(ProjectMember.project_id == project.id).order_by(User.name)
     ).all()
     return render_template("timeline/show.html", project=project, page=page, kinds=kinds, people=people,
-                           kind=kind, person=person, link_for=link_for, subject_label=subject_label)
+                           kind=kind, person=person, link_for=links_for(page.items, current_user),
+                           subject_label=subject_label)
