@@ -347,3 +347,19 @@ def test_only_the_development_mail_log_keeps_its_links(app):
         handler.handle(record)
     mail_line, other_line = stream.getvalue().splitlines()
     assert token in mail_line and token not in other_line
+
+
+def test_the_error_page_shows_the_request_id_of_its_log_lines(client, world, monkeypatch):
+    import workspace.main.routes as routes
+
+    def broken(user):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(routes, "load_home", broken)
+    client.login(world.student)
+    with captured_logs() as stream:
+        response = client.get("/home", headers={"X-Request-ID": "support-case-17"})
+    assert response.status_code == 500
+    assert "<code>support-case-17</code>" in response.get_data(as_text=True)
+    assert "[support-case-17] unhandled error support-case-17 on GET /home" in stream.getvalue()
+    assert "RuntimeError: kaboom" in stream.getvalue()

@@ -1,5 +1,4 @@
 """Error pages in the site's layout: 404, 403, 413, CSRF failures and a friendly 500 with an id."""
-import uuid
 
 from flask import g, render_template, request
 from flask_babel import gettext as _
@@ -9,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from .extensions import db, login_manager
 from .i18n import N_
+from .ops.logs import current_request_id
 
 MESSAGES = {
     400: N_("The request could not be understood."),
@@ -54,7 +54,7 @@ def register_error_handlers(app) -> None:
         db.session.rollback()
         # The page must not need the database: shown as to a visitor (no name, no badges to count).
         g._login_user = login_manager.anonymous_user()
-        error_id = uuid.uuid4().hex[:12]
+        error_id = current_request_id()  # the id on the page finds the log lines
         app.logger.error("database error %s", error_id, exc_info=error)
         return _page(503, _("Temporarily unavailable"), _(
             "The workspace cannot reach its database right now. Please try again in a minute."
@@ -63,7 +63,7 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(Exception)
     def server_error(error):
         db.session.rollback()
-        error_id = uuid.uuid4().hex[:12]
+        error_id = current_request_id()  # the id on the page finds the log lines
         app.logger.error("unhandled error %s on %s %s", error_id, request.method, request.path, exc_info=error)
         return _page(500, _("Something went wrong"), _(
             "Something went wrong on our side. Nothing you entered was saved by this request. "
