@@ -9,7 +9,8 @@ from ..forms import choices, no_control_characters, strip
 
 
 class OpenRoundForm(FlaskForm):
-    deadline_date = DateField(_l("Deadline (date)"), validators=[DataRequired(message=_l("Enter a date (yyyy-mm-dd)."))])
+    deadline_date = DateField(_l("Deadline (date)"),
+                              validators=[DataRequired(message=_l("Enter a date (yyyy-mm-dd)."))])
     deadline_time = TimeField(_l("Deadline (time)"), default=None,
                               validators=[DataRequired(message=_l("Enter a time (hh:mm)."))],
                               description=_l("In your own time zone. Students can change their ranking until then."))

@@ -90,8 +90,8 @@ def _proposal(choice_round) -> dict:
     sizes = services.team_sizes(choice_round)
     existing = services.existing_sizes(choice_round.course)
     warnings = {p.id: services.size_warning(choice_round, sizes.get(p.id, 0)) for p in projects}
-    return {"projects": projects, "listing": listing, "members": members, "ranked": ranked, "sizes": sizes, "existing": existing,
-            "warnings": warnings, "outside": sum(1 for w in warnings.values() if w),
+    return {"projects": projects, "listing": listing, "members": members, "ranked": ranked, "sizes": sizes,
+            "existing": existing, "warnings": warnings, "outside": sum(1 for w in warnings.values() if w),
             "summary": services.summary(choice_round)}
 
 

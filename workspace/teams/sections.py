@@ -1,5 +1,6 @@
 """What forming teams adds to the home page: an enrolled student's open choice rounds before their
-deadline (ranked or not yet, and until when) and, once published, their team with its teammates. Three queries at most."""
+deadline (ranked or not yet, and until when) and, once published, their team with its teammates.
+Three queries at most."""
 from sqlalchemy import and_, exists
 
 from ..extensions import db

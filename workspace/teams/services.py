@@ -205,7 +205,8 @@ def summary(choice_round: ChoiceRound) -> dict:
         .where(Placement.round_id == choice_round.id).order_by(User.name, User.id)).all()
     chose = set(db.session.scalars(db.select(ProjectChoice.user_id).where(ProjectChoice.round_id == choice_round.id)))
     by_rank = Counter(rank for rank, _user in rows if rank is not None)
-    return {"placed": len(rows), "by_rank": [(rank, by_rank[rank]) for rank in range(1, choice_round.choices_count + 1)],
+    return {"placed": len(rows),
+            "by_rank": [(rank, by_rank[rank]) for rank in range(1, choice_round.choices_count + 1)],
             "none_of_theirs": [user for rank, user in rows if rank is None and user.id in chose],
             "no_choice": [user for rank, user in rows if user.id not in chose], "chose": chose}
 
@@ -284,6 +285,7 @@ def publish(actor, choice_round: ChoiceRound) -> int:
         notify(partners.get(project.id, []), "teams", f"teams-published-{choice_round.id}-{project.id}",
                _("Your student team for %(project)s is formed: %(students)s", project=project.title,
                  students=names), url, project=project, actor=actor)
-    record(actor, "published", choice_round, ngettext("%(name)s published %(num)s team", "%(name)s published %(num)s teams",
-                                                      len(teams), name=actor.name), course=course)
+    record(actor, "published", choice_round, ngettext("%(name)s published %(num)s team",
+                                                      "%(name)s published %(num)s teams", len(teams),
+                                                      name=actor.name), course=course)
     return len(teams)
