@@ -133,8 +133,13 @@ def save_ranking(actor, choice_round: ChoiceRound, ranked: list[tuple[int, str]]
                                                       ProjectChoice.user_id == actor.id))
     rows = [ProjectChoice(round_id=choice_round.id, user_id=actor.id, project_id=project_id, rank=rank,
                           motivation=motivation) for rank, (project_id, motivation) in enumerate(ranked, start=1)]
-    db.session.add_all(rows)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(rows)
+            db.session.flush()
+    except IntegrityError:  # the same person saved at the same moment (a double click, a second window)
+        raise Refused(_("Your choices were saved from another window at the same moment. Check them and save "
+                        "again.")) from None
     record(actor, "ranked", choice_round, _("%(name)s saved their project choices", name=actor.name), course=course)
     return rows
 
@@ -180,10 +185,14 @@ def propose(actor, choice_round: ChoiceRound) -> int:
     except Infeasible as infeasible:
         raise Refused(infeasible.message, 422) from None
     db.session.execute(db.delete(Placement).where(Placement.round_id == choice_round.id))
-    db.session.add_all(Placement(round_id=choice_round.id, user_id=s, project_id=p, rank=result.ranks[s])
-                       for s, p in result.placement.items())
-    choice_round.state, choice_round.proposed_at = PROPOSED, utcnow()
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(Placement(round_id=choice_round.id, user_id=s, project_id=p, rank=result.ranks[s])
+                               for s, p in result.placement.items())
+            choice_round.state, choice_round.proposed_at = PROPOSED, utcnow()
+            db.session.flush()
+    except IntegrityError:  # another teacher proposed at the same moment
+        raise Refused(_("Another teacher proposed teams at the same moment. Look at their proposal first.")) from None
     record(actor, "proposed", choice_round, ngettext("%(name)s proposed teams for %(num)s student",
                                                      "%(name)s proposed teams for %(num)s students",
                                                      len(students), name=actor.name), course=course)
