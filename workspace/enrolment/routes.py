@@ -224,24 +224,20 @@ def join_code(course, course_id):
     return _students_page(course, 422)
 
 
-def _no_referrer(response):
-    """The code is in the address: it must not travel on to another site in a Referer header."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _find(code):
-    """(course, None), or (None, the answer): 429 after too many wrong codes, else 404 naming nothing."""
+    """(course, None), or (None, the answer): 429 after too many wrong codes, else 404 naming nothing.
+
+    Every page with the code in its path sends `Referrer-Policy: no-referrer` (security.py, ops/redact.py)."""
     wait = services.join_wait()
     if wait:
         message = _("Too many wrong codes from your address. Try again in %(minutes)s minutes.",
                     minutes=max(1, wait // 60))
-        return None, _no_referrer(make_response(render_template("enrolment/no_code.html", message=message), 429))
+        return None, make_response(render_template("enrolment/no_code.html", message=message), 429)
     course = services.course_for_code(code)
     if course is None:
-        return None, _no_referrer(make_response(render_template("enrolment/no_code.html", message=_(
+        return None, make_response(render_template("enrolment/no_code.html", message=_(
             "This join code does not work: it is mistyped, renewed or switched off. Ask your teacher for the "
-            "current code.")), 404))
+            "current code.")), 404)
     return course, None
 
 
@@ -252,8 +248,8 @@ def join_page(code):
     course, refusal = _find(code)
     if refusal:
         return refusal
-    return _no_referrer(make_response(render_template(
-        "enrolment/join.html", course=course, code=code, form=EmptyForm(), email_form=JoinByEmailForm(formdata=None))))
+    return render_template("enrolment/join.html", course=course, code=code, form=EmptyForm(),
+                           email_form=JoinByEmailForm(formdata=None))
 
 
 def _join(course):
@@ -277,8 +273,8 @@ def join(code):
     if refusal:
         return refusal
     if not EmptyForm().validate_on_submit():
-        return _no_referrer(redirect(url_for("enrolment.join_page", code=code), code=303))
-    return _no_referrer(_join(course))
+        return redirect(url_for("enrolment.join_page", code=code), code=303)
+    return _join(course)
 
 
 @bp.post("/join/<code>/email")
@@ -297,10 +293,8 @@ def join_by_email(code):
         else:
             services.invite_by_code(course, form.email.data)
             db.session.commit()
-            return _no_referrer(make_response(render_template("enrolment/join_sent.html", course=course,
-                                                              email=form.email.data)))
-    return _no_referrer(make_response(render_template(
-        "enrolment/join.html", course=course, code=code, form=EmptyForm(), email_form=form), 422))
+            return render_template("enrolment/join_sent.html", course=course, email=form.email.data)
+    return render_template("enrolment/join.html", course=course, code=code, form=EmptyForm(), email_form=form), 422
 
 
 @bp.post("/join")
