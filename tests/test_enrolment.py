@@ -62,6 +62,15 @@ def test_the_preview_reads_headers_in_any_order_semicolons_and_a_bom_and_writes_
     assert _count(CourseEnrolment) == 0 and _count(Invitation) == 0 and _count(OutboxMessage) == 0
 
 
+def test_a_dutch_header_or_no_header_at_all_is_read(client, world):
+    client.login(world.teacher)
+    dutch = _upload(client, world.course, "studentnummer,naam,e-mail\ns1,Noor Jansen,noor@example.org\n")
+    assert dutch.status_code == 200 and "noor@example.org" in dutch.get_data(as_text=True)
+    bare = _upload(client, world.course, f"Noor Jansen;noor@example.org;s1;{world.project.title}\n")
+    html = bare.get_data(as_text=True)
+    assert bare.status_code == 200 and "Import 1 change" in html and world.project.title in html
+
+
 def test_a_file_with_20_bad_rows_names_every_one_and_cannot_be_imported(client, world):
     client.login(world.teacher)
     good = [f"Good {i},good{i}@example.org" for i in range(10)]
