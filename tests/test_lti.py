@@ -104,6 +104,14 @@ def test_a_learner_waits_for_the_teacher_then_is_enrolled(client, platform, worl
     assert client.get(f"/courses/{world.course.id}").status_code == 404 and not sara.is_teacher
 
 
+def test_a_platform_cannot_open_an_administrators_account_by_email(client, platform, world):
+    person = platform.person(sub="t-2", name="Ada", roles=[INSTRUCTOR], email=world.admin.email)
+    response, _ = launch(client, platform, person)
+    assert response.status_code == 403 and "administrator" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(LtiAccount).filter_by(subject="t-2")) is None
+    assert client.get("/home").status_code == 302
+
+
 def test_a_launch_without_email_still_gets_its_own_account(client, platform):
     response, _ = launch(client, platform, platform.person(sub="anon-7", name="", roles=[LEARNER]))
     assert response.status_code == 200
@@ -331,3 +339,24 @@ def test_the_key_comes_from_lti_private_key_file(app, client, tmp_path):
     finally:
         app.config["LTI_PRIVATE_KEY_FILE"] = ""
     assert published["n"] == key.export_public(as_dict=True)["n"]
+
+
+def test_lti_frame_ancestors_lets_only_that_platform_frame_the_workspace(database_url):
+    from workspace import create_app
+
+    framed = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, LTI_FRAME_ANCESTORS="https://canvas.example.edu")
+    try:
+        response = framed.test_client().get("/lti/config.json")
+        assert response.headers["Content-Security-Policy"].endswith("frame-ancestors https://canvas.example.edu")
+        assert "frame-ancestors" in response.headers["Content-Security-Policy"]
+        assert "X-Frame-Options" not in response.headers
+        assert framed.config["SESSION_COOKIE_SAMESITE"] == "None" and framed.config["SESSION_COOKIE_SECURE"]
+    finally:
+        with framed.app_context():
+            db.engine.dispose()
+
+
+def test_without_it_nobody_frames_the_workspace(client):
+    response = client.get("/lti/config.json")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"

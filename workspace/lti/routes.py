@@ -105,6 +105,10 @@ def launch():
         audit("lti_launch_refused", reason=str(problem)[:200])
         return _problem(_("This launch could not be checked, or it was used already. Open the workspace again "
                           "from the learning platform."))
+    except Refused as refused:
+        db.session.rollback()
+        audit("lti_launch_refused", reason="administrator e-mail")
+        return _problem(refused.message, refused.status)
     if arrival.role is None:
         db.session.rollback()
         audit("lti_launch_refused", reason="no instructor or learner role")

@@ -86,6 +86,10 @@ def account_for(issuer: str, subject: str, email: str | None, name: str | None) 
         return link.user
     email = (email or "").strip().lower()
     user = db.session.scalar(db.select(User).where(func.lower(User.email) == email)) if email else None
+    if user is not None and user.is_admin:
+        # A platform's word on an e-mail address is not enough to sign in as an administrator.
+        raise Refused(_("This e-mail address belongs to an administrator's account, which cannot be opened from "
+                        "a learning platform. Sign in with the password."), 403)
     if user is None:
         user = User(email=email or _placeholder_email(issuer, subject),
                     name=(name or "").strip()[:120] or _("Platform user"))
@@ -251,7 +255,10 @@ def sync_roster(actor, context: LtiContext) -> SyncResult:
         LtiAccount.issuer == issuer, LtiAccount.subject.in_(list(learners)))).all()) if learners else {}
     user_ids = set()
     for subject, member in learners.items():
-        user_ids.add(linked.get(subject) or account_for(issuer, subject, member.get("email"), member.get("name")).id)
+        try:
+            user_ids.add(linked.get(subject) or account_for(issuer, subject, member.get("email"), member.get("name")).id)
+        except Refused:
+            continue  # an administrator's address: never enrolled from the platform's word
     enrolments = {row.user_id: row for row in db.session.scalars(
         db.select(CourseEnrolment).where(CourseEnrolment.course_id == course.id))}
     result = SyncResult()
