@@ -269,21 +269,22 @@ def test_cancelled_at_the_provider(client, sso):
     assert event.detail["reason"] == "provider_error" and event.detail["error"] == "access_denied"
 
 
-def test_an_unreachable_provider_gives_a_clear_page(client, configure, app):
+def test_an_unreachable_provider_gives_a_clear_page(client, app, monkeypatch):
     from .servers import free_port
 
-    monkey = {"uni": dict(oidc_providers(_environment_for(f"http://127.0.0.1:{free_port()}"))["uni"])}
-    app.config["OIDC_PROVIDERS"], saved = monkey, app.config["OIDC_PROVIDERS"]
-    try:
-        response = client.get("/sso/uni/login")
-    finally:
-        app.config["OIDC_PROVIDERS"] = saved
+    nobody = f"https://127.0.0.1:{free_port()}"  # a port nothing listens on
+    monkeypatch.setitem(app.config, "OIDC_PROVIDERS", oidc_providers(
+        {"OIDC_PROVIDERS": "uni", "OIDC_UNI_ISSUER": nobody, "OIDC_UNI_CLIENT_ID": CLIENT_ID}))
+    response = client.get("/sso/uni/login")
     assert response.status_code == 502 and "could not be reached" in response.get_data(as_text=True)
     assert _events("sso_refused")[-1].detail["reason"] == "unreachable"
 
 
-def _environment_for(issuer):
-    return {"OIDC_PROVIDERS": "uni", "OIDC_UNI_ISSUER": issuer, "OIDC_UNI_CLIENT_ID": CLIENT_ID}
+def test_a_discovery_document_for_another_issuer_is_refused(client, sso, configure):
+    configure(OIDC_UNI_ISSUER=sso.issuer.replace("127.0.0.1", "localhost"))  # the same server, another name
+    response = client.get("/sso/uni/login")
+    assert response.status_code == 502 and "could not be trusted" in response.get_data(as_text=True)
+    assert _events("sso_refused")[-1].detail["reason"] == "issuer_mismatch"
 
 
 def test_a_provider_that_is_not_configured(client):

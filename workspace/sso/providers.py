@@ -8,7 +8,7 @@ import threading
 import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import current_app
+from flask import current_app, request
 from joserfc.errors import ExpiredTokenError, JoseError
 
 TIMEOUT = 10  # seconds for every call to a provider: a slow provider must not hold a worker for long
@@ -61,13 +61,22 @@ def client(name: str):
     return oauth.create_client(name)
 
 
+def checked_metadata(remote, conf: dict) -> dict:
+    """The discovery document, fetched once; it must name the configured issuer (OpenID Connect Discovery 4.3)."""
+    try:
+        metadata = remote.load_server_metadata()
+    except (requests.RequestException, ValueError):
+        raise SignInFailed("unreachable") from None
+    if str(metadata.get("issuer", "")).rstrip("/") != conf["issuer"].rstrip("/"):
+        raise SignInFailed("issuer_mismatch")
+    return metadata
+
+
 def verified_claims(remote, conf: dict) -> dict:
     """Exchange the callback's code: state, PKCE, and the ID token's signature, iss, aud, exp and nonce
     are checked; the userinfo endpoint's claims are added when it is for the same subject."""
+    metadata = checked_metadata(remote, conf)
     try:
-        metadata = remote.load_server_metadata()
-        if metadata.get("issuer", "").rstrip("/") != conf["issuer"].rstrip("/"):
-            raise SignInFailed("issuer_mismatch")
         # Authlib checks aud only through azp; name the audience so a token for another client never passes.
         token = remote.authorize_access_token(claims_options={
             "iss": {"essential": True, "values": [metadata["issuer"]]},
@@ -85,17 +94,11 @@ def verified_claims(remote, conf: dict) -> dict:
     except MismatchingStateError:
         raise SignInFailed("state") from None
     except OAuthError as error:
-        raise SignInFailed("provider_error" if _from_provider() else "token", error.error or "") from None
+        # An error in the callback's query is the provider's (the person cancelled); else the token endpoint's.
+        raise SignInFailed("provider_error" if request.args.get("error") else "token", error.error or "") from None
     except ExpiredTokenError:
         raise SignInFailed("id_token_expired") from None
     except (JoseError, ValueError) as error:
         raise SignInFailed("id_token", type(error).__name__) from None
     except requests.RequestException:
         raise SignInFailed("unreachable") from None
-
-
-def _from_provider() -> bool:
-    """The provider sent the person back with an error (they cancelled, or it refused)."""
-    from flask import request
-
-    return bool(request.args.get("error"))

@@ -1,5 +1,4 @@
 """Sign in with the university account: start at the provider, come back to the callback, get a session."""
-import requests
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
@@ -52,12 +51,13 @@ def start(provider):
     remote = providers.client(provider)
     if remote is None:
         return _not_configured()
-    session[NEXT] = target or ""
     try:
-        return remote.authorize_redirect(url_for("sso.callback", provider=provider, _external=True))
-    except (requests.RequestException, ValueError):
-        audit("sso_refused", provider=provider, reason="unreachable")
-        return _problem(provider, "unreachable", 502)
+        providers.checked_metadata(remote, providers.settings(provider))
+    except providers.SignInFailed as failed:
+        audit("sso_refused", provider=provider, reason=failed.reason)
+        return _problem(provider, failed.reason, 502)
+    session[NEXT] = target or ""
+    return remote.authorize_redirect(url_for("sso.callback", provider=provider, _external=True))
 
 
 @bp.get("/<provider>/callback")
