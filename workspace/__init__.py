@@ -130,6 +130,7 @@ FEATURES = (
     "agreement",
     "checkups",
     "deliverables",
+    "showcase",
     "reflections",
     "timeline",
     "dashboard",

@@ -175,6 +175,11 @@ RULES = {
         "student", "partner"),
     "deliverable.tick_handover": lambda user, item: project_role(user, item.project) == "partner",
     "file.download": lambda user, stored: project_role(user, stored.project) is not None,
+    # ---- the public showcase (workspace/showcase): its pages are PUBLIC and show only what the service
+    # finds published; the team and the partner draft, only a partner publishes and withdraws.
+    "showcase.edit": lambda user, deliverable: project_role(user, deliverable.project) in ("student", "partner"),
+    "showcase.publish": lambda user, deliverable: project_role(user, deliverable.project) == "partner",
+    "showcase.withdraw": lambda user, deliverable: project_role(user, deliverable.project) == "partner",
     # ---- agreement: members (students, partners) edit and accept, partners decide consent, each
     # side marks its own promises kept. Objects are the project or something with `.project`.
     "agreement.view": lambda user, obj: project_role(user, _project_of(obj)) is not None,

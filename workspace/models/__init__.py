@@ -23,6 +23,7 @@ from .notification import EmailPreference, Notification, OutboxMessage, SignInTo
 from .organisation import Organisation, OrganisationMember
 from .organisation_profile import Introduction, IntroductionSide, OrganisationProfile
 from .reflection import Reflection, ReflectionResponse
+from .showcase import Publication, publication_file, publication_link
 from .team_formation import ChoiceRound, Placement, ProjectChoice
 from .question import PartnerQuestion, QuestionEvent
 from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
@@ -34,6 +35,7 @@ __all__ = [
     "CourseEnrolment", "CourseJoinCode", "ENROLLED", "LEFT",
     "AfterProjectQuestion",
     "Reflection", "ReflectionResponse",
+    "Publication", "publication_file", "publication_link",
     "ChoiceRound", "Placement", "ProjectChoice",
     "EmailPreference", "Notification", "OutboxMessage", "SignInToken",
     "AuditEvent",
