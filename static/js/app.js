@@ -55,7 +55,7 @@
   // After a fragment swap, move focus to what the fragment marks as its focus target.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.elt;
-    if (!target || !target.querySelector) { return; }
+    if (!target || !target.querySelector || fromStream(event)) { return; }
     var focus = target.matches && target.matches("[data-focus]") ? target : target.querySelector("[data-focus]");
     if (focus) {
       if (!focus.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(focus.tagName)) {
@@ -71,7 +71,7 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var detail = event.detail || {};
     var active = document.activeElement;
-    if (detail.boosted || !detail.target || (active && active !== document.body)) { return; }
+    if (detail.boosted || !detail.target || (active && active !== document.body) || fromStream(event)) { return; }
     var place = detail.target.isConnected ? detail.target : (detail.target.id && document.getElementById(detail.target.id));
     if (!place || place === document.body || (event.target !== place && event.target.parentElement !== place)) { return; }
     var focus = place.querySelector("h1, h2, h3, h4") || place;
@@ -79,6 +79,66 @@
       focus.setAttribute("tabindex", "-1");
     }
     focus.focus();
+  });
+
+  // ---- live updates: a part the stream says changed fetches itself again (workspace/live/routes.py) ----
+
+  // Fetched because of another person's change (or to catch up after one): never moves focus.
+  function fromStream(event) {
+    var cause = event.detail && event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    return !!(cause && cause.type && (cause.type.indexOf("sse:") === 0 || cause.type === "live-refresh"));
+  }
+
+  // Someone busy in this part (focus inside, or typed text not yet sent) keeps it; it catches up once they leave.
+  function busy(part) {
+    if (part.contains(document.activeElement) && document.activeElement !== document.body) { return true; }
+    return Array.prototype.some.call(part.querySelectorAll("input, textarea, select"), function (field) {
+      if (field.type === "checkbox" || field.type === "radio") { return field.checked !== field.defaultChecked; }
+      if (field.tagName === "SELECT") {  // without a `selected` option the first one is the default
+        var chosen = field.options[field.selectedIndex];
+        var marked = Array.prototype.some.call(field.options, function (o) { return o.defaultSelected; });
+        return marked ? !!chosen && !chosen.defaultSelected : field.selectedIndex > 0;
+      }
+      return field.type !== "hidden" && field.value !== field.defaultValue;
+    });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var part = event.detail.elt;
+    if (!fromStream(event) || !part.hasAttribute("data-live")) { return; }
+    if (busy(part)) {
+      part.setAttribute("data-live-behind", "");
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var part = event.target.closest && event.target.closest("[data-live-behind]");
+    window.setTimeout(function () {
+      if (part && part.isConnected && !busy(part)) {
+        part.removeAttribute("data-live-behind");
+        htmx.trigger(part, "live-refresh");
+      }
+    }, 0);
+  });
+
+  // After a reconnect (the stream restarted, the network came back) events may have been missed:
+  // every live part of the page fetches itself once.
+  document.addEventListener("htmx:sseOpen", function (event) {
+    var source = event.target;
+    if (source.hasAttribute("data-live-opened")) {
+      Array.prototype.forEach.call(source.querySelectorAll("[data-live]"), function (part) {
+        htmx.trigger(part, "live-refresh");
+      });
+    }
+    source.setAttribute("data-live-opened", "");
+  });
+
+  // Told politely, and only for others' changes: the stream leaves out the person's own actions.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var said = event.detail.elt && event.detail.elt.getAttribute && event.detail.elt.getAttribute("data-live");
+    var cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    if (said && cause && cause.type.indexOf("sse:") === 0) { announce(said); }
   });
 
   // Select the whole invitation link on focus, so it can be copied at once.
@@ -135,52 +195,5 @@
       problem.textContent = message;
       problem.hidden = !message;
     }
-  });
-})();
-
-/* live updates: a part of the page that the stream says changed fetches itself again (see _live.html). */
-(function () {
-  "use strict";
-
-  function fromStream(event) {
-    var cause = event.detail && event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
-    return !!(cause && cause.type && (cause.type.indexOf("sse:") === 0 || cause.type === "live-refresh"));
-  }
-
-  // Someone busy in this part (focus inside, or typed text not yet sent) keeps it; it catches up once they leave.
-  function busy(part) {
-    if (part.contains(document.activeElement) && document.activeElement !== document.body) { return true; }
-    return Array.prototype.some.call(part.querySelectorAll("input, textarea, select"), function (field) {
-      if (field.type === "checkbox" || field.type === "radio") { return field.checked !== field.defaultChecked; }
-      if (field.tagName === "SELECT") {
-        return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
-      }
-      return field.type !== "hidden" && field.value !== field.defaultValue;
-    });
-  }
-
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var part = event.detail.elt;
-    if (!fromStream(event) || !part.hasAttribute("data-live")) { return; }
-    if (busy(part)) {
-      part.setAttribute("data-live-behind", "");
-      event.preventDefault();
-    }
-  });
-
-  document.addEventListener("focusout", function (event) {
-    var part = event.target.closest && event.target.closest("[data-live-behind]");
-    window.setTimeout(function () {
-      if (part && part.isConnected && !busy(part)) {
-        part.removeAttribute("data-live-behind");
-        htmx.trigger(part, "live-refresh");
-      }
-    }, 0);
-  });
-
-  // Told politely, and only for others' changes: the stream leaves out the person's own actions.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var said = event.detail.elt && event.detail.elt.getAttribute && event.detail.elt.getAttribute("data-live");
-    if (said && fromStream(event)) { document.dispatchEvent(new CustomEvent("announce", {detail: said})); }
   });
 })();
