@@ -83,7 +83,8 @@ def verified_claims(remote, conf: dict) -> dict:
             "aud": {"essential": True, "values": [conf["client_id"]]},
         })
         claims = dict(token.get("userinfo") or {})
-        if not claims.get("sub"):
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject or len(subject) > 255:  # OpenID Connect Core 2
             raise SignInFailed("no_id_token")
         if metadata.get("userinfo_endpoint"):
             more = dict(remote.userinfo(token=token))

@@ -77,7 +77,7 @@ def callback(provider):
         user, how = services.sign_in(provider, conf, claims)
     except services.SignInRefused as refused:
         db.session.rollback()
-        audit("sso_refused", provider=provider, reason=refused.reason, subject=str(claims["sub"])[:80],
+        audit("sso_refused", provider=provider, reason=refused.reason, subject=claims["sub"][:80],
               email=services.email_of(conf, claims))
         return render_template("sso/problem.html", label=conf["label"], provider=provider,
                                message=refused.message, retry=False), 403

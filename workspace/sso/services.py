@@ -26,15 +26,14 @@ class SignInRefused(Exception):
 
 def sign_in(provider: str, conf: dict, claims: dict) -> tuple[User, str]:
     """The account for these verified claims and how it was found: "returning", "linked" or "created"."""
-    identity = db.session.scalar(
-        db.select(ExternalIdentity).filter_by(provider=provider, subject=str(claims["sub"])[:255]))
+    identity = db.session.scalar(db.select(ExternalIdentity).filter_by(provider=provider, subject=claims["sub"]))
     email = email_of(conf, claims)
     if identity is not None:
         user, how = identity.user, "returning"
         _check_active(user)
     else:
         user, how = _link_or_create(provider, conf, claims, email)
-        identity = ExternalIdentity(provider=provider, subject=str(claims["sub"])[:255], user=user)
+        identity = ExternalIdentity(provider=provider, subject=claims["sub"], user=user)
         db.session.add(identity)
     identity.last_used_at = utcnow()
     if email and _verified(conf, claims):
