@@ -140,6 +140,8 @@ FEATURES = (
     "live",
     "ops",
     "questions",
+    "evaluations",
+    "peer_feedback",
     "teams",
     "lti",
 )

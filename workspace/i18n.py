@@ -28,6 +28,7 @@ SUBJECT_LABELS = {
     "reflection": N_("Reflection"), "reflectionresponse": N_("Response"),
     "choiceround": N_("Choice round"), "placement": N_("Team placement"),
     "afterprojectquestion": N_("After the project"), "user": N_("Person"),
+    "partnerevaluation": N_("Partner's evaluation"), "peerround": N_("Peer feedback"),
 }
 
 

@@ -13,6 +13,7 @@ from .audit import deny as abort  # every refusal below is recorded in the audit
 from .extensions import db, login_manager
 from .models import ENROLLED, Course, CourseEnrolment, CourseStaff, IntroductionSide, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
 from .models.lti import LaunchedContext, LtiPlatform
+from .models.peer_feedback import PeerRound, TeamRound
 from .models.question import PartnerQuestion
 from .models.reflection import SHARED, Reflection
 from .models.team_formation import ChoiceRound, Placement
@@ -151,6 +152,19 @@ RULES = {
     "after_project.answer": lambda user, question: project_role(user, question.project) == "partner",
     "after_project.see_answers": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
     # organisations
+    # the partner's evaluation at the end (workspace/evaluations): the project's partners answer, its
+    # teachers ask, close and release; the team reads it once released; the organisation's own people
+    # (and staff) see it on the organisation page.
+    "evaluation.answer": lambda user, evaluation: project_role(user, evaluation.project) == "partner",
+    "evaluation.manage": lambda user, obj: _manages_project(user, _project_of(obj)),
+    "evaluation.read": lambda user, evaluation: project_role(user, evaluation.project) in (
+        "teacher", "admin", "partner") or (project_role(user, evaluation.project) == "student"
+                                           and evaluation.released_at is not None),
+    "evaluation.see_for_organisation": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
+    # peer feedback inside the team (workspace/peer_feedback): the course's teachers set rounds and read
+    # every rating; a student rates their own team's members; the partner sees nothing of it.
+    "peer.manage": lambda user, obj: teaches(user, obj if isinstance(obj, Course) else obj.course),
+    "peer.rate": lambda user, team_round: project_role(user, team_round.project) == "student",
     # Signed-in people see an organisation's page; outsiders only what it shares (organisations/services.py).
     "organisation.view": lambda user, org: user.is_authenticated,
     "organisation.insider": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
@@ -263,6 +277,9 @@ _SEE = {
     Placement: lambda user, placement: teaches(user, placement.round.course),
     PartnerQuestion: "question.queue",
 }
+    # Peer feedback does not exist for partners, nor for anyone outside the course's teachers and the team.
+    PeerRound: lambda user, r: teaches(user, r.course),
+    TeamRound: lambda user, tr: project_role(user, tr.project) in ("student", "teacher", "admin"),
 
 
 def can(user, action: str, obj=None) -> bool:

@@ -9,6 +9,7 @@ from ..courses.routes import load_course
 from ..csvcells import safe_cell as _cell
 from ..models.base import utcnow
 from ..policy import permission
+from ..evaluations.services import csv_cells as evaluation_cells
 from .contributions import course_contributions
 from .signals import course_signals, days_since
 
@@ -28,6 +29,7 @@ SORT_KEYS = {
     "agreement": lambda r: (r.agreement_exists, r.accepted_by_all),
     "pulse": lambda r: r.pulse.get("partner", (None, None))[0],
     "activity": lambda r: r.last_activity and r.last_activity.timestamp(),
+    "evaluation": lambda r: r.evaluation and r.evaluation.average,
     "attention": lambda r: len(r.reasons),
 }
 
@@ -73,7 +75,8 @@ def export(course, course_id):
         _("open feedback"), _("deliverables awaiting review"), _("oldest review wait (days)"),
         _("deliverables past their due date"),
         _("agreement accepted by everyone"), _("pulse partner"), _("pulse partner change"), _("pulse students"),
-        _("pulse students change"), _("last activity"), _("needs attention")
+        _("pulse students change"), _("last activity"), _("partner's evaluation (average of 5)"),
+        _("would work with us again"), _("needs attention")
     ])
     for r in rows:
         writer.writerow([_cell(v) for v in (
@@ -83,7 +86,7 @@ def export(course, course_id):
             days_since(r.review_wait_since, now), r.deliverables_late,
             (_("yes") if r.accepted_by_all else _("no")) if r.agreement_exists else _("no agreement"),
             *r.pulse.get("partner", ("", "")), *r.pulse.get("student", ("", "")),
-            _date(r.last_activity), "; ".join(r.reasons),
+            _date(r.last_activity), *evaluation_cells(r.evaluation), "; ".join(r.reasons),
         )])
     filename = f"dashboard-course-{course.id}.csv"
     return Response(out.getvalue(), mimetype="text/csv",

@@ -54,6 +54,7 @@ class ProjectSignals:
     pulse: dict = field(default_factory=dict)  # side -> (latest average, change from the one before or None)
     last_activity: datetime | None = None
     reasons: list = field(default_factory=list)
+    evaluation: object = None  # the partner's evaluation (evaluations.services.EvaluationSignal) or None
 
     @property
     def accepted_by_all(self) -> bool:
@@ -174,6 +175,11 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
         rows[project_id].last_activity = as_utc(last)
 
     for row in rows.values():
+    from ..evaluations.services import course_evaluations
+
+    for project_id, signal in course_evaluations(ids).items():
+        rows[project_id].evaluation = signal
+
         row.reasons = attention_reasons(row, course, now)
     return list(rows.values())
 
@@ -236,3 +242,6 @@ def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:
     if days is not None and days >= course.attention_quiet_days:
         reasons.append(_("no activity for %(days)s days", days=days))
     return reasons
+    from ..evaluations.services import attention_reasons as evaluation_reasons
+
+    reasons.extend(evaluation_reasons(row.evaluation, course, now))

@@ -12,6 +12,8 @@ from .checkup import (
 from .course import Course, CourseStaff
 from .enrolment import ENROLLED, LEFT, CourseEnrolment, CourseJoinCode
 from .email_change import EmailChange
+from .evaluation import EvaluationAnswer, PartnerEvaluation
+from .peer_feedback import PeerRating, PeerRound
 from .deliverable import (
     Deliverable, DeliverableVersion, HandoverItem, Review, StoredFile, VersionLink, deliverable_goal,
 )
@@ -34,6 +36,7 @@ __all__ = [
     "PartnerQuestion", "QuestionEvent",
     "CourseEnrolment", "CourseJoinCode", "ENROLLED", "LEFT",
     "AfterProjectQuestion",
+    "EvaluationAnswer", "PartnerEvaluation", "PeerRating", "PeerRound",
     "Reflection", "ReflectionResponse",
     "Publication", "publication_file", "publication_link",
     "ChoiceRound", "Placement", "ProjectChoice",

@@ -1,0 +1,23 @@
+"""What the evaluation adds to other pages: a partner's open evaluations on the home page, and a
+section on the project board (teachers ask, close and release; the team reads once released)."""
+from ..policy import can, project_role
+from ..sections import board_section, home_section
+from .forms import evaluation_form
+from .services import evaluation_of, open_for
+
+
+@home_section("evaluations", "evaluations/_home.html")
+def home(user) -> dict | None:
+    evaluations = open_for(user)
+    if not evaluations:
+        return None
+    return {"evaluations": evaluations, "forms": {e.id: evaluation_form(e, formdata=None) for e in evaluations}}
+
+
+@board_section("evaluations", "evaluations/_board.html")
+def board(project, user) -> dict:
+    role = project_role(user, project)
+    evaluation = evaluation_of(project)
+    return {"project": project, "evaluation": evaluation, "role": role,
+            "manages": can(user, "evaluation.manage", project),
+            "reads": evaluation is not None and can(user, "evaluation.read", evaluation)}

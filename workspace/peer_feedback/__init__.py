@@ -1,0 +1,1 @@
+"""Peer feedback inside the team: students rate each teammate; teachers read a summary with flags."""
