@@ -46,12 +46,13 @@ def evaluation_form(evaluation, answer=None, **kwargs) -> EvaluationForm:
             validators=[InputRequired(message=_l("Choose a score from 1 to 5."))]))
         setattr(Form, f"comment_{key}", _comment(_l("Comment (optional)")))
     form = Form(prefix=f"e{evaluation.id}", **kwargs)  # several on one home page: names must differ
-    if answer is not None and not form.is_submitted():
+    fresh = "formdata" in kwargs or not form.is_submitted()  # not filled from a posted form
+    if answer is not None and fresh:
         for key, score, comment in form.score_fields():
             given = answer.scores.get(key) or {}
             score.data, comment.data = str(given.get("score", "")), given.get("comment", "")
         form.changed.data, form.work_again.data, form.work_again_why.data = (
             answer.changed, answer.work_again, answer.work_again_why)
-    if not form.is_submitted():
+    if fresh:
         form.version.data = answer.version if answer is not None else ""
     return form

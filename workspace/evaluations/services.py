@@ -132,14 +132,14 @@ def evaluation_of(project) -> PartnerEvaluation | None:
 def open_for(user) -> list[PartnerEvaluation]:
     """Open evaluations of the projects where this person is a partner and has not answered yet."""
     answered = db.select(EvaluationAnswer.evaluation_id).where(EvaluationAnswer.user_id == user.id)
-    return list(db.session.scalars(_with_answers(
+    return list(db.session.scalars(
         db.select(PartnerEvaluation)
         .join(ProjectMember, (ProjectMember.project_id == PartnerEvaluation.project_id)
               & (ProjectMember.user_id == user.id) & (ProjectMember.role == "partner"))
         .where(PartnerEvaluation.closed_at.is_(None), PartnerEvaluation.id.not_in(answered))
         .options(joinedload(PartnerEvaluation.project).joinedload(Project.course))
         .order_by(PartnerEvaluation.asked_at, PartnerEvaluation.id)
-    )))
+    ))
 
 
 def of_organisation(organisation) -> list[PartnerEvaluation]:
