@@ -11,10 +11,11 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app, g
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from .extensions import db
+from .models.base import utcnow
 
 logger = logging.getLogger("workspace.mail")
 MAX_BACKOFF = timedelta(hours=6)
@@ -33,6 +34,22 @@ def queue_mail(to: str, subject: str, body: str, later: bool = False):
     return message
 
 
+def queue_mails(messages: list[tuple[str, str, str]], later: bool = False) -> list[int]:
+    """`queue_mail` for many (to, subject, body) at once, in one INSERT; returns their ids."""
+    from .models import OutboxMessage
+
+    if not messages:
+        return []
+    now = utcnow()
+    ids = list(db.session.scalars(insert(OutboxMessage).returning(OutboxMessage.id), [
+        {"to": to, "subject": subject, "body": body, "created_at": now, "next_attempt_at": now}
+        for to, subject, body in messages]))
+    if not later:
+        g.setdefault("queued_mail", []).extend(ids)
+        _watch_commit()
+    return ids
+
+
 def _watch_commit() -> None:
     """Remember the ids of queued messages once their transaction has committed."""
     if g.get("watching_commit"):
@@ -42,11 +59,12 @@ def _watch_commit() -> None:
 
     @event.listens_for(session, "after_flush")
     def flushed(_session, _context):
-        g.flushed_mail = [m.id for m in g.get("queued_mail", []) if m.id is not None]
+        g.flushed_mail = [m.id for m in g.get("queued_mail", []) if not isinstance(m, int) and m.id is not None]
 
     @event.listens_for(session, "after_commit", once=True)
     def committed(_session):
-        g.committed_mail = list(g.get("flushed_mail", []))
+        # ids of messages inserted in bulk are known at once (their INSERT may have been the last flush)
+        g.committed_mail = [m for m in g.get("queued_mail", []) if isinstance(m, int)] + g.get("flushed_mail", [])
 
 
 send_mail = queue_mail
@@ -89,7 +107,6 @@ def send_due(ids=None, limit: int = 200, session=None) -> tuple[int, int]:
     message; on SQLite the write transaction is exclusive. Returns (sent, failed).
     """
     from .models import OutboxMessage
-    from .models.base import utcnow
 
     session = session or db.session
     now = utcnow()

@@ -5,11 +5,11 @@ from datetime import timedelta
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import func, insert
 
 from ..extensions import db
 from ..i18n import localized, recall
-from ..mail import queue_mail
+from ..mail import queue_mail, queue_mails
 from ..models import EmailPreference, Notification, ProjectMember, User
 from ..models.base import utcnow
 from ..models.notification import DIGEST, IMMEDIATE
@@ -28,20 +28,25 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
     preferences = dict(db.session.execute(
         db.select(EmailPreference.user_id, EmailPreference.email).where(EmailPreference.user_id.in_(recipients))
     ).all())
-    created, made = [], recall(text)
+    rows, mails, made, now = [], [], recall(text), utcnow()
     for user_id, user in recipients.items():
         if user_id in already:
             continue
-        note = Notification(user_id=user_id, project_id=getattr(project, "id", None), kind=kind, key=key,
-                            text=text, text_made=made, url=url)
-        db.session.add(note)
-        created.append(note)
-        if email and preferences.get(user_id, IMMEDIATE) == IMMEDIATE and user.active:
-            note.emailed_at = utcnow()
+        emailed = email and preferences.get(user_id, IMMEDIATE) == IMMEDIATE and user.active
+        rows.append({"user_id": user_id, "project_id": getattr(project, "id", None), "kind": kind, "key": key,
+                     "text": text, "text_made": made, "url": url, "created_at": now,
+                     "emailed_at": now if emailed else None})
+        if emailed:
             with _in_language_of(user):
                 shown = localized(text, made)
-                queue_mail(user.email, _("Co-creation workspace: %(text)s", text=_shorten(shown)), _email_body(shown, url),
-                           later=later)
+                mails.append((user.email, _("Co-creation workspace: %(text)s", text=_shorten(shown)),
+                              _email_body(shown, url)))
+    if not rows:
+        return []
+    # One INSERT for all the notes and one for all the mail: an action that tells six people
+    # sends two statements, not twelve.
+    created = db.session.scalars(insert(Notification).returning(Notification), rows).all()
+    queue_mails(mails, later=later)
     return created
 
 

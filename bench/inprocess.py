@@ -1,0 +1,112 @@
+"""Profile the bench pages in-process (test client, production config): CPU ms per request,
+queries, and optionally a cProfile of one page, to find where a page's time goes.
+
+    python bench/inprocess.py --database sqlite:////tmp/bench.db [--scale 0.1] [--page board] [--cprofile]
+
+Generates the dataset first when the database is empty."""
+import argparse
+import cProfile
+import logging
+import os
+import pstats
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--page", action="append")
+    parser.add_argument("-n", type=int, default=100)
+    parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--generate", action="store_true")
+    parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
+    args = parser.parse_args()
+    os.environ.update(DATABASE_URL=args.database, BENCH_QUERY_HEADER="1")
+    os.environ.setdefault("SECRET_KEY", "bench-profile-" + "x" * 32)
+    import generate
+    import run
+
+    if args.generate:
+        info = generate.generate(args.database, args.scale)
+        with open(args.database.rsplit("/", 1)[-1] + ".info", "w") as fh:
+            fh.write(repr(info))
+    with open(args.database.rsplit("/", 1)[-1] + ".info") as fh:
+        info = eval(fh.read())  # noqa: S307 (our own file)
+    from workspace import create_app
+
+    app = create_app("production")
+    logging.disable(logging.INFO)  # the mail log of every goal action
+    app.config.update(SESSION_COOKIE_SECURE=False)
+    pages = run.pages(info, run.bench_ids(args.database, info))
+    for page in pages:
+        if args.page and not any(p in page["name"] for p in args.page):
+            continue
+        client = app.test_client()
+        if page["user"]:
+            page_login(client, info[page["user"]], info["password"])
+        headers = {"Accept-Encoding": "gzip", **({"HX-Request": "true"} if page.get("htmx") else {})}
+        csrf = getattr(client, "csrf", "")
+
+        def once():
+            if "make" in page:
+                fake = type("C", (), {"csrf": csrf})()
+                method, path, form, done = page["make"](fake)
+                resp = client.open(path, method=method, data=form, headers=headers)
+                done(resp.status_code, resp.get_data())
+            else:
+                resp = client.get(page["path"], headers=headers)
+            assert resp.status_code == 200, (page["name"], resp.status_code)
+            return resp
+        for _ in range(5):
+            once()
+        if args.sql:
+            from sqlalchemy import event
+
+            from workspace.extensions import db
+
+            with app.app_context():
+                engine = db.engine
+            seen = []
+            listener = lambda *a: seen.append(a[2].split("\n")[0][:150])  # noqa: E731
+            event.listen(engine, "before_cursor_execute", listener)
+            once()
+            event.remove(engine, "before_cursor_execute", listener)
+            print("\n".join(seen))
+        profiler = cProfile.Profile() if args.cprofile else None
+        started = time.process_time()
+        if profiler:
+            profiler.enable()
+        for _ in range(args.n):
+            resp = once()
+        if profiler:
+            profiler.disable()
+        ms = 1000 * (time.process_time() - started) / args.n
+        print(f"{page['name']:<28} {ms:7.2f} ms  queries {resp.headers.get('X-Query-Count')}  "
+              f"bytes {len(resp.get_data())}", flush=True)
+        if profiler:
+            pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
+
+
+def page_login(client, email, password):
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = run.CSRF_RE.search(page)
+    client.post("/login", data={"csrf_token": token.group(1) or token.group(2), "email": email,
+                                "password": password})
+    home = client.get("/home").get_data(as_text=True)
+    match = run.CSRF_RE.search(home)
+    client.csrf = match.group(1) or match.group(2)
+    assert re.search("csrf", home)
+
+
+import run  # noqa: E402
+
+if __name__ == "__main__":
+    main()

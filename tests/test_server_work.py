@@ -1,0 +1,31 @@
+"""Server work per request (issue 19): an action's notifications and e-mails are written in one
+statement each, and still reach every recipient once the request has committed."""
+from workspace.extensions import db
+from workspace.models import Notification, OutboxMessage, ProjectMember
+
+from .factories import create_goal, create_user
+
+
+def test_a_goal_decision_tells_six_people_in_one_insert_of_notes_and_one_of_mail(client, world, count_queries,
+                                                                                   sent_mail):
+    students = [world.student] + [create_user(f"Student {n}") for n in range(5)]
+    for student in students[1:]:
+        db.session.add(ProjectMember(project_id=world.project.id, user_id=student.id, role="student"))
+    goal = create_goal(world.project, world.student, title="Routes for every family")
+    db.session.commit()
+    client.login(world.partner)
+    sent_mail.clear()
+    with count_queries() as statements:
+        response = client.post_form(f"/projects/{world.project.id}/goals/{goal.id}/approve",
+                                    {"version": goal.version, "view": "board"}, htmx=True)
+    assert response.status_code == 200
+    inserts = [s.split("(")[0].strip() for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert inserts.count("INSERT INTO notification") == 1
+    assert inserts.count("INSERT INTO outbox_message") == 1
+    notes = db.session.scalars(db.select(Notification).where(Notification.key.like(f"%{goal.id}%"))).all()
+    assert sorted(n.user_id for n in notes) == sorted(s.id for s in students)
+    assert all(n.emailed_at is not None and n.project_id == world.project.id for n in notes)
+    # delivered right after the commit, as before: each student once, and nothing left in the outbox
+    assert sorted(m["to"] for m in sent_mail) == sorted(s.email for s in students)
+    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.sent_at.is_(None))) == 0
