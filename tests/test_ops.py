@@ -136,6 +136,7 @@ def proxied_client(database_url):
     with proxied.app_context():
         yield proxied.test_client()
         db.session.remove()
+        db.engine.dispose()  # its own connection pool: closed, not left to the garbage collector
 
 
 def test_behind_a_proxy_the_forwarded_address_decides(proxied_client):
