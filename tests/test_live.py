@@ -206,7 +206,7 @@ def test_the_stream_lets_in_a_member_for_their_own_project_only(app, client, wor
     assert (status, user_id) == (200, world.student.id)
     assert channels == [f"{prefix}user:{world.student.id}", f"{prefix}project:{world.project.id}"]
     assert listener(app, cookie, world.other_project.id)[0] == 403
-    assert listener(app, cookie, 2**62)[0] == 403
+    assert listener(app, cookie, 2**31)[0] == 403 and listener(app, cookie, 2**62)[0] == 403
     assert listener(app, cookie, None)[:2] == (200, world.student.id)
 
 
@@ -331,4 +331,21 @@ def test_the_stream_refuses_over_http_and_ends_for_a_logged_out_session(app, cli
         ended = time.monotonic()
         while stream.sock.recv(4096):  # heartbeats until the next check finds the session ended
             assert time.monotonic() - ended < 3, "the stream went on after logout"
+        stream.close()
+
+
+def test_flask_stream_refuses_to_start_without_redis(app, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "")
+    result = app.test_cli_runner().invoke(args=["stream", "--port", str(free_port())])
+    assert result.exit_code == 2 and "Set REDIS_URL" in result.output
+
+
+def test_the_stream_answers_503_when_it_cannot_check_the_session(app, client, world, live, monkeypatch):
+    def unreachable(*args):
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr("workspace.live.stream.listener", unreachable)
+    with stream_service(app) as port:
+        stream = Stream(port, "/stream/", "session=whatever")
+        assert stream.read_until(b"\r\n").startswith(b"HTTP/1.1 503")
         stream.close()

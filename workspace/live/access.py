@@ -22,7 +22,8 @@ def listener(app: Flask, cookie: str, project_id: int | None) -> tuple[int, int 
             return 401, None, []
         channels = [channel("user", user.id)]
         if project_id is not None:
-            project = db.session.get(Project, project_id)
+            # Ids are 32-bit integers in PostgreSQL: a larger number names no project (never a database error).
+            project = db.session.get(Project, project_id) if project_id < 2**31 else None
             if project is None or not can(user, "project.view", project):
                 return 403, user.id, []
             channels.append(channel("project", project.id))

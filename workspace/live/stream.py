@@ -114,7 +114,7 @@ class StreamServer:
             return await self._refuse(writer, 400)
         project_id = int(project) if project is not None else None
         cookie = headers.get("cookie", "")
-        status, user_id, channels = await asyncio.to_thread(listener, self.app, cookie, project_id)
+        status, user_id, channels = await self._check(cookie, project_id)
         if status != 200:
             return await self._refuse(writer, status)
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
@@ -142,12 +142,21 @@ class StreamServer:
                 writer.write(b": heartbeat\n\n")
             await writer.drain()
             if loop.time() >= next_check:  # logged out or lost access since: the stream ends
-                if (await asyncio.to_thread(listener, self.app, cookie, project_id))[0] != 200:
+                if (await self._check(cookie, project_id))[0] != 200:
                     return
                 next_check = loop.time() + self.recheck
 
+    async def _check(self, cookie: str, project_id: int | None) -> tuple[int, int | None, list[str]]:
+        """`listener` in a thread (it reads the database); 503 when that fails, so the browser tries later."""
+        try:
+            return await asyncio.to_thread(listener, self.app, cookie, project_id)
+        except Exception:  # e.g. the database is unreachable
+            log.exception("stream: could not check the session")
+            return 503, None, []
+
     async def _refuse(self, writer, status: int) -> None:
-        reason = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 405: "Method Not Allowed"}[status]
+        reason = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 405: "Method Not Allowed",
+                  503: "Service Unavailable"}[status]
         writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {len(reason)}\r\n"
                      f"Cache-Control: no-store\r\nConnection: close\r\n\r\n{reason}".encode())
         await writer.drain()
