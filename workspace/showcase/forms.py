@@ -11,11 +11,14 @@ from ..forms import no_control_characters, strip
 class PublicationForm(FlaskForm):
     summary = TextAreaField(
         _l("Short summary for the public"), validators=[Optional(), Length(max=1200), no_control_characters],
-        filters=[strip], description=_l("A few sentences anyone can understand: what it is and who it helps. "
-                                        "No names or contact details."))
+        filters=[strip], id="showcase-summary",
+        description=_l("A few sentences anyone can understand: what it is and who it helps. No names or contact details."))
     partner_word = TextAreaField(
         _l("What the partner says about its use"), validators=[Optional(), Length(max=1200), no_control_characters],
-        filters=[strip], description=_l("Written by the partner: how the organisation uses the result."))
-    files = CheckboxesField(_l("Public files"), coerce=int, validate_choice=True, validators=[Optional()])
-    links = CheckboxesField(_l("Public links"), coerce=int, validate_choice=True, validators=[Optional()])
-    version = HiddenField()
+        filters=[strip], id="showcase-partner-word",
+        description=_l("Written by the partner: how the organisation uses the result."))
+    files = CheckboxesField(_l("Public files"), coerce=int, validate_choice=True, validators=[Optional()],
+                            id="showcase-files")
+    links = CheckboxesField(_l("Public links"), coerce=int, validate_choice=True, validators=[Optional()],
+                            id="showcase-links")
+    version = HiddenField(id="showcase-version")

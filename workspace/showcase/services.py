@@ -140,9 +140,10 @@ def public_publication(publication_id) -> tuple[Publication | None, int]:
 
 def public_file(publication_id, file_id) -> tuple[StoredFile | None, int]:
     """A file marked public in a public publication; 410 for one of a withdrawn result, else 404."""
-    marked = (db.select(StoredFile).join(Publication.files).where(Publication.id == publication_id,
-                                                                  StoredFile.id == file_id))
-    stored = db.session.scalar(marked.join(Publication.deliverable).where(
+    marked = (db.select(StoredFile).join(Publication.files).join(Publication.deliverable)
+              .where(Publication.id == publication_id, StoredFile.id == file_id,
+                     StoredFile.project_id == Deliverable.project_id))
+    stored = db.session.scalar(marked.where(
         Publication.published_at.is_not(None), Publication.withdrawn_at.is_(None),
         Deliverable.state == HANDED_OVER, _consent_given()))
     if stored is not None:
