@@ -1,5 +1,7 @@
 """Server work per request (issue 19): an action's notifications and e-mails are written in one
-statement each, and still reach every recipient once the request has committed."""
+statement each and still reach every recipient; responses are compressed at a cheap level, static files once."""
+import re
+
 from workspace.extensions import db
 from workspace.models import Notification, OutboxMessage, ProjectMember
 
@@ -29,3 +31,22 @@ def test_a_goal_decision_tells_six_people_in_one_insert_of_notes_and_one_of_mail
     assert sorted(m["to"] for m in sent_mail) == sorted(s.email for s in students)
     assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.sent_at.is_(None))) == 0
+
+
+def test_a_static_file_is_compressed_once_per_process_and_pages_at_the_page_level(client, world, monkeypatch):
+    import gzip
+
+    from workspace import assets
+
+    levels = []
+    real = gzip.compress
+    monkeypatch.setattr(assets.gzip, "compress", lambda data, compresslevel: levels.append(compresslevel) or
+                        real(data, compresslevel=compresslevel))
+    assets._static_gzip.clear()
+    page = gzip.decompress(client.get("/login", headers={"Accept-Encoding": "gzip"}).get_data()).decode()
+    css = re.search(r'href="(/static/[^"]+\.css\?v=[0-9a-f]+)"', page).group(1)
+    first = client.get(css, headers={"Accept-Encoding": "gzip"})
+    second = client.get(css, headers={"Accept-Encoding": "gzip"})
+    assert first.headers["Content-Encoding"] == second.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(first.get_data()) == gzip.decompress(second.get_data()) == client.get(css).get_data()
+    assert levels == [assets.PAGE_LEVEL, assets.STATIC_LEVEL]  # the page, then the file once
