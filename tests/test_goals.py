@@ -376,13 +376,20 @@ def test_the_board_groups_goals_by_state_with_counts_and_the_team_orders_them(cl
     assert client.post_form(url(a, "/move"), {"direction": "up", "view": "board"}).status_code == 403
 
 
-def test_an_action_on_the_board_refreshes_the_counts_out_of_band(client, world):
+def test_an_action_on_the_board_moves_the_card_to_its_new_column_with_the_counts(client, world):
     goal = create_goal(world.project, world.student)
     client.login(world.partner)
+    board = text(client.get(f"/projects/{world.project.id}"))
+    waiting = board[board.index('id="goal-column-waiting"'):board.index('id="goal-column-agreed"')]
+    assert f'id="goal-{goal.id}"' in waiting
     response = act(client, goal, "approve", htmx=True, view="board")
     body = text(response)
+    # the whole goals section answers in place of the card: the card stands in "Agreed" at once
+    assert response.headers["HX-Retarget"] == "#goals" and response.headers["HX-Reswap"] == "outerHTML"
     assert f'id="goal-counts-{world.project.id}"' in body and "Agreed: <strong>1</strong>" in body
-    assert body.count('hx-swap-oob="true"') == 2
+    agreed = body[body.index('id="goal-column-agreed"'):body.index('id="goal-column-achieved"')]
+    assert f'id="goal-{goal.id}"' in agreed and f'id="goal-{goal.id}"' not in body[:body.index('id="goal-column-agreed"')]
+    assert body.count('hx-swap-oob="true"') == 1  # the navigation badge
 
 
 def test_the_partner_home_lists_every_goal_waiting_for_agreement_across_projects(client, world):

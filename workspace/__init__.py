@@ -64,6 +64,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from .i18n import remember_messages
 
     remember_messages(babel)  # activity and notifications can be shown again in each reader's language
+    from .ui import setup_ui
+
+    setup_ui(app, babel)  # unambiguous dates ("6 Dec 2026"), relative times, icons, sparklines
 
     from . import models  # noqa: F401  (registers every table)
     from .auth import setup_login
@@ -137,13 +140,14 @@ FEATURES = (
     "notifications",
     "exports",
     "after_project",
+    "evaluations",
+    "peer_feedback",
     "live",
     "ops",
     "questions",
-    "evaluations",
-    "peer_feedback",
     "teams",
     "lti",
+    "styleguide",
 )
 
 

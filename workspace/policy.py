@@ -6,7 +6,7 @@ walks the URL map and fails on a view without one.
 """
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 
 from .audit import deny as abort  # every refusal below is recorded in the audit log
@@ -129,6 +129,7 @@ RULES = {
     "metrics.read": lambda user, address: _scrapes(address),
     ADMIN: lambda user, obj: user.is_admin,
     "course.create": lambda user, obj: user.is_teacher or user.is_admin,
+    "styleguide.view": lambda user, obj: user.is_admin or current_app.debug,  # /styleguide: admins, or in development
     "organisation.create": lambda user, obj: user.is_teacher or user.is_admin,
     "organisation.list": lambda user, obj: user.is_teacher or user.is_admin,
     # courses
@@ -151,7 +152,6 @@ RULES = {
     "project.follow_up": _manages_project,
     "after_project.answer": lambda user, question: project_role(user, question.project) == "partner",
     "after_project.see_answers": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
-    # organisations
     # the partner's evaluation at the end (workspace/evaluations): the project's partners answer, its
     # teachers ask, close and release; the team reads it once released; the organisation's own people
     # (and staff) see it on the organisation page.
@@ -165,6 +165,7 @@ RULES = {
     # every rating; a student rates their own team's members; the partner sees nothing of it.
     "peer.manage": lambda user, obj: teaches(user, obj if isinstance(obj, Course) else obj.course),
     "peer.rate": lambda user, team_round: project_role(user, team_round.project) == "student",
+    # organisations
     # Signed-in people see an organisation's page; outsiders only what it shares (organisations/services.py).
     "organisation.view": lambda user, org: user.is_authenticated,
     "organisation.insider": lambda user, org: user.is_admin or user.is_teacher or speaks_for(user, org),
@@ -276,10 +277,10 @@ _SEE = {
     ChoiceRound: lambda user, r: teaches(user, r.course) or enrolled_in(user, r.course),
     Placement: lambda user, placement: teaches(user, placement.round.course),
     PartnerQuestion: "question.queue",
-}
     # Peer feedback does not exist for partners, nor for anyone outside the course's teachers and the team.
     PeerRound: lambda user, r: teaches(user, r.course),
     TeamRound: lambda user, tr: project_role(user, tr.project) in ("student", "teacher", "admin"),
+}
 
 
 def can(user, action: str, obj=None) -> bool:

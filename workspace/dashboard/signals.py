@@ -52,9 +52,10 @@ class ProjectSignals:
     accepted: int = 0
     agreement_since: datetime | None = None
     pulse: dict = field(default_factory=dict)  # side -> (latest average, change from the one before or None)
+    pulse_series: dict = field(default_factory=dict)  # side -> [(check-up date, average)], oldest first
     last_activity: datetime | None = None
-    reasons: list = field(default_factory=list)
     evaluation: object = None  # the partner's evaluation (evaluations.services.EvaluationSignal) or None
+    reasons: list = field(default_factory=list)
 
     @property
     def accepted_by_all(self) -> bool:
@@ -174,12 +175,12 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
     ):
         rows[project_id].last_activity = as_utc(last)
 
-    for row in rows.values():
     from ..evaluations.services import course_evaluations
 
     for project_id, signal in course_evaluations(ids).items():
         rows[project_id].evaluation = signal
 
+    for row in rows.values():
         row.reasons = attention_reasons(row, course, now)
     return list(rows.values())
 
@@ -199,6 +200,7 @@ def _pulse(rows, ids) -> None:
         latest = round(series[-1][1], 1)
         change = round(series[-1][1] - series[-2][1], 1) if len(series) > 1 else None
         rows[project_id].pulse[side] = (latest, change)
+        rows[project_id].pulse_series[side] = series
 
 
 def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:
@@ -241,7 +243,7 @@ def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:
     days = days_since(row.last_activity, now)
     if days is not None and days >= course.attention_quiet_days:
         reasons.append(_("no activity for %(days)s days", days=days))
-    return reasons
     from ..evaluations.services import attention_reasons as evaluation_reasons
 
     reasons.extend(evaluation_reasons(row.evaluation, course, now))
+    return reasons

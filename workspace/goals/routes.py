@@ -51,8 +51,10 @@ def goal_helpers():
         "goal_waits_for_me": lambda goal: services.waits_for(goal, side(goal)),
         "goal_side": side,
         "goal_state_label": lambda state: services.STATE_LABELS[state],
-        "goal_state_icon": lambda state: services.STATE_ICONS[state],
         "goal_board_order": services.BOARD_ORDER,
+        "goal_columns": services.BOARD_COLUMNS,
+        "goal_state_icon_name": lambda state: services.STATE_ICON_NAMES[state],
+        "goal_state_kind": lambda state: services.STATE_KINDS[state],
     }
 
 
@@ -82,6 +84,17 @@ def _card(project, goal, origin: str, status: int = 200, **extra):
     if origin == "home":
         context["home_count"] = len(sections.partner_queue(current_user))
     response = make_response(render_template("goals/_card_response.html", **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _board(project, goal):
+    """On the board a decision may move the card to another column: the whole goals section answers,
+    in place of the card's own target, with focus on the card where it now stands."""
+    context = sections.board(project, current_user)
+    response = make_response(render_template("goals/_board_response.html", section=context, focus_card=goal.id))
+    response.headers["HX-Retarget"] = "#goals"
+    response.headers["HX-Reswap"] = "outerHTML"
     response.vary.add("HX-Request")
     return response
 
@@ -184,7 +197,7 @@ def _act(goal, form, step: str, run, done: str):
             return render_template("errors/_error.html", status=status, title=_("Not possible"), message=problem), status
         return _goal_page(project, goal, status, kept=kept)
     if is_htmx():
-        return _announce(_card(project, goal, origin), done)
+        return _announce(_board(project, goal) if origin == "board" else _card(project, goal, origin), done)
     flash(done, "success")
     return _back(project, goal, origin)
 

@@ -36,10 +36,20 @@ STATE_LABELS = {
     DROP_PROPOSED: _l("Drop proposed"),
     DROPPED: _l("Dropped"),
 }
-# Shown next to the words, never instead of them.
-STATE_ICONS = {PROPOSED: "○", CHANGES_REQUESTED: "↺", AGREED: "✓", ACHIEVEMENT_CLAIMED: "☆",
-               ACHIEVED: "★", DROP_PROPOSED: "⚑", DROPPED: "✕"}
 BOARD_ORDER = (PROPOSED, CHANGES_REQUESTED, AGREED, ACHIEVEMENT_CLAIMED, DROP_PROPOSED, ACHIEVED, DROPPED)
+# The board's columns: (key, heading, icon in static/icons.svg, the states it holds in BOARD_ORDER).
+# Anything one side waits for the other to agree to is "waiting"; dropped goals are folded away.
+BOARD_COLUMNS = (
+    ("waiting", _l("Waiting for agreement"), "clock", (PROPOSED, CHANGES_REQUESTED, ACHIEVEMENT_CLAIMED, DROP_PROPOSED)),
+    ("agreed", _l("Agreed"), "check", (AGREED,)),
+    ("achieved", _l("Achieved"), "star", (ACHIEVED,)),
+    ("dropped", _l("Dropped"), "x", (DROPPED,)),
+)
+STATE_KINDS = {PROPOSED: "warn", CHANGES_REQUESTED: "warn", AGREED: "brand", ACHIEVEMENT_CLAIMED: "info",
+               ACHIEVED: "ok", DROP_PROPOSED: "warn", DROPPED: "neutral"}  # badge colours (system.css)
+# Icons of the sprite (static/icons.svg), shown next to the words, never instead of them.
+STATE_ICON_NAMES = {PROPOSED: "circle", CHANGES_REQUESTED: "redo", AGREED: "check", ACHIEVEMENT_CLAIMED: "star",
+                    ACHIEVED: "star", DROP_PROPOSED: "flag", DROPPED: "x"}
 
 
 def other(side: str) -> str:

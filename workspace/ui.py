@@ -1,0 +1,69 @@
+"""The visual system's helpers for templates: unambiguous dates, relative times, icons, sparklines."""
+from datetime import datetime, timedelta, timezone
+
+from babel.dates import format_timedelta
+from flask import url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+# Day before month, the month as a word, never month-first digits: "6 Dec 2026", "6 dec. 2026".
+# Every format_date/format_datetime call (templates and Python) goes through these patterns.
+DATE_FORMATS = {
+    "date.short": "d MMM y", "date.medium": "d MMM y", "date.long": "d MMMM y",
+    "datetime.short": "d MMM y, HH:mm", "datetime.medium": "d MMM y, HH:mm", "datetime.long": "d MMMM y, HH:mm",
+}
+
+
+def setup_ui(app, babel) -> None:
+    """Date patterns for every locale, the `ago` filter and the `icon_href` global."""
+    babel.date_formats.update(DATE_FORMATS)
+    app.jinja_env.filters["ago"] = ago
+    app.jinja_env.globals["icon_href"] = icon_href
+    app.jinja_env.globals["sparkline"] = sparkline
+
+
+def _aware(value):
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+
+
+def ago(value, now=None) -> Markup:
+    """`<time>` saying "3 days ago" (or "in 2 days"), with the exact date in its title and datetime."""
+    if not value:
+        return Markup("")
+    now = _aware(now or datetime.now(timezone.utc))
+    if isinstance(value, datetime):
+        exact, machine = format_datetime(value), _aware(value).isoformat(timespec="minutes")
+        words = format_timedelta(_aware(value) - now, threshold=1.5, add_direction=True, locale=get_locale())
+    else:
+        exact, machine = format_date(value), value.isoformat()
+        days = (value - now.date()).days
+        words = _("today") if days == 0 else format_timedelta(timedelta(days=days), granularity="day", threshold=1.5,
+                                                              add_direction=True, locale=get_locale())
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(machine, exact, words)
+
+
+def icon_href(name: str) -> str:
+    """The address of one icon in the sprite (static/icons.svg, versioned like every static file)."""
+    return url_for("static", filename="icons.svg") + "#" + name
+
+
+def sparkline(points, low: float = 1, high: float = 5, width: int = 96, height: int = 24) -> Markup:
+    """A small line of (date, value) points between `low` and `high`, as inline SVG (no script).
+
+    Hidden from assistive technology: the caller writes the first and last values and dates beside it."""
+    points = [(when, value) for when, value in points if value is not None]
+    if not points:
+        return Markup("")
+    span = max(len(points) - 1, 1)
+    coords = []
+    for i, (_when, value) in enumerate(points):
+        x = 2 + (width - 4) * i / span
+        y = height - 2 - (height - 4) * (float(value) - low) / ((high - low) or 1)
+        coords.append(f"{x:.1f},{y:.1f}")
+    last = coords[-1].split(",")
+    return Markup('<svg class="sparkline" viewBox="0 0 {w} {h}" aria-hidden="true" focusable="false">'
+                  '<polyline points="{pts}"/><circle cx="{cx}" cy="{cy}" r="2.5"/></svg>').format(
+        w=width, h=height, pts=escape(" ".join(coords)), cx=last[0], cy=last[1])
