@@ -221,6 +221,8 @@ def check_pages(https: int, http_port: int, tmp: Path, app_log: Path) -> None:
     say(token not in nginx_log and "/invitations/***" in nginx_log, "no token in nginx's access log")
     log = app_log.read_text()
     say(token not in log and "/invitations/***" in log, "no token in gunicorn's access log")
+    say(f"rid={headers.get('X-Request-ID')}" in log and f"rid={headers.get('X-Request-ID')}" in nginx_log,
+        "one request id in nginx's and gunicorn's access logs and on the response")
 
 
 def check_static(https: int, app_log: Path) -> None:
