@@ -58,6 +58,8 @@ class RequestIdFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for log collectors (Loki, Elasticsearch, journald exports)."""
 
+    converter = time.gmtime  # times in UTC, marked Z
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
@@ -72,8 +74,6 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 
-
-JsonFormatter.converter = time.gmtime
 
 
 def make_handler(stream=None, fmt: str = "plain", exempt: tuple[str, ...] = ()) -> logging.Handler:
