@@ -23,7 +23,7 @@ from workspace.goals import services as goals
 from workspace.live.access import listener
 from workspace.live.stream import StreamServer
 
-from .factories import create_checkup, create_goal
+from .factories import create_checkup, create_deliverable, create_deliverable_version, create_goal
 from .servers import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -111,6 +111,19 @@ def test_a_comment_and_a_confirmed_check_up_are_published(client, world, live):
     assert events == [("goal-changed", goal.id), ("checkup-changed", checkup.id)]
 
 
+def test_a_reviewed_version_is_published_and_an_invalid_review_is_not(client, world, live):
+    deliverable = create_deliverable(world.project, state="in_review")
+    version = create_deliverable_version(deliverable, submitted_by=world.student)
+    db.session.commit()
+    client.login(world.partner)
+    review = f"/projects/{world.project.id}/deliverables/{deliverable.id}/versions/{version.id}/review"
+    assert client.post_form(review, {"decision": "changes_requested", "comment": ""}, htmx=True).status_code == 422
+    assert live() == []
+    assert client.post_form(review, {"decision": "approved", "comment": "Fine"}).status_code == 303
+    assert [(channel, payload["event"], payload.get("id")) for channel, payload in live() if "project" in payload] == [
+        (f"project:{world.project.id}", "deliverable-changed", deliverable.id)]
+
+
 def test_nothing_is_published_for_a_rolled_back_change(app, world, live):
     goal = create_goal(world.project, world.student)
     db.session.commit()
@@ -150,6 +163,7 @@ def test_without_redis_nothing_is_published_and_pages_have_no_stream(client, wor
 def test_pages_listen_to_their_project_and_parts_fetch_themselves_again(client, world, live):
     goal = create_goal(world.project, world.student)
     checkup = create_checkup(world.project)
+    deliverable = create_deliverable(world.project)
     db.session.commit()
     client.login(world.student)
     board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
@@ -165,7 +179,16 @@ def test_pages_listen_to_their_project_and_parts_fetch_themselves_again(client, 
     page = client.get(f"/projects/{world.project.id}/checkups/{checkup.id}").get_data(as_text=True)
     assert f'hx-trigger="sse:checkup-changed-{checkup.id}, live-refresh"' in page
     home = client.get("/home").get_data(as_text=True)
-    assert 'sse-connect="/stream/"' in home  # the badge only: the person's own channel
+    assert 'sse-connect="/stream/"' in home and 'hx-trigger="sse:badge-changed, live-refresh"' in home
+    # What a part fetches (with htmx's header) holds the part itself, so hx-select finds it.
+    for path, part in [(f"/projects/{world.project.id}", 'id="goals"'),
+                       (f"/projects/{world.project.id}", 'id="board-checkups"'),
+                       (f"/projects/{world.project.id}/goals/{goal.id}", 'id="live-goal"'),
+                       (f"/projects/{world.project.id}/checkups/{checkup.id}", 'id="live-checkup"'),
+                       (f"/projects/{world.project.id}/deliverables/{deliverable.id}", 'id="live-deliverable"'),
+                       (f"/projects/{world.project.id}", 'id="deliverables-section"'),
+                       ("/home", 'id="live-home"')]:
+        assert part in client.get(path, headers={"HX-Request": "true"}).get_data(as_text=True), path
 
 
 def test_live_updates_can_be_switched_off_with_an_empty_stream_url(client, world, live, app, monkeypatch):
