@@ -245,3 +245,23 @@ def test_the_dashboard_and_home_make_a_fixed_number_of_queries(client, world, co
         page = dashboard(client, world)
     assert page.count("3.0 of 5") == 2
     assert len(many) == len(few)
+
+
+def test_the_organisation_page_makes_a_fixed_number_of_queries(client, world, count_queries):
+    answered(client, world, asked(world))
+    page = f"/organisations/{world.project.organisation_id}"
+    client.get(page)
+    with count_queries() as one:
+        client.get(page)
+    for n in range(3):
+        partner = create_user(f"Org Partner {n}")
+        project = ended(create_project(world.course, organisation=world.project.organisation, partners=[partner]))
+        ask_due()
+        db.session.add(EvaluationAnswer(evaluation_id=evaluation_of(project).id, user_id=partner.id,
+                                        scores={"relevance": {"score": 5, "comment": ""}}, changed="More volunteers.",
+                                        work_again="yes"))
+        db.session.commit()
+    with count_queries() as four:
+        text = client.get(page).get_data(as_text=True)
+    assert text.count("More volunteers.") == 3
+    assert len(four) == len(one)
