@@ -372,3 +372,19 @@ def test_the_stream_answers_503_when_it_cannot_check_the_session(app, client, wo
         stream = Stream(port, "/stream/", "session=whatever")
         assert stream.read_until(b"\r\n").startswith(b"HTTP/1.1 503")
         stream.close()
+
+
+def test_a_change_is_saved_when_redis_is_down_and_requests_do_not_wait_for_it(client, world, app, monkeypatch, caplog):
+    port = free_port()  # nothing listens there
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{port}/0")
+    monkeypatch.setitem(app.extensions, "live_state", {"quiet_until": 0.0})  # removed again afterwards
+    first, second = create_goal(world.project, world.student), create_goal(world.project, world.student)
+    db.session.commit()
+    client.login(world.partner)
+    assert approve(client, first).status_code == 200
+    assert "live update not published" in caplog.text
+    started = time.monotonic()
+    assert approve(client, second).status_code == 200  # within the quiet time: no second attempt
+    assert time.monotonic() - started < 2 and caplog.text.count("live update not published") == 1
+    db.session.expire_all()
+    assert {goal.state for goal in db.session.scalars(db.select(type(first)))} == {"agreed"}

@@ -7,6 +7,7 @@ collected or published and pages work as before.
 import json
 import logging
 import os
+import time
 
 import redis
 from flask import current_app
@@ -32,6 +33,7 @@ PARTS = {
     "consentitem": ("agreement-changed", "agreement_id"),
 }
 BADGE = "badge-changed"
+QUIET_SECONDS = 10  # after Redis failed, requests publish nothing for this long
 
 
 def channel(kind: str, ident: int) -> str:
@@ -84,14 +86,17 @@ def _messages(session) -> list[tuple[str, dict]]:
 
 
 def _before_commit(session) -> None:
+    """Name the messages while the transaction is still open (new rows get their ids in the flush)."""
     if session.info.get(PENDING):
+        session.flush()
         session.info["live_ready"] = _messages(session)
 
 
 def _after_commit(session) -> None:
     messages = session.info.pop("live_ready", None)
     client = messages and _client()
-    if not client:
+    state = current_app.extensions.setdefault("live_state", {"quiet_until": 0.0}) if client else None
+    if not client or time.monotonic() < state["quiet_until"]:
         return
     try:
         with client.pipeline(transaction=False) as pipe:
@@ -99,6 +104,8 @@ def _after_commit(session) -> None:
                 pipe.publish(name, json.dumps(payload, separators=(",", ":")))
             pipe.execute()
     except redis.RedisError as error:  # the change is saved; only the live update is lost
+        # Redis is down: don't make every request wait for its timeout; try again in a few seconds.
+        state["quiet_until"] = time.monotonic() + QUIET_SECONDS
         log.warning("live update not published: %s", error)
 
 
