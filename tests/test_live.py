@@ -388,3 +388,17 @@ def test_a_change_is_saved_when_redis_is_down_and_requests_do_not_wait_for_it(cl
     assert time.monotonic() - started < 2 and caplog.text.count("live update not published") == 1
     db.session.expire_all()
     assert {goal.state for goal in db.session.scalars(db.select(type(first)))} == {"agreed"}
+
+
+def test_a_browser_that_stops_reading_misses_events_without_stalling_the_others():
+    from workspace.live.stream import Hub
+
+    hub, slow, quick = Hub(REDIS_URL, "p:"), asyncio.Queue(maxsize=1), asyncio.Queue(maxsize=10)
+    hub.join(["p:project:1"], slow)
+    hub.join(["p:project:1", "p:user:2"], quick)
+    for _ in range(3):
+        hub.deliver("p:project:1", b"{}")
+    assert (slow.qsize(), quick.qsize()) == (1, 3)
+    hub.leave(["p:project:1", "p:user:2"], quick)
+    hub.leave(["p:project:1"], slow)
+    assert hub.queues == {}

@@ -12,7 +12,6 @@ import re
 import signal
 from urllib.parse import parse_qs, urlsplit
 
-import redis
 import redis.asyncio as aioredis
 from flask import Flask
 
@@ -50,15 +49,16 @@ class Hub:
                     async for message in pubsub.listen():
                         if message["type"] == "pmessage":
                             self.deliver(message["channel"].decode(), message["data"])
-            except (redis.RedisError, OSError) as error:
-                log.warning("stream: Redis unreachable (%s); retrying", error)
+            except Exception as error:  # Redis unreachable or restarted: the streams stay open meanwhile
+                log.warning("stream: Redis subscription lost (%s); subscribing again", error)
                 await asyncio.sleep(1)
             finally:
                 await client.aclose()
 
     def deliver(self, name: str, data: bytes) -> None:
         for queue in self.queues.get(name, ()):
-            queue.put_nowait(data)
+            if not queue.full():  # a browser that stopped reading misses events rather than stalling others
+                queue.put_nowait(data)
 
 
 def frames(data: bytes, user_id: int) -> bytes:
