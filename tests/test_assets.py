@@ -41,3 +41,14 @@ def test_static_css_and_javascript_are_gzipped_when_accepted(client, world):
         assert zipped.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["Vary"]
         assert gzip.decompress(zipped.get_data()) == plain.get_data()
         assert int(zipped.headers["Content-Length"]) == len(zipped.get_data())
+
+
+def test_the_stylesheets_scripts_and_icons_of_the_heaviest_pages_stay_within_40_kb(client, world):
+    """The board and the dashboard need the most: system.css, app.css, htmx, app.js and the icon sprite."""
+    client.login(world.teacher)
+    for page in (f"/projects/{world.project.id}", f"/courses/{world.course.id}/dashboard"):
+        html = client.get(page).get_data(as_text=True)
+        paths = set(re.findall(r'(?:href|src)="(/static/[^"#]+\.(?:css|js|svg)\?v=[0-9a-f]+)', html))
+        assert any("system.css" in p for p in paths) and any("icons.svg" in p for p in paths)
+        total = sum(len(gzip.compress(client.get(path).get_data())) for path in paths if "favicon" not in path)
+        assert total <= 40 * 1024, (page, total)

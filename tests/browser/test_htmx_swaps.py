@@ -35,6 +35,7 @@ def test_invalid_input_in_place_shows_the_message_and_keeps_focus_near_it(page, 
     log_in(page, world.student)
     page.goto(f"/projects/{world.project.id}")
     card = _card(page, "Families wait less than 30 minutes")
+    card.get_by_text("Actions").click()  # on the board a card's actions sit in one menu
     card.get_by_text("Claim achieved…").click()
     card.get_by_role("button", name=re.compile("^Claim achieved")).click()
     card = _card(page, "Families wait less than 30 minutes")

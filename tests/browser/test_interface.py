@@ -20,8 +20,9 @@ pytestmark = pytest.mark.browser
 SCREEN = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
-# Every word (a run of letters and digits, with its punctuation) in a table cell, measured by its line
-# boxes: a word whose boxes stand on more than one line was broken inside itself.
+# Every word in a table cell (between spaces; a hyphen or dash ends a part, as a line may break after
+# it), measured by its line boxes: a word whose boxes stand on more than one line was broken inside
+# itself ("agree|d", "12/6/2|6").
 BROKEN_WORDS = r"""() => {
   const broken = [];
   for (const cell of document.querySelectorAll('main td, main th')) {
@@ -30,7 +31,7 @@ BROKEN_WORDS = r"""() => {
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const parent = node.parentElement;
       if (!parent || !parent.checkVisibility() || parent.closest('.visually-hidden')) continue;
-      for (const match of node.textContent.matchAll(/\S+/g)) {
+      for (const match of node.textContent.matchAll(/[^\s\-\u2010\u2013\u2014]+[\-\u2010\u2013\u2014]?/g)) {
         const range = document.createRange();
         range.setStart(node, match.index);
         range.setEnd(node, match.index + match[0].length);

@@ -1,0 +1,121 @@
+"""The visual system over HTTP: unambiguous dates in both languages, relative times in <time>, the style
+page for administrators only, a new teacher's first page, empty states with their action, data pages
+wide and forms narrow, icons from one sprite, and no inline style or script anywhere."""
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from flask import render_template_string
+from flask_babel import force_locale
+
+from workspace.extensions import db
+
+from .factories import create_goal, create_user
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def test_dates_read_day_month_year_in_every_locale_never_month_first_digits(app):
+    day, moment = date(2026, 12, 6), datetime(2026, 12, 6, 13, 5, tzinfo=timezone.utc)
+    with app.test_request_context():
+        with force_locale("en"):
+            assert render_template_string("{{ d|date }}|{{ d|date('short') }}", d=day) == "6 Dec 2026|6 Dec 2026"
+            assert render_template_string("{{ m|datetime('short') }}", m=moment).startswith("6 Dec 2026, ")
+        with force_locale("nl"):
+            assert re.fullmatch(r"6 dec\.? 2026", render_template_string("{{ d|date('short') }}", d=day))
+        assert "12/6/26" not in render_template_string("{{ d|date('short') }} {{ m|datetime('short') }}", d=day, m=moment)
+
+
+def test_relative_times_carry_the_exact_date_in_a_time_element(app):
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    with app.test_request_context():
+        html = render_template_string("{{ t|ago(now) }}", t=now - timedelta(days=3), now=now)
+        assert html.startswith('<time datetime="2026-12-03T12:00+00:00" title="3 Dec 2026, ') and ">3 days ago</time>" in html
+        assert ">today</time>" in render_template_string("{{ d|ago }}", d=date.today())
+        with force_locale("nl"):
+            assert ">3 dagen geleden</time>" in render_template_string("{{ t|ago(now) }}", t=now - timedelta(days=3), now=now)
+
+
+def test_the_style_page_is_for_administrators(client, world):
+    client.login(world.admin)
+    page = text(client.get("/styleguide"))
+    for part in ("Type scale", "Buttons: one style per weight", "Badges and signals", "Icons", "Data table",
+                 "Empty state", "Card with a menu of actions", 'class="button button-quiet"', 'class="badge badge-bad"'):
+        assert part in page, part
+    assert f'href="{text_url(page)}#check"' in page  # icons come from the one sprite
+    home = text(client.get("/home"))
+    assert 'href="/styleguide"' in home
+    client.logout()
+    client.login(world.teacher)
+    assert client.get("/styleguide").status_code == 403
+    assert 'href="/styleguide"' not in text(client.get("/home"))
+
+
+def text_url(page):
+    return re.search(r'<use href="(/static/icons\.svg\?v=[0-9a-f]+)#', page).group(1)
+
+
+def test_the_sprite_is_served_with_every_icon_the_templates_name(client, world):
+    client.login(world.admin)
+    page = text(client.get("/styleguide"))
+    sprite = text(client.get(text_url(page)))
+    names = set(re.findall(r'#([a-z-]+)"></use>', page))
+    assert names and all(f'<symbol id="{name}"' in sprite for name in names)
+
+
+def test_a_new_teacher_is_walked_to_their_first_course(client):
+    teacher = create_user(is_teacher=True)
+    db.session.commit()
+    client.login(teacher)
+    home = text(client.get("/home"))
+    assert "You do not teach a course yet." in home and 'class="first-steps"' in home
+    assert home.count('href="/courses/new"') == 1
+    assert "Create your course" in home and "Invite students and partners" in home
+
+
+def test_an_empty_board_says_what_to_do_with_the_action(client, world):
+    client.login(world.student)
+    board = text(client.get(f"/projects/{world.project.id}"))
+    empty = board[board.index('class="empty-state"'):]
+    assert "No goals yet." in empty[:600] and f'href="/projects/{world.project.id}/goals/new"' in empty[:900]
+    client.logout()
+    client.login(world.teacher)  # teachers do not propose goals: the empty state has no button for them
+    board = text(client.get(f"/projects/{world.project.id}"))
+    assert "No goals yet." in board and f'href="/projects/{world.project.id}/goals/new"' not in board
+
+
+def test_data_pages_are_wide_and_forms_narrow(client, world):
+    client.login(world.teacher)
+    for path in (f"/courses/{world.course.id}/dashboard", f"/courses/{world.course.id}/contributions",
+                 f"/projects/{world.project.id}", f"/projects/{world.project.id}/timeline", "/organisations/"):
+        assert 'class="wrap page-data"' in text(client.get(path)), path
+    for path in (f"/projects/{world.project.id}/edit", "/courses/new", "/profile"):
+        assert 'class="wrap page-reading"' in text(client.get(path)), path
+
+
+def test_the_board_shows_goals_in_columns_and_dropped_ones_folded(client, world):
+    create_goal(world.project, world.student, title="Waiting one")
+    create_goal(world.project, world.student, state="agreed", title="Agreed one")
+    create_goal(world.project, world.student, state="achieved", title="Achieved one")
+    create_goal(world.project, world.student, state="dropped", title="Dropped one")
+    db.session.commit()
+    client.login(world.student)
+    board = text(client.get(f"/projects/{world.project.id}"))
+    order = [board.index(marker) for marker in ('id="goal-column-waiting"', "Waiting one", 'id="goal-column-agreed"',
+                                                "Agreed one", 'id="goal-column-achieved"', "Achieved one",
+                                                '<details class="goal-column goal-column-dropped"', "Dropped one")]
+    assert order == sorted(order)
+    assert '<details class="menu goal-menu">' in board  # every card's actions in one closed menu
+    # the side column: agreement, check-ups, deliverables and recent activity beside the goals
+    side = board[board.index('class="board-side"'):]
+    for section in ('id="board-agreement"', 'id="board-checkups"', 'id="deliverables-section"', 'id="board-timeline"'):
+        assert section in side, section
+
+
+def test_no_page_carries_an_inline_style_or_script(client, world):
+    client.login(world.admin)
+    for path in ("/styleguide", "/home", f"/projects/{world.project.id}", f"/courses/{world.course.id}/dashboard"):
+        page = text(client.get(path))
+        assert not re.search(r"<[^>]+\sstyle=", page), path
+        assert not re.search(r"<script(?![^>]*\ssrc=)", page), path
