@@ -191,3 +191,23 @@ def test_the_nginx_access_log_masks_every_secret_route(app):
             assert "SeCrEt" not in masked, (endpoint, uri, masked)
     plain = "/projects/3/goals/4?page=2"
     assert not any(p.match(plain) for p in patterns)
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"MAX_WORKERS": "3"}, lambda cores: min(2 * cores + 1, 3)),
+    ({}, lambda cores: min(2 * cores + 1, 8)),
+    ({"WEB_CONCURRENCY": "7", "MAX_WORKERS": "3"}, lambda cores: 7),
+])
+def test_gunicorn_workers_follow_the_cores_capped_by_the_environment(monkeypatch, tmp_path, settings, expected):
+    import multiprocessing
+    import runpy
+
+    for name in ("WEB_CONCURRENCY", "MAX_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # restored afterwards: the suite runs single-process
+    conf = runpy.run_path(CONF[1])
+    assert conf["workers"] == expected(multiprocessing.cpu_count())
+    assert (conf["timeout"], conf["graceful_timeout"]) == (30, 30)
+    assert not conf.get("preload_app")  # nothing preloaded in the master: a HUP loads the new code
