@@ -6,13 +6,17 @@ Environment: BENCH_SCALE (default 1), BENCH_SECONDS per page (default 5), BENCH_
 BENCH_DATABASE_URL (a PostgreSQL URL whose server we may create and drop databases on;
 SQLite files under a temporary directory otherwise).
 
-The load generator is a Python thread pool (http.client, one connection per request, as
-gunicorn's sync workers close every connection); cookies are handled by hand, since production
-session cookies are Secure and we speak plain http on loopback.
+The load generator is `wrk` when it is installed (BENCH_CLIENT=python forces the other): 2
+threads and BENCH_CLIENTS connections per page, the session cookie as a header, bench/wrk.lua
+for its report and bench/wrk_goals.lua for the goal action's decisions. Otherwise a Python
+thread pool (http.client, one connection per request, as gunicorn's sync workers close every
+connection). Cookies are handled by hand, since production session cookies are Secure and we
+speak plain http on loopback. Under wrk, queries and bytes come from a few requests of the
+Python client before each run.
 
-Beside requests/s, each page gets the CPU time per request of the server (gunicorn's process
-group, from /proc) and of this client process: the client shares the 2 cores with the server,
-and on /healthz it is the client that runs out first, so the CPU ratio shows the server's own cost.
+Each page gets the CPU time per request of the server (gunicorn's process group, from /proc)
+and of the client, and its multiple of /healthz's server CPU per request (`× healthz`): the
+client shares the 2 cores with the server, so the CPU multiple shows the server's own cost.
 """
 import gzip
 import http.client
@@ -42,6 +46,8 @@ import generate  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+WRK = None if os.environ.get("BENCH_CLIENT") == "python" else shutil.which("wrk")
+PROBES = 12  # requests of the Python client that give a page's queries and bytes under wrk
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
 
@@ -209,6 +215,7 @@ def pages(info: dict, ids: dict) -> list[dict]:
         goal, step = steps.take(client.csrf)
         _, _, path, form = step
         return "POST", path, form, lambda status, data: steps.done(goal, step, status, data)
+    goal_action.steps = steps
 
     return [
         {"name": "healthz", "user": None, "path": "/healthz"},
@@ -242,7 +249,54 @@ def server_cpu(pgid: int) -> float:
     return total / ticks
 
 
-def drive(port: int, page: dict, session: Client | None, pgid: int | None = None) -> dict:
+def drive_wrk(port: int, page: dict, session: Client | None, pgid: int) -> dict:
+    """The page under wrk; its queries, bytes and statuses from a few Python requests before it."""
+    probe = drive(port, page, session, None, count=PROBES)
+    env = dict(os.environ, BENCH_WRK_REPORT=os.path.join(HERE, "wrk.lua"))
+    threads = 2
+    command = [WRK, "-t", str(threads), "-c", str(CLIENTS), "-d", f"{max(1, round(SECONDS))}s", "--timeout", "30s"]
+    if session is not None:
+        command += ["-H", f"Cookie: {session.cookie}"]
+    if "make" in page:  # the goal action: stateful decisions in Lua, one connection per thread
+        threads = CLIENTS
+        steps = page["make"].steps
+        with tempfile.NamedTemporaryFile("w", suffix=".goals", delete=False) as fh:
+            for goal in steps.goals:
+                fh.write(f"{goal['project']} {goal['id']} {goal['state']} {goal['proposer']} {goal['version']}\n")
+        env.update(BENCH_GOALS=fh.name, BENCH_CSRF=session.csrf, BENCH_THREADS=str(threads))
+        command[2] = str(threads)
+        command += ["-s", os.path.join(HERE, "wrk_goals.lua"), f"http://127.0.0.1:{port}/"]
+    else:
+        command += ["-H", "Accept-Encoding: gzip", "-s", os.path.join(HERE, "wrk.lua"),
+                    f"http://127.0.0.1:{port}{page['path']}"]
+    children = os.times()
+    server_before = server_cpu(pgid)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"wrk failed on {page['name']}: {done.stderr or done.stdout}")
+    out = done.stdout
+    server_used = server_cpu(pgid) - server_before
+    after = os.times()
+    client_used = after.children_user + after.children_system - children.children_user - children.children_system
+    if "make" in page:
+        os.unlink(fh.name)
+    report = json.loads(next(line for line in out.splitlines() if line.startswith("BENCH "))[6:])
+    n, elapsed = report["requests"], report["duration_us"] / 1e6
+    statuses = dict(probe["statuses"])
+    statuses["wrk ≥400"] = report["status_4xx_5xx"]
+    if report["socket_errors"]:
+        statuses["wrk socket errors"] = report["socket_errors"]
+    return dict(probe, **{
+        "rps": round(n / elapsed, 1), "p50_ms": round(report["p50_us"] / 1000, 1),
+        "p95_ms": round(report["p95_us"] / 1000, 1), "statuses": statuses, "requests": n,
+        "server_cpu_ms": round(1000 * server_used / n, 2) if n else None,
+        "client_cpu_ms": round(1000 * client_used / n, 2) if n else None,
+        "server_cores": round(server_used / elapsed, 2), "client_cores": round(client_used / elapsed, 2),
+    })
+
+
+def drive(port: int, page: dict, session: Client | None, pgid: int | None = None, count: int | None = None) -> dict:
+    """The page under the Python client: CLIENTS threads for SECONDS (or `count` requests in one thread)."""
     latencies, statuses, sizes, queries, wire = [], Counter(), [], Counter(), []
     lock = threading.Lock()
     deadline = time.monotonic() + SECONDS
@@ -252,7 +306,7 @@ def drive(port: int, page: dict, session: Client | None, pgid: int | None = None
         if session is not None:
             client.cookie, client.csrf = session.cookie, session.csrf
         local = []
-        while time.monotonic() < deadline:
+        while (len(local) < count) if count else (time.monotonic() < deadline):
             headers = {"HX-Request": "true"} if page.get("htmx") else {}
             done = None
             if "make" in page:
@@ -267,16 +321,16 @@ def drive(port: int, page: dict, session: Client | None, pgid: int | None = None
             local.append((time.perf_counter() - started, status, len(data), resp.getheader("X-Query-Count"),
                           resp.wire_bytes))
         with lock:
-            for elapsed, status, size, count, wire_size in local:
+            for elapsed, status, size, header, wire_size in local:
                 wire.append(wire_size)
                 latencies.append(elapsed)
                 statuses[status] += 1
                 sizes.append(size)
-                queries[count] += 1
+                queries[header] += 1
 
     started, client_cpu = time.monotonic(), time.process_time()
     server_before = server_cpu(pgid) if pgid else 0.0
-    threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=worker) for _ in range(1 if count else CLIENTS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -294,7 +348,7 @@ def drive(port: int, page: dict, session: Client | None, pgid: int | None = None
         "query_counts": {str(k): v for k, v in queries.items()},
         "bytes": int(statistics.median(sizes)) if sizes else 0,
         "wire_bytes": int(statistics.median(wire)) if wire else 0,
-        "statuses": dict(statuses),
+        "statuses": {str(k): v for k, v in statuses.items()}, "requests": len(latencies),
         # CPU per request on each side of the loopback, in ms; and cores busy (of os.cpu_count()).
         "server_cpu_ms": round(1000 * server_used / len(latencies), 2) if latencies else None,
         "client_cpu_ms": round(1000 * client_cpu / len(latencies), 2) if latencies else None,
@@ -322,7 +376,8 @@ class Dataset:
 
     def drive(self, index: int) -> dict:
         page = self.pages[index]
-        return drive(self.port, page, self.sessions.get(page["user"]) if page["user"] else None, self.proc.pid)
+        session = self.sessions.get(page["user"]) if page["user"] else None
+        return (drive_wrk if WRK else drive)(self.port, page, session, self.proc.pid)
 
     def stop(self):
         stop(self.proc)
@@ -347,6 +402,10 @@ def run_both(full_url: str, small_url: str, scale: float):
             if dataset is not None:
                 dataset.stop()
     return results_full, full.meta, results_small, small.meta
+
+
+def client_name() -> str:
+    return f"wrk ({WRK})" if WRK else "the Python thread-pool client (wrk not installed)"
 
 
 def machine() -> str:
@@ -404,12 +463,13 @@ def main() -> None:
     started = time.monotonic()
     dbs = Databases()
     print(f"bench: scale {scale:g} and {scale / 10:g}, {CLIENTS} clients, {SECONDS:g} s per page, "
-          f"{dbs.kind()}, Python thread-pool client", flush=True)
+          f"{dbs.kind()}, load from {client_name()}", flush=True)
     try:
         full, full_meta, small, small_meta = run_both(dbs.url("full"), dbs.url("tenth"), scale)
     finally:
         dbs.cleanup()
     ceiling = full["healthz"]["rps"] or 1
+    unit = full["healthz"]["server_cpu_ms"]
     rows = []
     for name, r in full.items():
         rows.append({
@@ -417,32 +477,37 @@ def main() -> None:
             "p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"], "queries": r["queries"], "bytes": r["bytes"],
             "rps_small_dataset": small[name]["rps"],
             "server_cpu_ms": r["server_cpu_ms"], "client_cpu_ms": r["client_cpu_ms"],
-            "cpu_ratio_to_healthz": round(full["healthz"]["server_cpu_ms"] / r["server_cpu_ms"], 3)
-            if r["server_cpu_ms"] else None,
+            # the issue's figure: this page's server CPU per request as a multiple of /healthz's
+            "times_healthz": round(r["server_cpu_ms"] / unit, 1) if r["server_cpu_ms"] and unit else None,
+            "times_healthz_tenth": round(small[name]["server_cpu_ms"] / small["healthz"]["server_cpu_ms"], 1)
+            if small[name]["server_cpu_ms"] and small["healthz"]["server_cpu_ms"] else None,
         })
     result = {"machine": machine(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "load_average": os.getloadavg(), "client": client_name(),
               "database": dbs.kind(), "scale": scale, "pages": rows}
     with open(os.path.join(HERE, "results.json"), "w") as fh:
         json.dump(result, fh, indent=2)
 
     print()
-    print(f"{result['date']} · {result['machine']} · {result['database']} · scale {scale:g} "
+    print(f"{result['date']} · load average {result['load_average'][0]:.1f} · {result['machine']} · "
+          f"{result['client']} · {result['database']} · scale {scale:g} "
           f"({full_meta['projects']} projects, {full_meta['rows']} rows, generated in {full_meta['generate_seconds']} s)"
           f" vs {small_meta['projects']} projects")
     print()
-    print("| page | rps | × healthz | p50 ms | p95 ms | queries (full/tenth) | bytes (gzipped) | rps tenth | full/tenth "
-          "| server CPU ms/req (× healthz) | client CPU ms/req | statuses |")
+    print("| page | server CPU ms/req | × healthz (tenth) | p50 ms | p95 ms | queries (full/tenth) | bytes (gzipped) "
+          "| rps | rps tenth | full/tenth (CPU) | client CPU ms/req | statuses |")
     print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
     for row in rows:
         name = row["name"]
         qs = f"{row['queries']}/{small[name]['queries']}"
         if len(full[name]["query_counts"]) > 1:
             qs += " (varies: " + ", ".join(f"{k}×{v}" for k, v in full[name]["query_counts"].items()) + ")"
-        ratio = row["rps"] / row["rps_small_dataset"] if row["rps_small_dataset"] else 0
+        # cost flat with data: the tenth's server CPU per request over the full dataset's (≥ 0.9 wanted)
+        ratio = small[name]["server_cpu_ms"] / row["server_cpu_ms"] if row["server_cpu_ms"] else 0
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(full[name]["statuses"].items()))
-        print(f"| {name} | {row['rps']} | {row['ratio_to_healthz']:.2f} | {row['p50_ms']} | {row['p95_ms']} | {qs} "
-              f"| {row['bytes']} ({full[name]['wire_bytes']}) | {row['rps_small_dataset']} | {ratio:.2f} "
-              f"| {row['server_cpu_ms']} ({row['cpu_ratio_to_healthz']}) | {row['client_cpu_ms']} | {statuses} |")
+        print(f"| {name} | {row['server_cpu_ms']} | {row['times_healthz']}× ({row['times_healthz_tenth']}×) "
+              f"| {row['p50_ms']} | {row['p95_ms']} | {qs} | {row['bytes']} ({full[name]['wire_bytes']}) | {row['rps']} "
+              f"| {row['rps_small_dataset']} | {ratio:.2f} | {row['client_cpu_ms']} | {statuses} |")
     print(f"\nwrote bench/results.json in {time.monotonic() - started:.0f} s")
 
 
