@@ -231,3 +231,24 @@ def test_the_summary_makes_a_fixed_number_of_queries(client, world, team, count_
         page = client.get(path).get_data(as_text=True)
     assert page.count("team average") == 4
     assert len(four_teams) == len(one_team)
+
+
+def test_the_home_page_lists_open_rounds_until_submitted_in_fixed_queries(client, world, team, count_queries):
+    client.login(team["sam"])
+    home = client.get("/home").get_data(as_text=True)
+    assert "Peer feedback to give" in home and rate_url(world, team["round"]) in home
+    with count_queries() as one:
+        client.get("/home")
+    second = create_project(world.course, students=[team["sam"], create_user("Zoe Student")], title="Second team")
+    db.session.add(PeerRound(course_id=world.course.id, title="Later", opens_on=date.today() + timedelta(days=3),
+                             closes_on=date.today() + timedelta(days=9)))
+    db.session.commit()
+    with count_queries() as two:
+        home = client.get("/home").get_data(as_text=True)
+    assert home.count("Rate your teammates in") == 2 and "Later" not in home
+    assert len(two) == len(one)
+    client.post_form(rate_url(world, team["round"]), {**ratings(team["amy"]), **ratings(team["bob"])})
+    home = client.get("/home").get_data(as_text=True)
+    assert rate_url(world, team["round"]) not in home and rate_url(world, team["round"], second) in home
+    client.login(world.partner)
+    assert "Peer feedback to give" not in client.get("/home").get_data(as_text=True)

@@ -205,3 +205,18 @@ def rounds_for_student(project, user) -> list[tuple[PeerRound, bool]]:
     done = set(db.session.scalars(db.select(PeerRating.round_id).where(
         PeerRating.project_id == project.id, PeerRating.rater_id == user.id).distinct()))
     return [(r, r.id in done) for r in rounds]
+
+
+def open_for(user, today: date | None = None) -> list[tuple[PeerRound, Project]]:
+    """Open rounds of the teams this student is in that they have not submitted yet (one query)."""
+    today = today or date.today()
+    submitted = db.select(PeerRating.id).where(PeerRating.round_id == PeerRound.id,
+                                               PeerRating.project_id == Project.id, PeerRating.rater_id == user.id)
+    return [(r, p) for r, p in db.session.execute(
+        db.select(PeerRound, Project).join(Project, Project.course_id == PeerRound.course_id)
+        .join(ProjectMember, (ProjectMember.project_id == Project.id) & (ProjectMember.user_id == user.id)
+              & (ProjectMember.role == "student"))
+        .where(PeerRound.released_at.is_(None), PeerRound.opens_on <= today, PeerRound.closes_on >= today,
+               ~submitted.exists())
+        .order_by(PeerRound.closes_on, PeerRound.id, Project.title)
+    )]
