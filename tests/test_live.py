@@ -139,6 +139,14 @@ def test_nothing_is_published_for_a_rolled_back_change(app, world, live):
                                                "actor": world.partner.id, "id": goal.id}) in live()
 
 
+def test_a_change_no_live_part_shows_only_moves_the_badges(app, world, live):
+    with app.test_request_context():
+        activity.record(world.student, "edited", world.project, "edited the project", project=world.project)
+        db.session.commit()
+    assert sorted(live()) == sorted([(f"user:{world.partner.id}", {"event": "badge-changed"}),
+                                     (f"user:{world.teacher.id}", {"event": "badge-changed"})])
+
+
 def test_a_refused_step_publishes_nothing(client, world, live):
     goal = create_goal(world.project, world.student)
     db.session.commit()

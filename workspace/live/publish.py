@@ -19,7 +19,7 @@ from ..extensions import db
 log = logging.getLogger(__name__)
 PENDING = "live_events"
 
-# Which part of a page a change touches: subject type → (event name, attribute holding the part's id).
+# Which live part of a page a change touches: subject type → (event name, attribute holding the part's id).
 PARTS = {
     "goal": ("goal-changed", "id"),
     "checkup": ("checkup-changed", "id"),
@@ -68,10 +68,11 @@ def _messages(session) -> list[tuple[str, dict]]:
         if project.id is None:
             continue
         projects.setdefault(project.id, set()).add(actor_id)
-        name, attribute = PARTS.get(type(subject).__name__.lower(), ("project-changed", None))
-        payload = {"event": name, "project": project.id, "actor": actor_id}
-        if attribute and getattr(subject, attribute, None) is not None:
-            payload["id"] = getattr(subject, attribute)
+        part = PARTS.get(type(subject).__name__.lower())
+        if part is None:  # no live part shows it (a reflection, the project's details): badges only
+            continue
+        name, attribute = part
+        payload = {"event": name, "project": project.id, "actor": actor_id, "id": getattr(subject, attribute)}
         if payload not in (message for _, message in messages):
             messages.append((channel("project", project.id), payload))
     if projects:
