@@ -79,3 +79,9 @@ loadtest: install
 .PHONY: deploy-check
 deploy-check: install
 	$(BIN)/python scripts/deploy_check.py
+
+# Screenshots for the README (optional; needs /usr/bin/chromium): the main page of every role at 1280 and 390 px,
+# from a throw-away demo database, into docs/screenshots/ (committed).
+.PHONY: screenshots
+screenshots: install
+	$(BIN)/python scripts/screenshots.py

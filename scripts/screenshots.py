@@ -74,10 +74,11 @@ def shoot(base: str) -> list[str]:
             page.get_by_label("Password", exact=True).fill(PASSWORD)
             page.get_by_role("button", name="Log in").click()
             page.wait_for_url(re.compile(r"/home$"))
-            if where == "first-project":
-                page.goto(page.locator("main a[href^='/projects/']").first.get_attribute("href"))
-            elif where == "first-dashboard":
-                page.goto(page.locator("main a[href$='/dashboard']").first.get_attribute("href"))
+            if where == "first-project":  # the first of "Your projects": the demo café
+                page.goto(page.locator("section[aria-labelledby=student-heading] .cards a").first.get_attribute("href"))
+            elif where == "first-dashboard":  # the course with the demo's six projects
+                course = page.locator("article.course-block").filter(has_text="Community Impact Lab")
+                page.goto(course.locator("a[href$='/dashboard']").first.get_attribute("href"))
             else:
                 page.goto(where)
             for label, size in SIZES.items():
