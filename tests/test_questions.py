@@ -417,3 +417,14 @@ def test_the_contacts_page_speaks_dutch_to_a_dutch_browser(client):
     make_question("info_requested")
     page = client.get(f"/questions/t/{TOKEN}", headers={"Accept-Language": "nl"}).get_data(as_text=True)
     assert "Je vraag" in page and "meer informatie gevraagd" in page and "Verstuur mijn antwoord" in page
+
+
+def test_an_unverified_claim_is_never_the_preselected_organisation(client, world):
+    """Matching to a claimed organisation makes the contact its member: a coordinator must choose it on purpose."""
+    organisation = create_organisation("Wijkteam Noord")
+    question = make_question("new", claimed_organisation_id=organisation.id)
+    client.login(world.teacher)
+    page = client.get(f"/questions/{question.id}").get_data(as_text=True)
+    selected = re.search(r'<select[^>]*name="organisation_id".*?</select>', page, re.S).group(0)
+    chosen = re.search(r'<option[^>]*selected[^>]*value="(\d+)"|<option[^>]*value="(\d+)"[^>]*selected', selected)
+    assert chosen and "0" in chosen.groups(), selected

@@ -102,7 +102,8 @@ class MatchForm(FlaskForm):
             + [(o.id, o.name) for o in organisations])
 
     def prefill(self, question):
-        self.organisation_id.data = question.organisation_id or question.claimed_organisation_id or NEW_ORGANISATION
+        # Only a verified link is preselected: matching makes the contact a member of the organisation chosen.
+        self.organisation_id.data = question.organisation_id or NEW_ORGANISATION
         self.title.data = question.organisation_name
         self.start_date.data = date.today()
         self.end_date.data = date.today() + timedelta(days=120)
