@@ -104,6 +104,16 @@ def test_the_panel_says_why_it_cannot_be_published_and_publishing_is_refused(cli
     assert "withheld consent to publish results" in page
 
 
+def test_the_teacher_reads_the_panel_without_a_form(client, world):
+    deliverable, version = handed_over(world.project, world.student, world.partner)
+    publication(deliverable, version)
+    db.session.commit()
+    client.login(world.teacher)
+    page = client.get(f"/projects/{world.project.id}/deliverables/{deliverable.id}").get_data(as_text=True)
+    assert "Publish in the showcase" in page and "the public page" in page
+    assert "Save the showcase text" not in page and "Withdraw from the showcase" not in page
+
+
 def test_without_an_agreement_the_panel_says_so(client, world):
     deliverable, _version = handed_over(world.project, world.student, world.partner, consent=None)
     db.session.commit()
@@ -375,6 +385,9 @@ def test_the_atom_feed_is_valid_and_escaped(client, world):
     assert entry.find(f"{ATOM}link").get("href") == f"http://localhost/showcase/{row.id}"
     assert datetime.fromisoformat(entry.find(f"{ATOM}updated").text).tzinfo is not None
     assert b"<b>" not in response.data
+    page = client.get(f"/showcase/{row.id}").get_data(as_text=True)
+    assert '<meta property="og:title" content="Tips &amp; &lt;tricks&gt;">' in page
+    assert '<meta property="og:description" content="Use &#34;quotes&#34; &amp; &lt;b&gt;bold&lt;/b&gt;">' in page
 
 
 def test_in_dutch_for_a_dutch_browser(client, world):

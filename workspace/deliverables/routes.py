@@ -335,8 +335,13 @@ SANDBOX = "default-src 'none'; sandbox"
 @bp.get("/files/<int:file_id>")
 @permission("file.download", load_file)
 def download(stored, project_id, file_id):
-    """A stored file, permission checked on every request: an attachment with its original name,
-    or inline (`?preview=1`) for images and PDF only; never interpreted as a page."""
+    """A stored file, permission checked on every request."""
+    return send_stored(stored)
+
+
+def send_stored(stored, cache_control="private, no-cache"):
+    """An attachment with its original name, or inline (`?preview=1`) for images and PDF only;
+    never interpreted as a page. Also the showcase's public downloads (workspace/showcase)."""
     data = db.session.scalar(db.select(StoredFile.data).where(StoredFile.id == stored.id))
     inline = request.args.get("preview") == "1" and stored.previewable
     content_type = stored.content_type if "html" not in stored.content_type.lower() else "application/octet-stream"
@@ -345,6 +350,6 @@ def download(stored, project_id, file_id):
                          last_modified=stored.created_at, max_age=0)
     response.headers["Content-Security-Policy"] = SANDBOX
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = cache_control
     return response
 

@@ -1,20 +1,18 @@
 """The public showcase (no login: the list, a result, its public files, the Atom feed) and the
 "Publish in the showcase" panel on a deliverable's page (draft, publish, withdraw)."""
-import io
 import json
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..deliverables.routes import SANDBOX, load_deliverable
+from ..deliverables.routes import load_deliverable, send_stored
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx, render
-from ..models import Deliverable, Organisation, Project, StoredFile
+from ..models import Deliverable, Organisation, Project
 from ..models.showcase import Publication
 from ..policy import PUBLIC, permission
 from ..rules import Refused, StaleVersion
@@ -36,9 +34,10 @@ def _panel_helper(state):
 def _filters() -> dict:
     """The list's filters from the query string; anything malformed is ignored, never an error."""
     args = request.args
+    year = args.get("year", type=int)
     return {"q": args.get("q", "").strip()[:200], "theme": args.get("theme", "").strip()[:100],
             "organisation_id": args.get("organisation", type=int), "course_id": args.get("course", type=int),
-            "year": args.get("year", type=int) if 1900 < (args.get("year", type=int) or 0) < 3000 else None}
+            "year": year if year and 1900 < year < 3000 else None}
 
 
 def _eager(query):
@@ -101,15 +100,7 @@ def file(publication_id, file_id):
     stored, status = services.public_file(publication_id, file_id)
     if stored is None:
         abort(status)
-    data = db.session.scalar(db.select(StoredFile.data).where(StoredFile.id == stored.id))
-    inline = request.args.get("preview") == "1" and stored.previewable
-    content_type = stored.content_type if "html" not in stored.content_type.lower() else "application/octet-stream"
-    response = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=not inline,
-                         download_name=stored.original_name, etag=stored.sha256, conditional=True, max_age=0)
-    response.headers["Content-Security-Policy"] = SANDBOX
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return send_stored(stored, cache_control="no-cache")
 
 
 # ---- the panel on the deliverable's page ----------------------------------------------------------

@@ -105,7 +105,8 @@ def public_query(q: str = "", theme: str = "", organisation_id=None, course_id=N
 
 
 def facets() -> dict:
-    """What the showcase can be browsed by: only themes, organisations, courses and years with results."""
+    """What the showcase can be browsed by, as (value, text) pairs: only themes, organisations, courses
+    and years with results."""
     base = public_query().order_by(None)
     orgs = db.session.execute(
         base.with_only_columns(Organisation.id, Organisation.name, Organisation.themes,
@@ -117,9 +118,9 @@ def facets() -> dict:
     dates = db.session.scalars(base.with_only_columns(Publication.published_at)).all()
     themes = sorted({theme.strip().lower() for org in orgs if org.share_themes is not False
                      for theme in org.themes.split(",") if theme.strip()})
-    return {"organisations": [(org.id, org.name) for org in orgs], "themes": themes,
+    return {"organisations": [(org.id, org.name) for org in orgs], "themes": [(theme, theme) for theme in themes],
             "courses": [(c.id, f"{c.name} ({c.term})" if c.term else c.name) for c in courses],
-            "years": sorted({when.year for when in dates}, reverse=True)}
+            "years": [(year, year) for year in sorted({when.year for when in dates}, reverse=True)]}
 
 
 def shown_themes(organisation) -> list[str]:
