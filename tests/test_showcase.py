@@ -225,6 +225,7 @@ def _crawl(client, start="/showcase"):
         for href in re.findall(r'href="([^"]+)"', response.get_data(as_text=True)):
             href = urljoin("http://localhost" + url, href.replace("&amp;", "&"))
             parts = urlsplit(href)
+            assert not parts.path.startswith(("/projects", "/organisations", "/courses")), f"{href} linked at {url}"
             if parts.netloc == "localhost" and parts.path.startswith("/showcase"):
                 queue.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     return answers
