@@ -403,3 +403,22 @@ def test_the_showcase_is_linked_from_the_login_page_the_navigation_and_the_organ
     assert re.search(r'<li><a href="/showcase"', home)
     page = client.get(f"/organisations/{world.project.organisation_id}").get_data(as_text=True)
     assert f'href="/showcase?organisation={world.project.organisation_id}"' in page
+
+
+def test_a_withdrawn_result_can_be_published_again_by_the_partner(client, world):
+    deliverable, version = handed_over(world.project, world.student, world.partner)
+    row = publication(deliverable, version, withdrawn=True)
+    db.session.commit()
+    client.logout()
+    assert client.get(f"/showcase/{row.id}").status_code == 410
+    client.login(world.partner)
+    page = client.get(f"/projects/{world.project.id}/deliverables/{deliverable.id}").get_data(as_text=True)
+    assert "Withdrawn" in page and "Publish in the showcase</button>" in page
+    response = client.post_form(f"{_panel_url(world.project, deliverable)}/publish", {"version": row.version})
+    assert response.status_code == 303
+    db.session.refresh(row)
+    assert row.withdrawn_at is None and row.live
+    client.logout()
+    assert client.get(f"/showcase/{row.id}").status_code == 200
+    response = client.post_form(f"{_panel_url(world.project, deliverable)}/withdraw", {}, token_from="/login")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
