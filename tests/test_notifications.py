@@ -236,7 +236,7 @@ def test_notify_due_reminds_owners_once_per_state(app, world):
     assert "notifications created: 2" in runner.invoke(args=["notify-due"]).output
     assert "notifications created: 0" in runner.invoke(args=["notify-due"]).output
     texts = {(n.user_id, n.text) for n in db.session.scalars(db.select(Notification))}
-    assert (world.student.id, f"Your action item is due on {format_date(date.today() + timedelta(days=1), 'medium', locale='en')}: Print posters") in texts
+    assert (world.student.id, f"Your action item is due on {format_date(date.today() + timedelta(days=1), 'd MMM y', locale='en')}: Print posters") in texts
     assert (world.partner.id, "A promise of your side is late: Answer within 5 days") in texts
 
 
