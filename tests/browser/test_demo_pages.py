@@ -40,6 +40,16 @@ def _pages(demo, role):
         if role == "teacher":
             pages += [("follow-up-form", f"/projects/{followup['earlier'].id}/follow-up"),
                       ("capacity-built", f"/courses/{followup['past_course'].id}/dashboard")]
+    peer = demo.get("peer_feedback")  # the partner's evaluation and peer feedback rounds
+    if peer and role == "student":
+        pages += [("peer-rate", f"{p}/peer-feedback/{peer['open'].id}"),
+                  ("peer-released", f"{p}/peer-feedback/{peer['released'].id}")]
+    if peer and role == "teacher":
+        peers = f"/courses/{course.id}/peer-feedback"
+        pages += [("peer-rounds", peers), ("peer-summary", f"{peers}/{peer['released'].id}"),
+                  ("peer-new", f"{peers}/new")]
+    if followup and role == "partner":
+        pages.append(("evaluation", f"/projects/{demo['after_project']['waiting'].id}/evaluation"))
     for name, model, path in (("goal", Goal, "goals"), ("checkup", CheckUp, "checkups"),
                               ("deliverable", Deliverable, "deliverables")):
         found = _first_id(model, project)
