@@ -9,6 +9,7 @@ import pytest
 
 from workspace.extensions import db
 from workspace.models import Activity, PeerRating, PeerRound, ProjectMember
+from workspace.models.base import utcnow
 from workspace.peer_feedback.services import submit
 
 from .factories import create_project, create_user
@@ -130,9 +131,9 @@ def test_incomplete_ratings_come_back_and_keep_what_was_typed(client, world, tea
     (3, 10, False, "opens on"), (-10, -1, False, "closed on"), (-3, 3, True, "released")])
 def test_ratings_are_refused_outside_the_open_days(client, world, team, opens, closes, released, words):
     peer_round = team["round"]
-    peer_round.opens_on, peer_round.closes_on = date.today() + timedelta(days=opens), date.today() + timedelta(days=closes)
+    peer_round.opens_on = date.today() + timedelta(days=opens)
+    peer_round.closes_on = date.today() + timedelta(days=closes)
     if released:
-        from workspace.models.base import utcnow
         peer_round.released_at = utcnow()
     db.session.commit()
     client.login(team["sam"])

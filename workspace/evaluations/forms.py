@@ -18,9 +18,10 @@ def _comment(label):
 
 
 class EvaluationForm(FlaskForm):
-    changed = TextAreaField(_l("What changed for your organisation?"),
-                            validators=[InputRequired(message=_l("Say in a few words what changed, even if nothing did.")),
-                                        Length(max=5000), no_control_characters], filters=[strip])
+    changed = TextAreaField(
+        _l("What changed for your organisation?"), filters=[strip],
+        validators=[InputRequired(message=_l("Say in a few words what changed, even if nothing did.")),
+                    Length(max=5000), no_control_characters])
     work_again = RadioField(_l("Would you work with the university again?"), choices=choices(WORK_AGAIN_CHOICES),
                             validate_choice=True, validators=[InputRequired(message=_l("Choose yes, maybe or no."))])
     work_again_why = _comment(_l("Why?"))

@@ -65,7 +65,8 @@ def ask(actor, project, partners, email: bool = True) -> PartnerEvaluation:
     db.session.add(evaluation)
     db.session.flush()
     record(actor, "asked", evaluation,
-           _("The partner was asked to evaluate the collaboration in “%(title)s”", title=project.title), project=project)
+           _("The partner was asked to evaluate the collaboration in “%(title)s”", title=project.title),
+           project=project)
     notify(partners, "evaluation", f"evaluation-{evaluation.id}",
            _("“%(title)s” has ended: how did the collaboration go? A short evaluation for your organisation.",
              title=project.title), answer_url(project.id), project=project, actor=actor, email=email)

@@ -28,7 +28,8 @@ class PartnerEvaluation(db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     project: Mapped["Project"] = relationship()  # noqa: F821
-    answers: Mapped[list["EvaluationAnswer"]] = relationship(back_populates="evaluation", order_by="EvaluationAnswer.id")
+    answers: Mapped[list["EvaluationAnswer"]] = relationship(back_populates="evaluation",
+                                                             order_by="EvaluationAnswer.id")
 
 
 class EvaluationAnswer(db.Model):

@@ -162,7 +162,8 @@ def summarise(peer_round, project_ids, today: date | None = None) -> list[TeamSu
     received = defaultdict(list)
     for rating in db.session.scalars(db.select(PeerRating).where(
             PeerRating.round_id == peer_round.id, PeerRating.project_id.in_(project_ids)).order_by(PeerRating.id)):
-        rater, rated = members.get((rating.project_id, rating.rater_id)), members.get((rating.project_id, rating.rated_id))
+        rater = members.get((rating.project_id, rating.rater_id))
+        rated = members.get((rating.project_id, rating.rated_id))
         if rater is None or rated is None:  # someone who left the team since
             continue
         rater.submitted, rater.rated_mates = True, rater.rated_mates + 1
