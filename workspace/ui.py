@@ -16,9 +16,10 @@ DATE_FORMATS = {
 
 
 def setup_ui(app, babel) -> None:
-    """Date patterns for every locale, the `ago` filter and the `icon_href` global."""
+    """Date patterns for every locale, the `ago` and `day` filters, the `icon_href` and `sparkline` globals."""
     babel.date_formats.update(DATE_FORMATS)
     app.jinja_env.filters["ago"] = ago
+    app.jinja_env.filters["day"] = lambda value: format_date(value, "d MMM") if value else ""  # "6 Dec": tight cells
     app.jinja_env.globals["icon_href"] = icon_href
     app.jinja_env.globals["sparkline"] = sparkline
 
