@@ -360,3 +360,18 @@ def test_without_it_nobody_frames_the_workspace(client):
     response = client.get("/lti/config.json")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_account_without_a_real_address_gets_notes_but_never_mail(app, client, platform, sent_mail):
+    """A placeholder address (reserved .invalid domain) would sit in the outbox for ever and age its metric."""
+    from workspace.models import Notification, OutboxMessage
+    from workspace.notifications.services import notify
+
+    launch(client, platform, platform.person(sub="anon-8", name="Anon", roles=[LEARNER]))
+    user = db.session.scalar(db.select(LtiAccount).filter_by(subject="anon-8")).user
+    with app.test_request_context():
+        notify([user], "teams", "teams-test", "You are in a team", "/home")
+        db.session.commit()
+    assert db.session.scalar(db.select(Notification).filter_by(user_id=user.id)) is not None
+    assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 0
+    assert not [mail for mail in sent_mail if mail["to"] == user.email]

@@ -19,12 +19,20 @@ from .models.base import utcnow
 
 logger = logging.getLogger("workspace.mail")
 MAX_BACKOFF = timedelta(hours=6)
+UNDELIVERABLE = ".invalid"  # RFC 6761's reserved domain (LTI accounts without an address): never mailed
+
+
+def deliverable(to: str) -> bool:
+    """False for an address no mail server can take: it would wait in the outbox for ever."""
+    return not to.lower().endswith(UNDELIVERABLE)
 
 
 def queue_mail(to: str, subject: str, body: str, later: bool = False):
     """`later`: leave it to `flask send-mail` (a class import's 300 invitations must not hold the request)."""
     from .models import OutboxMessage
 
+    if not deliverable(to):
+        return None
     message = OutboxMessage(to=to, subject=subject, body=body)
     db.session.add(message)
     if later:
@@ -38,6 +46,7 @@ def queue_mails(messages: list[tuple[str, str, str]], later: bool = False) -> li
     """`queue_mail` for many (to, subject, body) at once, in one INSERT; returns their ids."""
     from .models import OutboxMessage
 
+    messages = [message for message in messages if deliverable(message[0])]
     if not messages:
         return []
     now = utcnow()
