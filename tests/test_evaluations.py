@@ -265,3 +265,11 @@ def test_the_organisation_page_makes_a_fixed_number_of_queries(client, world, co
         text = client.get(page).get_data(as_text=True)
     assert text.count("More volunteers.") == 3
     assert len(four) == len(one)
+
+
+def test_the_timeline_links_to_the_evaluation_panel_without_scores(client, world):
+    answered(client, world, asked(world), score_relevance="1", work_again="no", work_again_why="Never again.")
+    client.login(world.student)
+    timeline = client.get(f"/projects/{world.project.id}/timeline").get_data(as_text=True)
+    assert "answered the evaluation of the collaboration" in timeline
+    assert f'/projects/{world.project.id}#evaluation-section' in timeline and "Never again." not in timeline
