@@ -54,6 +54,7 @@ def test_the_command_asks_once_about_the_course_values_and_mails_each_partner(ap
     second = create_user("Petra Partner")
     db.session.add(ProjectMember(project_id=world.project.id, user_id=second.id, role="partner"))
     not_yet = create_project(world.course, partners=[create_user("Future Partner")])
+    nobody = ended(create_project(world.course))  # no partner members: asked once it has them
     db.session.commit()
     runner = app.test_cli_runner()
     assert "evaluations asked: 1" in runner.invoke(args=["ask-evaluations"]).output
@@ -61,6 +62,7 @@ def test_the_command_asks_once_about_the_course_values_and_mails_each_partner(ap
     evaluation = evaluation_of(world.project)
     assert "humbleness" not in evaluation.value_keys and "relevance" in evaluation.value_keys
     assert evaluation_of(world.other_project) is None and evaluation_of(not_yet) is None
+    assert evaluation_of(nobody) is None
     notes = db.session.scalars(db.select(Notification).where(Notification.kind == "evaluation")).all()
     assert sorted(n.user_id for n in notes) == sorted([world.partner.id, second.id])
     assert all(n.url == url(world.project) for n in notes)
@@ -73,6 +75,10 @@ def test_the_command_asks_once_about_the_course_values_and_mails_each_partner(ap
 
 def test_the_teacher_asks_from_the_board_in_place_and_only_once(client, world):
     client.login(world.teacher)
+    lonely = create_project(world.course, title="No partner yet")
+    refused = client.post_form(url(lonely, "ask"), htmx=True)
+    assert refused.status_code == 409 and "invite them first" in refused.get_data(as_text=True)
+    assert evaluation_of(lonely) is None
     board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
     assert "Ask the partner now" in board and f'hx-post="{url(world.project, "ask")}"' in board
     response = client.post_form(url(world.project, "ask"), htmx=True)

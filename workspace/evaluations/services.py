@@ -28,7 +28,7 @@ def answer_url(project_id: int) -> str:
 
 
 def ask_due(today: date | None = None) -> int:
-    """Ask every project that ended (within ASK_WITHIN_DAYS) and was not asked yet; returns how many.
+    """Ask every project that ended (within ASK_WITHIN_DAYS), has partners and was not asked yet; returns how many.
     A second run asks nobody twice (one evaluation per project, unique in the table)."""
     today = today or date.today()
     due = list(db.session.scalars(
@@ -43,10 +43,14 @@ def ask_due(today: date | None = None) -> int:
         db.select(ProjectMember.project_id, User).join(User, User.id == ProjectMember.user_id)
         .where(ProjectMember.project_id.in_([p.id for p in due]), ProjectMember.role == "partner")
     ).all()
+    asked = 0
     for project in due:
-        ask(None, project, [user for pid, user in partners if pid == project.id])
+        people = [user for pid, user in partners if pid == project.id]
+        if people:  # a project without partner members is asked once it has them
+            ask(None, project, people)
+            asked += 1
     db.session.flush()
-    return len(due)
+    return asked
 
 
 def partners_of(project) -> list[User]:
@@ -60,6 +64,8 @@ def ask(actor, project, partners, email: bool = True) -> PartnerEvaluation:
     """Put the evaluation to the project's partners: a timeline entry and a notification (and e-mail) each."""
     if db.session.scalar(db.select(PartnerEvaluation.id).filter_by(project_id=project.id)) is not None:
         raise Refused(_("The partner has already been asked to evaluate this project."), 409)
+    if not partners:
+        raise Refused(_("This project has no partner members to ask yet: invite them first."), 409)
     evaluation = PartnerEvaluation(project_id=project.id, value_keys=asked_values(project.course),
                                    asked_by_id=actor.id if actor else None)
     db.session.add(evaluation)
