@@ -375,3 +375,24 @@ def test_an_account_without_a_real_address_gets_notes_but_never_mail(app, client
     assert db.session.scalar(db.select(Notification).filter_by(user_id=user.id)) is not None
     assert db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage)) == 0
     assert not [mail for mail in sent_mail if mail["to"] == user.email]
+
+
+def test_only_the_role_in_this_platform_course_counts_not_an_institution_role(client, platform, world):
+    """A learner here who teaches elsewhere at the institution (institution/person#Instructor) stays a student."""
+    _linked_course(platform, world)
+    elsewhere = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"
+    person = platform.person(sub="s-9", name="Tess Assistant", roles=[LEARNER, elsewhere], email="tess@uni.example")
+    response, _ = launch(client, platform, person)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/home")
+    tess = db.session.scalar(db.select(User).filter_by(email="tess@uni.example"))
+    assert not tess.is_teacher
+    assert db.session.scalar(db.select(CourseStaff).filter_by(user_id=tess.id)) is None
+    assert db.session.scalar(db.select(CourseEnrolment).filter_by(user_id=tess.id)).status == ENROLLED
+    assert client.get(f"/courses/{world.course.id}").status_code == 404
+    # Nor does an institution's Learner role make anyone a student of a course they have no role in.
+    student_elsewhere = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Learner"
+    client.delete_cookie("session")
+    response, _ = launch(client, platform, platform.person(sub="o-1", name="Otto Observer", email="otto@uni.example",
+                                                           roles=[student_elsewhere]))
+    assert response.status_code == 403
+    assert db.session.scalar(db.select(CourseEnrolment).join(User).filter(User.email == "otto@uni.example")) is None

@@ -100,9 +100,15 @@ def account_for(issuer: str, subject: str, email: str | None, name: str | None) 
     return user
 
 
+CONTEXT_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+
+
 def role_of(roles: list[str]) -> str | None:
-    """"teacher" for the context's Instructor, "student" for its Learner, else None."""
-    names = {str(role).rsplit("#", 1)[-1] for role in roles or []}
+    """"teacher" for the context's Instructor, "student" for its Learner, else None.
+
+    Only context roles count (the full membership URI, or the bare name LTI 1.3 allows for them): an
+    institution or system role such as institution/person#Instructor says nothing about this course."""
+    names = {role.removeprefix(CONTEXT_ROLE) for role in map(str, roles or [])}
     if "Instructor" in names:
         return "teacher"
     if "Learner" in names:
