@@ -171,7 +171,7 @@ def test_each_side_marks_its_own_promises_kept_and_recurring_ones_come_back(clie
     client.logout()
     client.login(world.partner)
     page = client.get(url(world)).get_data(as_text=True)
-    assert "⚠ Late" in page and "Last kept on" in page
+    assert '<span class="status status-bad">' in page and "</svg> Late</span>" in page and "Last kept on" in page
     assert client.post_form(url(world, f"/responsibilities/{partners.id}/done"),
                             {"version": partners.version}).status_code == 303
     assert not responsibility(id=partners.id).kept_on_time()
@@ -192,7 +192,8 @@ def test_reciprocity_counts_per_side_on_page_and_board(client, world):
     for path in (url(world), f"/projects/{world.project.id}"):
         page = client.get(path).get_data(as_text=True)
         assert "<th scope=\"row\">Students</th><td>1</td><td>0</td><td>1</td><td>0</td>" in page
-        assert "<th scope=\"row\">Partner</th><td>0</td><td>1</td><td>0</td><td><strong>⚠ 1</strong></td>" in page
+        assert "<th scope=\"row\">Partner</th><td>0</td><td>1</td><td>0</td><td><strong><svg class=\"icon\"" in page
+        assert "</svg> 1</strong></td>" in page  # the alert icon beside the number
 
 
 def test_only_partners_give_withhold_and_withdraw_consent(client, world):
