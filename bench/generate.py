@@ -247,6 +247,10 @@ def generate(database: str, scale: float, seed: int = 1) -> dict:
                 for i in range(0, len(batch), 5000):
                     conn.execute(insert(table), batch[i:i + 5000])
                 counts[table.name] = len(batch)
+        from workspace.dashboard.summary import rebuild_all
+
+        rebuild_all()  # the rows went in as bulk SQL: the dashboard's summaries from them
+        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             from sqlalchemy import text
             with db.engine.begin() as conn:

@@ -91,6 +91,9 @@ def seed_demo() -> dict:
     db.session.flush()
     demo = {"people": people, "organisations": orgs, "courses": [lab, cities], "projects": projects}
     _seed_features(demo)
+    from .dashboard.summary import rebuild_all
+
+    rebuild_all()  # demos backdate rows with bulk SQL, which marks no project's dashboard summary
     return demo
 
 

@@ -12,6 +12,7 @@ from ..policy import permission
 from ..evaluations.services import csv_cells as evaluation_cells
 from .contributions import course_contributions
 from .signals import course_signals, days_since
+from .summary import rebuild_summaries_command
 
 bp = Blueprint("dashboard", __name__)
 
@@ -103,3 +104,8 @@ def contributions(course, course_id):
 
 def _date(moment):
     return moment.date().isoformat() if moment else ""
+
+
+@bp.record_once
+def _register_command(state):
+    state.app.cli.add_command(rebuild_summaries_command)

@@ -1,10 +1,10 @@
-"""The teacher dashboard's signals: one aggregate query per kind of signal for a whole course.
+"""The teacher dashboard's signals: one aggregate query per kind of signal for many projects.
 
-Nothing here queries per project: each function reads all projects of the course at once and
-returns {project_id: ...}. The rows are then judged against the course's thresholds to say, in
-words, why a project needs attention.
+Nothing here queries per project: `project_inputs` reads all projects asked for at once and
+returns {project_id: inputs}, which each project's summary row keeps (summary.py), so the
+dashboard reads them in one query. The rows are then judged against the course's thresholds
+to say, in words, why a project needs attention.
 """
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -80,100 +80,27 @@ def days_since(moment: datetime | None, now: datetime) -> int | None:
 
 
 def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
+    """Every project of the course with its signals: one read of the projects with their summary
+    rows (workspace/dashboard/summary.py), the time-dependent parts judged here against `now`."""
+    from .summary import ProjectSummary
+
     now = now or utcnow()
-    today = now.date()
     projects = db.session.execute(
-        db.select(Project.id, Project.title, Project.start_date, Organisation.name)
+        db.select(Project.id, Project.title, Project.start_date, Organisation.name, ProjectSummary.data)
         .join(Organisation, Organisation.id == Project.organisation_id)
+        .outerjoin(ProjectSummary, ProjectSummary.project_id == Project.id)
         .where(Project.course_id == course.id).order_by(Project.title)
     ).all()
     rows = {p.id: ProjectSignals(p.id, p.title, p.name, p.start_date) for p in projects}
     if not rows:
         return []
     ids = list(rows)
-
-    for r in db.session.execute(
-        db.select(
-            Goal.project_id,
-            _count(Goal.state == AGREED),
-            _count(Goal.state.in_((PROPOSED, CHANGES_REQUESTED))),
-            func.min(case((and_(Goal.state == PROPOSED, Goal.proposer_side == "student"), Goal.state_changed_at))),
-            func.min(case((and_(Goal.state == PROPOSED, Goal.proposer_side == "partner"), Goal.state_changed_at))),
-        ).where(Goal.project_id.in_(ids)).group_by(Goal.project_id)
-    ):
-        row = rows[r[0]]
-        row.goals_agreed, row.goals_waiting = int(r[1] or 0), int(r[2] or 0)
-        row.partner_wait_since, row.students_wait_since = as_utc(r[3]), as_utc(r[4])
-
-    for project_id, side, late in db.session.execute(
-        db.select(Agreement.project_id, Responsibility.side, func.count())
-        .join(Agreement, Agreement.id == Responsibility.agreement_id)
-        .where(Agreement.project_id.in_(ids), Responsibility.done_at.is_(None), Responsibility.removed_at.is_(None),
-               Responsibility.due_date < today)
-        .group_by(Agreement.project_id, Responsibility.side)
-    ):
-        rows[project_id].late[side] = late
-
-    cadence = dict(db.session.execute(
-        db.select(Agreement.project_id, Agreement.cadence_days).where(Agreement.project_id.in_(ids))
-    ).all())
-    for project_id, last_held, next_planned in db.session.execute(
-        db.select(
-            CheckUp.project_id,
-            func.max(case((CheckUp.state.in_(HELD), CheckUp.planned_at))),
-            func.min(case((and_(CheckUp.state == PLANNED, CheckUp.planned_at >= now), CheckUp.planned_at))),
-        ).where(CheckUp.project_id.in_(ids)).group_by(CheckUp.project_id)
-    ):
-        row = rows[project_id]
-        row.last_checkup = as_utc(last_held)
-        row.next_checkup_due = as_utc(next_planned)
-    for row in rows.values():
-        if row.next_checkup_due is None:
-            every = timedelta(days=cadence.get(row.id) or DEFAULT_CADENCE_DAYS)
-            start = row.last_checkup or datetime.combine(row.start_date, datetime.min.time(), now.tzinfo)
-            row.next_checkup_due = start + every
-        row.checkup_overdue = row.next_checkup_due < now
-
-    for project_id, count, oldest in db.session.execute(
-        db.select(FeedbackItem.project_id, func.count(), func.min(FeedbackItem.created_at))
-        .where(FeedbackItem.project_id.in_(ids), FeedbackItem.state == OPEN).group_by(FeedbackItem.project_id)
-    ):
-        rows[project_id].open_feedback, rows[project_id].oldest_open_feedback = count, as_utc(oldest)
-
-    for project_id, count, oldest, late in db.session.execute(
-        db.select(Deliverable.project_id, _count(Deliverable.state == IN_REVIEW),
-                  func.min(case((Deliverable.state == IN_REVIEW, Deliverable.state_changed_at))),
-                  _count(and_(Deliverable.due_date < today, Deliverable.state != HANDED_OVER)))
-        .where(Deliverable.project_id.in_(ids)).group_by(Deliverable.project_id)
-    ):
-        row = rows[project_id]
-        row.reviews_waiting, row.review_wait_since, row.deliverables_late = int(count or 0), as_utc(oldest), int(late or 0)
-
-    for project_id, members in db.session.execute(
-        db.select(ProjectMember.project_id, func.count()).where(ProjectMember.project_id.in_(ids))
-        .group_by(ProjectMember.project_id)
-    ):
-        rows[project_id].members = members
-    for project_id, since, accepted in db.session.execute(
-        db.select(Agreement.project_id, AgreementVersion.created_at, func.count(ProjectMember.id))
-        .join(AgreementVersion, and_(AgreementVersion.agreement_id == Agreement.id,
-                                     AgreementVersion.number == Agreement.number))
-        .outerjoin(AgreementAcceptance, AgreementAcceptance.agreement_version_id == AgreementVersion.id)
-        .outerjoin(ProjectMember, and_(ProjectMember.project_id == Agreement.project_id,
-                                       ProjectMember.user_id == AgreementAcceptance.user_id))
-        .where(Agreement.project_id.in_(ids))
-        .group_by(Agreement.project_id, AgreementVersion.created_at)
-    ):
-        row = rows[project_id]
-        row.agreement_exists, row.agreement_since, row.accepted = True, as_utc(since), accepted
-
-    _pulse(rows, ids)
-
-    for project_id, last in db.session.execute(
-        db.select(Activity.project_id, func.max(Activity.created_at)).where(Activity.project_id.in_(ids))
-        .group_by(Activity.project_id)
-    ):
-        rows[project_id].last_activity = as_utc(last)
+    stored = {p.id: p.data for p in projects if p.data is not None}
+    missing = [project_id for project_id in ids if project_id not in stored]
+    if missing:  # not summarised yet (e.g. written by `flask import`): computed now, in full
+        stored.update(project_inputs(missing))
+    for project_id, row in rows.items():
+        apply_inputs(row, stored[project_id], now)
 
     from ..evaluations.services import course_evaluations
 
@@ -185,22 +112,161 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
     return list(rows.values())
 
 
-def _pulse(rows, ids) -> None:
-    """Average rating per side per check-up; the latest and its change from the one before."""
-    averages = defaultdict(list)  # (project, side) -> [(planned_at, average)]
-    for project_id, side, planned_at, average in db.session.execute(
-        db.select(PulseRating.project_id, PulseRating.side, CheckUp.planned_at, func.avg(PulseRating.score))
-        .join(CheckUp, CheckUp.id == PulseRating.checkup_id)
-        .where(PulseRating.project_id.in_(ids))
-        .group_by(PulseRating.project_id, PulseRating.side, CheckUp.id, CheckUp.planned_at)
-    ):
-        averages[(project_id, side)].append((as_utc(planned_at), float(average)))
-    for (project_id, side), series in averages.items():
-        series.sort()
+def _iso(moment) -> str | None:
+    return None if moment is None else as_utc(moment).isoformat()
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+# kind of input -> its fields in a project's inputs, with their values when there is nothing
+FIELDS = {
+    "goals": {"goals_agreed": 0, "goals_waiting": 0, "partner_wait_since": None, "students_wait_since": None},
+    "responsibilities": {"open_due": {}},  # side -> due dates of open responsibilities
+    "agreement": {"cadence_days": None, "agreement_since": None, "accepted": 0},
+    "checkups": {"last_checkup": None, "planned": []},  # planned: check-ups still planned, in order
+    "feedback": {"open_feedback": 0, "oldest_open_feedback": None},
+    "deliverables": {"reviews_waiting": 0, "review_wait_since": None, "deliverables_due": []},
+    "members": {"members": 0},
+    "pulse": {"pulse": {}},  # side -> [(check-up time, average)]
+    "activity": {"last_activity": None},
+}
+KINDS = tuple(FIELDS)
+
+
+def project_inputs(ids, kinds=KINDS, session=None) -> dict[int, dict]:
+    """What the signals of these projects are computed from, as JSON: one aggregate query per kind
+    for all of them (only `kinds`: a summary row refreshes what a change touched). Nothing here
+    depends on the time of asking (dates that become late are kept as lists), so the summary row
+    holds it from one change to the next."""
+    session = session or db.session
+    inputs = {project_id: {key: type(empty)() if isinstance(empty, (list, dict)) else empty
+                           for kind in kinds for key, empty in FIELDS[kind].items()} for project_id in ids}
+    if "goals" in kinds:
+        for r in session.execute(
+            db.select(
+                Goal.project_id,
+                _count(Goal.state == AGREED),
+                _count(Goal.state.in_((PROPOSED, CHANGES_REQUESTED))),
+                func.min(case((and_(Goal.state == PROPOSED, Goal.proposer_side == "student"), Goal.state_changed_at))),
+                func.min(case((and_(Goal.state == PROPOSED, Goal.proposer_side == "partner"), Goal.state_changed_at))),
+            ).where(Goal.project_id.in_(ids)).group_by(Goal.project_id)
+        ):
+            inputs[r[0]].update(goals_agreed=int(r[1] or 0), goals_waiting=int(r[2] or 0),
+                                partner_wait_since=_iso(r[3]), students_wait_since=_iso(r[4]))
+
+    if "responsibilities" in kinds:
+        for project_id, side, due in session.execute(
+            db.select(Agreement.project_id, Responsibility.side, Responsibility.due_date)
+            .join(Agreement, Agreement.id == Responsibility.agreement_id)
+            .where(Agreement.project_id.in_(ids), Responsibility.done_at.is_(None), Responsibility.removed_at.is_(None),
+                   Responsibility.due_date.is_not(None))
+            .order_by(Responsibility.due_date)
+        ):
+            inputs[project_id]["open_due"].setdefault(side, []).append(due.isoformat())
+
+    if "agreement" in kinds:
+        for project_id, cadence in session.execute(
+            db.select(Agreement.project_id, Agreement.cadence_days).where(Agreement.project_id.in_(ids))
+        ):
+            inputs[project_id]["cadence_days"] = cadence
+    if "checkups" in kinds:
+        for project_id, state, planned_at in session.execute(
+            db.select(CheckUp.project_id, CheckUp.state, CheckUp.planned_at)
+            .where(CheckUp.project_id.in_(ids), CheckUp.state.in_((*HELD, PLANNED))).order_by(CheckUp.planned_at)
+        ):
+            if state == PLANNED:
+                inputs[project_id]["planned"].append(_iso(planned_at))
+            else:
+                inputs[project_id]["last_checkup"] = _iso(planned_at)  # ordered: the latest held wins
+
+    if "feedback" in kinds:
+        for project_id, count, oldest in session.execute(
+            db.select(FeedbackItem.project_id, func.count(), func.min(FeedbackItem.created_at))
+            .where(FeedbackItem.project_id.in_(ids), FeedbackItem.state == OPEN).group_by(FeedbackItem.project_id)
+        ):
+            inputs[project_id].update(open_feedback=count, oldest_open_feedback=_iso(oldest))
+
+    if "deliverables" in kinds:
+        for project_id, state, changed, due in session.execute(
+            db.select(Deliverable.project_id, Deliverable.state, Deliverable.state_changed_at, Deliverable.due_date)
+            .where(Deliverable.project_id.in_(ids), Deliverable.state != HANDED_OVER)
+        ):
+            entry = inputs[project_id]
+            if state == IN_REVIEW:
+                entry["reviews_waiting"] += 1
+                if entry["review_wait_since"] is None or _iso(changed) < entry["review_wait_since"]:
+                    entry["review_wait_since"] = _iso(changed)
+            if due is not None:
+                entry["deliverables_due"].append(due.isoformat())
+
+    if "members" in kinds:
+        for project_id, members in session.execute(
+            db.select(ProjectMember.project_id, func.count()).where(ProjectMember.project_id.in_(ids))
+            .group_by(ProjectMember.project_id)
+        ):
+            inputs[project_id]["members"] = members
+    if "agreement" in kinds:
+        for project_id, since, accepted in session.execute(
+            db.select(Agreement.project_id, AgreementVersion.created_at, func.count(ProjectMember.id))
+            .join(AgreementVersion, and_(AgreementVersion.agreement_id == Agreement.id,
+                                         AgreementVersion.number == Agreement.number))
+            .outerjoin(AgreementAcceptance, AgreementAcceptance.agreement_version_id == AgreementVersion.id)
+            .outerjoin(ProjectMember, and_(ProjectMember.project_id == Agreement.project_id,
+                                           ProjectMember.user_id == AgreementAcceptance.user_id))
+            .where(Agreement.project_id.in_(ids))
+            .group_by(Agreement.project_id, AgreementVersion.created_at)
+        ):
+            inputs[project_id].update(agreement_since=_iso(since), accepted=accepted)
+
+    if "pulse" in kinds:
+        for project_id, side, planned_at, average in session.execute(
+            db.select(PulseRating.project_id, PulseRating.side, CheckUp.planned_at, func.avg(PulseRating.score))
+            .join(CheckUp, CheckUp.id == PulseRating.checkup_id)
+            .where(PulseRating.project_id.in_(ids))
+            .group_by(PulseRating.project_id, PulseRating.side, CheckUp.id, CheckUp.planned_at)
+        ):
+            inputs[project_id]["pulse"].setdefault(side, []).append((_iso(planned_at), float(average)))
+
+    if "activity" in kinds:
+        for project_id, last in session.execute(
+            db.select(Activity.project_id, func.max(Activity.created_at)).where(Activity.project_id.in_(ids))
+            .group_by(Activity.project_id)
+        ):
+            inputs[project_id]["last_activity"] = _iso(last)
+    return inputs
+
+
+def apply_inputs(row: ProjectSignals, data: dict, now: datetime) -> None:
+    """Fill a row's signals from its inputs, judging what is late or due against `now`."""
+    today = now.date().isoformat()
+    row.goals_agreed, row.goals_waiting = data["goals_agreed"], data["goals_waiting"]
+    row.partner_wait_since, row.students_wait_since = (_moment(data["partner_wait_since"]),
+                                                      _moment(data["students_wait_since"]))
+    for side, dues in data["open_due"].items():
+        row.late[side] = sum(1 for due in dues if due < today)
+    row.last_checkup = _moment(data["last_checkup"])
+    upcoming = [moment for moment in map(_moment, data["planned"]) if moment >= now]
+    row.next_checkup_due = upcoming[0] if upcoming else None
+    if row.next_checkup_due is None:
+        every = timedelta(days=data["cadence_days"] or DEFAULT_CADENCE_DAYS)
+        start = row.last_checkup or datetime.combine(row.start_date, datetime.min.time(), now.tzinfo)
+        row.next_checkup_due = start + every
+    row.checkup_overdue = row.next_checkup_due < now
+    row.open_feedback, row.oldest_open_feedback = data["open_feedback"], _moment(data["oldest_open_feedback"])
+    row.reviews_waiting, row.review_wait_since = data["reviews_waiting"], _moment(data["review_wait_since"])
+    row.deliverables_late = sum(1 for due in data["deliverables_due"] if due < today)
+    row.members, row.accepted = data["members"], data["accepted"]
+    row.agreement_exists = data["agreement_since"] is not None
+    row.agreement_since = _moment(data["agreement_since"])
+    for side, series in data["pulse"].items():
+        series = sorted((_moment(moment), average) for moment, average in series)
         latest = round(series[-1][1], 1)
         change = round(series[-1][1] - series[-2][1], 1) if len(series) > 1 else None
-        rows[project_id].pulse[side] = (latest, change)
-        rows[project_id].pulse_series[side] = series
+        row.pulse[side] = (latest, change)
+        row.pulse_series[side] = series
+    row.last_activity = _moment(data["last_activity"])
 
 
 def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:

@@ -26,6 +26,7 @@ from .organisation import Organisation, OrganisationMember
 from .organisation_profile import Introduction, IntroductionSide, OrganisationProfile
 from .reflection import Reflection, ReflectionResponse
 from .showcase import Publication, publication_file, publication_link
+from .summary import ProjectSummary
 from .team_formation import ChoiceRound, Placement, ProjectChoice
 from .question import PartnerQuestion, QuestionEvent
 from .project import MEMBER_ROLES, PARTNER, STUDENT, Project, ProjectMember
@@ -39,6 +40,7 @@ __all__ = [
     "EvaluationAnswer", "PartnerEvaluation", "PeerRating", "PeerRound",
     "Reflection", "ReflectionResponse",
     "Publication", "publication_file", "publication_link",
+    "ProjectSummary",
     "ChoiceRound", "Placement", "ProjectChoice",
     "EmailPreference", "Notification", "OutboxMessage", "SignInToken",
     "AuditEvent",

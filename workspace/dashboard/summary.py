@@ -1,0 +1,126 @@
+"""The per-project summary row behind the teacher dashboard, written in the same transaction as
+every change it depends on, so a dashboard of 100 projects is one indexed read.
+
+A flush that adds, changes or deletes a goal, responsibility, agreement (version, acceptance),
+check-up, feedback item, pulse rating, deliverable, membership or timeline entry marks its project
+and the kinds of input it touches; just before the transaction commits, those inputs are computed
+again (`signals.project_inputs`, one query per kind) and written into the marked rows. Writes that
+bypass the session's objects (bulk SQL, `flask import`) are caught up by `flask rebuild-summaries`;
+until then a project without a row is computed in full when shown.
+"""
+import click
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import (
+    Activity, Agreement, AgreementAcceptance, AgreementVersion, CheckUp, Deliverable, FeedbackItem, Goal, Project,
+    ProjectMember, PulseRating, Responsibility,
+)
+from ..models.base import utcnow
+from ..models.summary import ProjectSummary
+from .signals import KINDS, project_inputs
+
+# what a change of each kind of row touches (acceptances count members; the pulse carries check-up dates)
+TOUCHES = {
+    Goal: ("goals",), CheckUp: ("checkups", "pulse"), FeedbackItem: ("feedback",), PulseRating: ("pulse",),
+    Deliverable: ("deliverables",), ProjectMember: ("members", "agreement"), Activity: ("activity",),
+    Agreement: ("agreement", "responsibilities"), Responsibility: ("responsibilities",),
+    AgreementVersion: ("agreement",), AgreementAcceptance: ("agreement",),
+}
+MARKS = "summary_marks"  # session.info: {("project" | "agreement" | "version", id): kinds}
+
+
+def _mark(session, objects) -> None:
+    marks = None
+    for obj in objects:
+        kinds = TOUCHES.get(type(obj))
+        if kinds is None:
+            continue
+        if isinstance(obj, (Responsibility, AgreementVersion)):
+            key = ("agreement", obj.agreement_id)
+        elif isinstance(obj, AgreementAcceptance):
+            key = ("version", obj.agreement_version_id)
+        else:
+            key = ("project", obj.project_id)
+        if key[1] is not None:
+            marks = session.info.setdefault(MARKS, {}) if marks is None else marks
+            marks.setdefault(key, set()).update(kinds)
+
+
+@event.listens_for(Session, "before_flush")
+def _mark_deleted(session, _context, _instances):
+    """Deleted rows before the flush: their attributes can still be loaded."""
+    _mark(session, session.deleted)
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session, _context):
+    """New and changed rows after the flush: a row added through a relationship has its ids only now."""
+    _mark(session, (*session.new, *session.dirty))
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_marked(session):
+    session.flush()  # the last changes mark their projects too
+    marks = session.info.pop(MARKS, None)
+    if not marks:
+        return
+    projects = {}
+    versions = {i: kinds for (what, i), kinds in marks.items() if what == "version"}
+    agreements = {i: kinds for (what, i), kinds in marks.items() if what == "agreement"}
+    if versions:
+        for version_id, agreement_id in session.execute(
+                select(AgreementVersion.id, AgreementVersion.agreement_id).where(AgreementVersion.id.in_(versions))):
+            agreements.setdefault(agreement_id, set()).update(versions[version_id])
+    if agreements:
+        for agreement_id, project_id in session.execute(
+                select(Agreement.id, Agreement.project_id).where(Agreement.id.in_(agreements))):
+            projects.setdefault(project_id, set()).update(agreements[agreement_id])
+    for (what, i), kinds in marks.items():
+        if what == "project":
+            projects.setdefault(i, set()).update(kinds)
+    refresh(projects, session)
+    session.info.pop(MARKS, None)  # the summary's own writes mark nothing, but be sure
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop(MARKS, None)
+
+
+def refresh(projects: dict, session=None) -> None:
+    """Compute again the given kinds of input ({project id: kinds}) and write them into the rows;
+    a project without a row yet gets every kind."""
+    session = session or db.session
+    stored = dict(session.execute(select(ProjectSummary.project_id, ProjectSummary.data)
+                                  .where(ProjectSummary.project_id.in_(projects))).all())
+    new = set(session.scalars(select(Project.id).where(Project.id.in_(set(projects) - set(stored)))))
+    now, table = utcnow(), ProjectSummary.__table__
+    if new:
+        session.execute(table.insert(), [{"project_id": project_id, "data": data, "updated_at": now}
+                                         for project_id, data in project_inputs(sorted(new), session=session).items()])
+    by_kinds = {}
+    for project_id in stored:
+        by_kinds.setdefault(frozenset(projects[project_id]), []).append(project_id)
+    for kinds, ids in by_kinds.items():
+        for project_id, fresh in project_inputs(ids, [k for k in KINDS if k in kinds], session=session).items():
+            session.execute(table.update().where(table.c.project_id == project_id)
+                            .values(data={**stored[project_id], **fresh}, updated_at=now))
+
+
+def rebuild_all(batch: int = 500) -> int:
+    """Every project's summary computed again from the data; returns how many."""
+    ids = list(db.session.scalars(select(Project.id).order_by(Project.id)))
+    db.session.execute(ProjectSummary.__table__.delete())
+    for start in range(0, len(ids), batch):
+        refresh({project_id: set(KINDS) for project_id in ids[start:start + batch]})
+    return len(ids)
+
+
+@click.command("rebuild-summaries")
+def rebuild_summaries_command():
+    """Compute every project's dashboard summary again (after `flask import` or bulk SQL)."""
+    count = rebuild_all()
+    db.session.commit()
+    click.echo(f"project summaries rebuilt: {count}")
