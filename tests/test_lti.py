@@ -396,3 +396,14 @@ def test_only_the_role_in_this_platform_course_counts_not_an_institution_role(cl
                                                            roles=[student_elsewhere]))
     assert response.status_code == 403
     assert db.session.scalar(db.select(CourseEnrolment).join(User).filter(User.email == "otto@uni.example")) is None
+
+
+def test_an_account_made_or_linked_by_a_launch_is_on_the_record(client, platform, world):
+    """As for SSO: the platform's word on an e-mail address opened an existing account, and that shows."""
+    launch(client, platform, platform.person(sub="s-41", name="Stu Dent", roles=[LEARNER], email=world.student.email))
+    client.delete_cookie("session")
+    launch(client, platform, platform.person(sub="s-42", name="Nova New", roles=[LEARNER], email="nova@uni.example"))
+    linked = db.session.scalar(db.select(Activity).filter_by(verb="linked_lti", actor_id=world.student.id))
+    nova = db.session.scalar(db.select(User).filter_by(email="nova@uni.example"))
+    created = db.session.scalar(db.select(Activity).filter_by(verb="joined_lti", actor_id=nova.id))
+    assert linked is not None and created is not None

@@ -79,8 +79,9 @@ def _placeholder_email(issuer: str, subject: str) -> str:
     return f"lti-{digest}@{NO_EMAIL_DOMAIN}"
 
 
-def account_for(issuer: str, subject: str, email: str | None, name: str | None) -> User:
+def account_for(platform: LtiPlatform, subject: str, email: str | None, name: str | None) -> User:
     """The account of the platform's person: found by (issuer, sub), else linked by e-mail, else created."""
+    issuer = platform.issuer
     link = db.session.scalar(db.select(LtiAccount).where(LtiAccount.issuer == issuer, LtiAccount.subject == subject))
     if link is not None:
         return link.user
@@ -95,6 +96,11 @@ def account_for(issuer: str, subject: str, email: str | None, name: str | None) 
                     name=(name or "").strip()[:120] or _("Platform user"))
         db.session.add(user)
         db.session.flush()
+        record(user, "joined_lti", user, _("%(name)s signed in for the first time with %(provider)s",
+                                           name=user.name, provider=platform.label))
+    else:
+        record(user, "linked_lti", user, _("%(name)s linked their account to %(provider)s", name=user.name,
+                                           provider=platform.label))
     db.session.add(LtiAccount(issuer=issuer, subject=subject, user_id=user.id))
     db.session.flush()
     return user
@@ -155,7 +161,7 @@ class Arrival:
 
 def arrive(platform: LtiPlatform, claims: dict) -> Arrival:
     """Take in a verified launch: the account, the context (with its roster address), and the role in its course."""
-    user = account_for(platform.issuer, str(claims["sub"]), claims.get("email"), claims.get("name"))
+    user = account_for(platform, str(claims["sub"]), claims.get("email"), claims.get("name"))
     role = role_of(claims.get(ROLES_CLAIM, []))
     context = remember_context(platform, claims)
     if role == "teacher":
@@ -262,7 +268,8 @@ def sync_roster(actor, context: LtiContext) -> SyncResult:
     user_ids = set()
     for subject, member in learners.items():
         try:
-            user_ids.add(linked.get(subject) or account_for(issuer, subject, member.get("email"), member.get("name")).id)
+            user_ids.add(linked.get(subject) or account_for(context.platform, subject, member.get("email"),
+                                                           member.get("name")).id)
         except Refused:
             continue  # an administrator's address: never enrolled from the platform's word
     enrolments = {row.user_id: row for row in db.session.scalars(
