@@ -1,6 +1,9 @@
 """Server work per request (issue 19): an action's notifications and e-mails are written in one
 statement each and still reach every recipient; responses are compressed at a cheap level, static files once."""
 import re
+from datetime import date, datetime, timezone
+
+import pytest
 
 from workspace.extensions import db
 from workspace.models import Notification, OutboxMessage, ProjectMember
@@ -50,3 +53,21 @@ def test_a_static_file_is_compressed_once_per_process_and_pages_at_the_page_leve
     assert first.headers["Content-Encoding"] == second.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(first.get_data()) == gzip.decompress(second.get_data()) == client.get(css).get_data()
     assert levels == [assets.PAGE_LEVEL, assets.STATIC_LEVEL]  # the page, then the file once
+
+
+@pytest.mark.parametrize("locale, zone", [("en", "UTC"), ("nl", "Europe/Amsterdam"), ("en", "America/New_York")])
+def test_the_date_and_number_filters_say_what_flask_babel_says(app, locale, zone):
+    import flask_babel
+    import pytz
+
+    from workspace.fast_format import format_date, format_number
+
+    with app.test_request_context(), flask_babel.force_locale(locale):
+        flask_babel._get_current_context().babel_tzinfo = pytz.timezone(zone)
+        for value in (date(2026, 1, 5), datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc), datetime(2026, 12, 31, 23, 30)):
+            for fmt in ("medium", "short", "long", "full", "d MMM"):
+                assert format_date(value, fmt) == flask_babel.format_date(value, fmt), (value, fmt)
+        for value in (3.456, 1234567.891, 0, -0.5, 2.25):
+            for fmt in (None, "0.0", "#,##0.00"):
+                assert format_number(value, fmt) == flask_babel.format_decimal(value, fmt), (value, fmt)
+        assert (format_date(None), format_number(None), format_number("—")) == ("", None, "—")
