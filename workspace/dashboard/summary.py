@@ -95,7 +95,8 @@ def refresh(projects: dict, session=None) -> None:
     session = session or db.session
     stored = dict(session.execute(select(ProjectSummary.project_id, ProjectSummary.data)
                                   .where(ProjectSummary.project_id.in_(projects))).all())
-    new = set(session.scalars(select(Project.id).where(Project.id.in_(set(projects) - set(stored)))))
+    unseen = set(projects) - set(stored)
+    new = set(session.scalars(select(Project.id).where(Project.id.in_(unseen)))) if unseen else set()
     now, table = utcnow(), ProjectSummary.__table__
     if new:
         session.execute(table.insert(), [{"project_id": project_id, "data": data, "updated_at": now}
