@@ -202,7 +202,10 @@ class GoalSteps:
                 if new_state == "drop_proposed":
                     goal["before"] = goal["state"]
                 goal["state"] = new_state
-                match = VERSION_RE.search(data.decode("utf-8", "replace"))
+                # the answer may hold the whole goals section: the version in this goal's own form
+                html = data.decode("utf-8", "replace")
+                start = html.find(f"/goals/{goal['id']}/")
+                match = VERSION_RE.search(html, max(start, 0))
                 goal["version"] = int(match.group(1)) if match else goal["version"] + 1
             self.busy.discard(goal["id"])
 

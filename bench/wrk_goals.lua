@@ -55,6 +55,8 @@ function response(status, headers, body)
   end
   if current.next == "drop_proposed" then current.before = current.state end
   current.state = current.next
-  local version = body:match('name="version" value="(%d+)"')
+  -- the answer may hold the whole goals section: the version in this goal's own form
+  local start = body:find("/goals/" .. current.id .. "/", 1, true) or 1
+  local version = body:match('name="version" value="(%d+)"', start)
   current.version = version and tonumber(version) or current.version + 1
 end
