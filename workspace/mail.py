@@ -70,8 +70,10 @@ def _watch_commit() -> None:
     def flushed(_session, _context):
         g.flushed_mail = [m.id for m in g.get("queued_mail", []) if not isinstance(m, int) and m.id is not None]
 
-    @event.listens_for(session, "after_commit", once=True)
+    @event.listens_for(session, "after_commit")
     def committed(_session):
+        if _session.in_nested_transaction():  # a savepoint released: the request's transaction goes on
+            return
         # ids of messages inserted in bulk are known at once (their INSERT may have been the last flush)
         g.committed_mail = [m for m in g.get("queued_mail", []) if isinstance(m, int)] + g.get("flushed_mail", [])
 

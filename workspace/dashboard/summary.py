@@ -62,6 +62,8 @@ def _mark_written(session, _context):
 
 @event.listens_for(Session, "before_commit")
 def _refresh_marked(session):
+    if session.in_nested_transaction():  # a savepoint: SQLAlchemy fires commit/rollback events for it too
+        return
     session.flush()  # the last changes mark their projects too
     marks = session.info.pop(MARKS, None)
     if not marks:
@@ -86,6 +88,8 @@ def _refresh_marked(session):
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session):
+    if session.in_nested_transaction():  # a savepoint: SQLAlchemy fires commit/rollback events for it too
+        return
     session.info.pop(MARKS, None)
 
 

@@ -88,12 +88,16 @@ def _messages(session) -> list[tuple[str, dict]]:
 
 def _before_commit(session) -> None:
     """Name the messages while the transaction is still open (new rows get their ids in the flush)."""
+    if session.in_nested_transaction():  # a savepoint: SQLAlchemy fires commit/rollback events for it too
+        return
     if session.info.get(PENDING):
         session.flush()
         session.info["live_ready"] = _messages(session)
 
 
 def _after_commit(session) -> None:
+    if session.in_nested_transaction():  # a savepoint: SQLAlchemy fires commit/rollback events for it too
+        return
     messages = session.info.pop("live_ready", None)
     client = messages and _client()
     state = current_app.extensions.setdefault("live_state", {"quiet_until": 0.0}) if client else None
@@ -111,6 +115,8 @@ def _after_commit(session) -> None:
 
 
 def _after_rollback(session) -> None:
+    if session.in_nested_transaction():  # a savepoint: SQLAlchemy fires commit/rollback events for it too
+        return
     session.info.pop(PENDING, None)
     session.info.pop("live_ready", None)
 
