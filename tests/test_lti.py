@@ -112,6 +112,20 @@ def test_a_platform_cannot_open_an_administrators_account_by_email(client, platf
     assert client.get("/home").status_code == 302
 
 
+@pytest.mark.parametrize("whose", ["partner", "sso_only"])
+def test_a_platform_cannot_open_a_partners_or_an_sso_only_account_by_email(client, platform, world, whose):
+    target = world.partner
+    if whose == "sso_only":
+        target = world.student
+        target.sso_only = True
+        db.session.commit()
+    person = platform.person(sub="p-9", name="Someone", roles=[LEARNER], email=target.email)
+    response, _ = launch(client, platform, person)
+    assert response.status_code == 403 and "cannot be opened from a learning platform" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(LtiAccount).filter_by(subject="p-9")) is None
+    assert client.get("/home").status_code == 302
+
+
 def test_a_launch_without_email_still_gets_its_own_account(client, platform):
     response, _ = launch(client, platform, platform.person(sub="anon-7", name="", roles=[LEARNER]))
     assert response.status_code == 200

@@ -16,7 +16,8 @@ from ..activity import record
 from ..courses.services import create_course
 from ..extensions import db
 from ..models import (
-    ENROLLED, LEFT, Course, CourseEnrolment, CourseStaff, LtiAccount, LtiContext, LtiDeployment, LtiPlatform, User,
+    ENROLLED, LEFT, Course, CourseEnrolment, CourseStaff, LtiAccount, LtiContext, LtiDeployment, LtiPlatform,
+    OrganisationMember, User,
 )
 from ..models.base import utcnow
 from ..policy import forget_standing
@@ -79,6 +80,11 @@ def _placeholder_email(issuer: str, subject: str) -> str:
     return f"lti-{digest}@{NO_EMAIL_DOMAIN}"
 
 
+def _speaks_for_an_organisation(user: User) -> bool:
+    return db.session.scalar(db.select(OrganisationMember.id).where(OrganisationMember.user_id == user.id)
+                             .limit(1)) is not None
+
+
 def account_for(platform: LtiPlatform, subject: str, email: str | None, name: str | None) -> User:
     """The account of the platform's person: found by (issuer, sub), else linked by e-mail, else created."""
     issuer = platform.issuer
@@ -91,6 +97,11 @@ def account_for(platform: LtiPlatform, subject: str, email: str | None, name: st
         # A platform's word on an e-mail address is not enough to sign in as an administrator.
         raise Refused(_("This e-mail address belongs to an administrator's account, which cannot be opened from "
                         "a learning platform. Sign in with the password."), 403)
+    if user is not None and (user.sso_only or _speaks_for_an_organisation(user)):
+        # Nor to get round the admin's "university sign-in only", nor to open a partner's account: partners never
+        # come from a learning platform, and their organisation's data is not the platform's to hand out.
+        raise Refused(_("This e-mail address belongs to an account that cannot be opened from a learning platform. "
+                        "Sign in the way you usually do."), 403)
     if user is None:
         user = User(email=email or _placeholder_email(issuer, subject),
                     name=(name or "").strip()[:120] or _("Platform user"))
