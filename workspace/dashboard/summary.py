@@ -5,8 +5,8 @@ A flush that adds, changes or deletes a goal, responsibility, agreement (version
 check-up, feedback item, pulse rating, deliverable, membership or timeline entry marks its project
 and the kinds of input it touches; just before the transaction commits, those inputs are computed
 again (`signals.project_inputs`, one query per kind) and written into the marked rows. Writes that
-bypass the session's objects (bulk SQL, `flask import`) are caught up by `flask rebuild-summaries`;
-until then a project without a row is computed in full when shown.
+bypass the session's objects (bulk SQL, an archive from before this table) are caught up by
+`flask rebuild-summaries`; until then a project without a row is computed in full when shown.
 """
 import click
 from sqlalchemy import event, select
@@ -83,7 +83,6 @@ def _refresh_marked(session):
         if what == "project":
             projects.setdefault(i, set()).update(kinds)
     refresh(projects, session)
-    session.info.pop(MARKS, None)  # the summary's own writes mark nothing, but be sure
 
 
 @event.listens_for(Session, "after_rollback")
