@@ -24,24 +24,28 @@ def test_dates_read_day_month_year_in_every_locale_never_month_first_digits(app)
             assert render_template_string("{{ m|datetime('short') }}", m=moment).startswith("6 Dec 2026, ")
         with force_locale("nl"):
             assert re.fullmatch(r"6 dec\.? 2026", render_template_string("{{ d|date('short') }}", d=day))
-        assert "12/6/26" not in render_template_string("{{ d|date('short') }} {{ m|datetime('short') }}", d=day, m=moment)
+        both = render_template_string("{{ d|date('short') }} {{ m|datetime('short') }}", d=day, m=moment)
+        assert "12/6/26" not in both
 
 
 def test_relative_times_carry_the_exact_date_in_a_time_element(app):
     now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
     with app.test_request_context():
         html = render_template_string("{{ t|ago(now) }}", t=now - timedelta(days=3), now=now)
-        assert html.startswith('<time datetime="2026-12-03T12:00+00:00" title="3 Dec 2026, ') and ">3 days ago</time>" in html
+        assert html.startswith('<time datetime="2026-12-03T12:00+00:00" title="3 Dec 2026, ')
+        assert ">3 days ago</time>" in html
         assert ">today</time>" in render_template_string("{{ d|ago }}", d=date.today())
         with force_locale("nl"):
-            assert ">3 dagen geleden</time>" in render_template_string("{{ t|ago(now) }}", t=now - timedelta(days=3), now=now)
+            dutch = render_template_string("{{ t|ago(now) }}", t=now - timedelta(days=3), now=now)
+            assert ">3 dagen geleden</time>" in dutch
 
 
 def test_the_style_page_is_for_administrators(client, world):
     client.login(world.admin)
     page = text(client.get("/styleguide"))
     for part in ("Type scale", "Buttons: one style per weight", "Badges and signals", "Icons", "Data table",
-                 "Empty state", "Card with a menu of actions", 'class="button button-quiet"', 'class="badge badge-bad"'):
+                 "Empty state", "Card with a menu of actions", 'class="button button-quiet"',
+                 'class="badge badge-bad"'):
         assert part in page, part
     assert f'href="{text_url(page)}#check"' in page  # icons come from the one sprite
     home = text(client.get("/home"))

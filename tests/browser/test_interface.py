@@ -66,7 +66,8 @@ def test_no_word_breaks_inside_itself_in_any_table_cell_on_any_demo_page(page, a
         assert tables >= 3  # the measure ran over real tables (dashboard, contributions, check-ups…)
 
 
-ROW_HEIGHTS = "Array.from(document.querySelectorAll('table.dashboard tbody tr')).map(r => r.getBoundingClientRect().height)"
+ROW_HEIGHTS = ("Array.from(document.querySelectorAll('table.dashboard tbody tr'))"
+               ".map(r => r.getBoundingClientRect().height)")
 TABLE_BOTTOM = "document.querySelector('table.dashboard').getBoundingClientRect().bottom + window.scrollY"
 
 
@@ -132,7 +133,8 @@ def test_a_decision_on_the_board_moves_the_card_to_its_new_column_at_once(new_co
         partner.wait_for_function("!!(document.activeElement && document.activeElement.closest('#goal-column-agreed'))")
     assert_accessible(partner, "board after a card moved")
     db.session.rollback()
-    assert db.session.scalar(db.select(Goal.state).where(Goal.title == "Families wait less than 30 minutes")) == "agreed"
+    state = db.session.scalar(db.select(Goal.state).where(Goal.title == "Families wait less than 30 minutes"))
+    assert state == "agreed"
 
 
 def test_the_style_page_shows_every_component_accessibly(page, world):

@@ -40,7 +40,8 @@ BOARD_ORDER = (PROPOSED, CHANGES_REQUESTED, AGREED, ACHIEVEMENT_CLAIMED, DROP_PR
 # The board's columns: (key, heading, icon in static/icons.svg, the states it holds in BOARD_ORDER).
 # Anything one side waits for the other to agree to is "waiting"; dropped goals are folded away.
 BOARD_COLUMNS = (
-    ("waiting", _l("Waiting for agreement"), "clock", (PROPOSED, CHANGES_REQUESTED, ACHIEVEMENT_CLAIMED, DROP_PROPOSED)),
+    ("waiting", _l("Waiting for agreement"), "clock",
+     (PROPOSED, CHANGES_REQUESTED, ACHIEVEMENT_CLAIMED, DROP_PROPOSED)),
     ("agreed", _l("Agreed"), "check", (AGREED,)),
     ("achieved", _l("Achieved"), "star", (ACHIEVED,)),
     ("dropped", _l("Dropped"), "x", (DROPPED,)),
