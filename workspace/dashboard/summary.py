@@ -96,8 +96,11 @@ def refresh(projects: dict, session=None) -> None:
     """Compute again the given kinds of input ({project id: kinds}) and write them into the rows;
     a project without a row yet gets every kind."""
     session = session or db.session
+    # Locked (PostgreSQL; SQLite serialises writers anyway), in id order: a concurrent change to the
+    # same project waits, then reads this one's row, so neither writes back the other's stale kinds.
     stored = dict(session.execute(select(ProjectSummary.project_id, ProjectSummary.data)
-                                  .where(ProjectSummary.project_id.in_(projects))).all())
+                                  .where(ProjectSummary.project_id.in_(projects))
+                                  .order_by(ProjectSummary.project_id).with_for_update()).all())
     unseen = set(projects) - set(stored)
     new = set(session.scalars(select(Project.id).where(Project.id.in_(unseen)))) if unseen else set()
     now, table = utcnow(), ProjectSummary.__table__
