@@ -120,3 +120,13 @@ def seed(demo: dict) -> None:
                        [("https://groenstad.example.org/binnentuinen", "Municipal courtyard programme")])
     submit_version(samir, plan)
     review_version(paula, plan, "changes_requested", "Plan it on a Saturday morning; many residents work on weekdays.")
+
+    # Green courtyards: a planting map approved by the municipality, its handover not started yet.
+    planting = create_deliverable(
+        samir, green, title="Planting map for the first courtyard", kind="other",
+        audience="Residents and the municipal gardeners", language="Dutch", channel="Printed on the courtyard notice board",
+    )
+    drawn = add_version(samir, planting, "The map with native plants per corner.",
+                        [check_file("planting-map.pdf", tiny_pdf("Planting map"))], [])
+    submit_version(samir, drawn)
+    review_version(paula, drawn, "approved", "Good choice of plants; the gardeners can start in spring.")
