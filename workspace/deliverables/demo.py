@@ -124,7 +124,8 @@ def seed(demo: dict) -> None:
     # Green courtyards: a planting map approved by the municipality, its handover not started yet.
     planting = create_deliverable(
         samir, green, title="Planting map for the first courtyard", kind="other",
-        audience="Residents and the municipal gardeners", language="Dutch", channel="Printed on the courtyard notice board",
+        audience="Residents and the municipal gardeners", language="Dutch",
+        channel="Printed on the courtyard notice board",
     )
     drawn = add_version(samir, planting, "The map with native plants per corner.",
                         [check_file("planting-map.pdf", tiny_pdf("Planting map"))], [])
