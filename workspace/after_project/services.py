@@ -12,9 +12,10 @@ from sqlalchemy.orm import joinedload
 from ..activity import record
 from ..extensions import db
 from ..i18n import N_
-from ..models import AfterProjectQuestion, Course, Project, ProjectMember, User
+from ..models import AfterProjectQuestion, Course, Project, ProjectMember
 from ..models.base import utcnow
 from ..notifications.services import notify
+from ..projects.services import partners_by_project
 from ..rules import Refused, check_version
 
 ANSWER_LABELS = {"yes": N_("Yes"), "partly": N_("Partly"), "no": N_("No")}  # shown with _()
@@ -50,12 +51,9 @@ def ask_due(today: date | None = None) -> int:
     due = [project for project, course in rows if asking_date(project, course) <= today]
     if not due:
         return 0
-    partners = db.session.execute(
-        db.select(ProjectMember.project_id, User).join(User, User.id == ProjectMember.user_id)
-        .where(ProjectMember.project_id.in_([p.id for p in due]), ProjectMember.role == "partner")
-    ).all()
+    partners = partners_by_project(p.id for p in due)
     for project in due:
-        ask(project, [user for pid, user in partners if pid == project.id])
+        ask(project, partners.get(project.id, []))
     db.session.flush()
     return len(due)
 

@@ -16,6 +16,7 @@ from ..i18n import N_
 from ..models import EvaluationAnswer, PartnerEvaluation, Project, ProjectMember, User
 from ..models.base import utcnow
 from ..notifications.services import notify
+from ..projects.services import partners_by_project
 from ..rules import Refused, check_version
 
 WORK_AGAIN_LABELS = {"yes": N_("Yes"), "maybe": N_("Maybe"), "no": N_("No")}  # shown with _()
@@ -39,13 +40,10 @@ def ask_due(today: date | None = None) -> int:
     ))
     if not due:
         return 0
-    partners = db.session.execute(
-        db.select(ProjectMember.project_id, User).join(User, User.id == ProjectMember.user_id)
-        .where(ProjectMember.project_id.in_([p.id for p in due]), ProjectMember.role == "partner")
-    ).all()
+    partners = partners_by_project(p.id for p in due)
     asked = 0
     for project in due:
-        people = [user for pid, user in partners if pid == project.id]
+        people = partners.get(project.id, [])
         if people:  # a project without partner members is asked once it has them
             ask(None, project, people)
             asked += 1
