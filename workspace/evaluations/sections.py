@@ -22,7 +22,8 @@ def board(project, user) -> dict:
     evaluation = evaluation_of(project)
     return {"project": project, "evaluation": evaluation, "role": role,
             "manages": can(user, "evaluation.manage", project),
-            "reads": evaluation is not None and can(user, "evaluation.read", evaluation)}
+            "reads": evaluation is not None and can(user, "evaluation.read", evaluation),
+            "answers": evaluation is not None and can(user, "evaluation.answer", evaluation)}
 
 
 @activity_link("partnerevaluation")
