@@ -279,3 +279,16 @@ def test_the_timeline_links_to_the_evaluation_panel_without_scores(client, world
     timeline = client.get(f"/projects/{world.project.id}/timeline").get_data(as_text=True)
     assert "answered the evaluation of the collaboration" in timeline
     assert f'/projects/{world.project.id}#evaluation-section' in timeline and "Never again." not in timeline
+
+
+def test_the_board_offers_the_answer_link_to_the_partner_only_while_open(client, world):
+    evaluation = asked(world)
+    link = "Answer or change your evaluation"
+    client.login(world.partner)
+    assert link in client.get(f"/projects/{world.project.id}").get_data(as_text=True)
+    client.login(world.student)
+    assert link not in client.get(f"/projects/{world.project.id}").get_data(as_text=True)
+    evaluation.closed_at = evaluation.asked_at
+    db.session.commit()
+    client.login(world.partner)
+    assert link not in client.get(f"/projects/{world.project.id}").get_data(as_text=True)
