@@ -19,6 +19,7 @@ from ..models import ENROLLED, CourseEnrolment, Project, ProjectMember, User
 from ..models.base import utcnow
 from ..models.team_formation import OPEN, PROPOSED, PUBLISHED, ChoiceRound, Placement, ProjectChoice
 from ..notifications.services import notify
+from ..projects.services import partners_by_project
 from ..policy import forget_standing
 from ..rules import Refused
 from .assignment import Infeasible, assign
@@ -278,11 +279,7 @@ def publish(actor, choice_round: ChoiceRound) -> int:
     db.session.flush()
     forget_standing()
     course = choice_round.course
-    partners: dict[int, list[User]] = {}
-    for project_id, user in db.session.execute(
-            db.select(ProjectMember.project_id, User).join(User, User.id == ProjectMember.user_id)
-            .where(ProjectMember.project_id.in_(teams), ProjectMember.role == "partner")).all():
-        partners.setdefault(project_id, []).append(user)
+    partners = partners_by_project(teams)
     for team in teams.values():
         project = team[0].project
         names = ", ".join(sorted(p.user.name for p in team))
