@@ -163,6 +163,9 @@ class Student:
                 "status": status, "outcome": outcome(status, body)}
 
 
+STALL_SECONDS = 30  # a partner with nothing to do for this long reports a stall (students or server stuck)
+
+
 class Partner:
     def __init__(self, person, plan, name, rng):
         self.person, self.plan, self.name, self.rng = person, plan, name, rng
@@ -188,12 +191,14 @@ class Partner:
         """One action from what the last read of the home page offered; read again when all are done
         (one read serves several actions, so later ones may meet a newer version: 409)."""
         if not self.todo:
-            for _ in range(100):
-                goals, reviews = self._waiting()
-                if goals or reviews:
-                    break
+            # Wait by the clock, not by a number of reads: on a loaded machine (the test suite runs on
+            # every core) the students' requests queue behind the partner's own reads.
+            deadline = time.monotonic() + STALL_SECONDS
+            goals, reviews = self._waiting()
+            while not (goals or reviews) and time.monotonic() < deadline:
                 time.sleep(0.1)  # nothing waits for a partner yet: the students are busy
-            else:
+                goals, reviews = self._waiting()
+            if not (goals or reviews):
                 self.stalled = True  # reported: the caller decides (the students stopped, or the server did)
                 return None
             self.todo = [("goal", goal) for goal in goals]
