@@ -210,6 +210,10 @@ def test_nobody_but_the_teachers_reads_someone_elses_ratings(client, world, team
     assert client.get(rate_url(world, team["round"])).status_code == 404
     board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
     assert "peer-section" not in board
+    client.login(world.teacher)  # the course's teacher gets the link to the rounds, never a rating form
+    board = client.get(f"/projects/{world.project.id}").get_data(as_text=True)
+    assert "The course&#39;s peer feedback rounds" in board or "The course's peer feedback rounds" in board
+    client.login(world.partner)
     timeline = client.get(f"/projects/{world.project.id}/timeline").get_data(as_text=True)
     assert "Bob missed every meeting." not in timeline and "rated" not in timeline
 

@@ -10,10 +10,9 @@ from .services import open_for, rounds_for_student
 
 @board_section("peer_feedback", "peer_feedback/_board.html")
 def board(project, user) -> dict:
-    role = project_role(user, project)
-    if role == "student":
-        return {"project": project, "role": role, "rounds": rounds_for_student(project, user), "today": date.today()}
-    return {"project": project, "role": role if can(user, "peer.manage", project.course) else None, "rounds": []}
+    rounds = rounds_for_student(project, user) if project_role(user, project) == "student" else []
+    return {"project": project, "rounds": rounds, "today": date.today(),
+            "manages": can(user, "peer.manage", project.course)}
 
 
 @home_section("peer_feedback", "peer_feedback/_home.html")
