@@ -14,6 +14,7 @@ from ..models import PartnerEvaluation
 from ..models.checkup import VALUE_LABELS
 from ..projects.routes import load_project
 from ..policy import permission
+from ..projects.services import partners_by_project
 from ..rules import Refused, StaleVersion
 from . import sections, services
 from .forms import evaluation_form
@@ -95,7 +96,8 @@ def _board(project, status, message):
 @permission("evaluation.manage", load_project)
 def ask(project, project_id):
     """The teacher asks the partners now, without waiting for the end date."""
-    return _teacher_step(project, lambda: services.ask(current_user, project, services.partners_of(project)),
+    partners = partners_by_project([project.id]).get(project.id, [])
+    return _teacher_step(project, lambda: services.ask(current_user, project, partners),
                          _("The partner is asked to evaluate the collaboration."))
 
 

@@ -13,7 +13,7 @@ from ..activity import record
 from ..checkups.services import asked_values
 from ..extensions import db
 from ..i18n import N_
-from ..models import EvaluationAnswer, PartnerEvaluation, Project, ProjectMember, User
+from ..models import EvaluationAnswer, PartnerEvaluation, Project, ProjectMember
 from ..models.base import utcnow
 from ..notifications.services import notify
 from ..projects.services import partners_by_project
@@ -49,13 +49,6 @@ def ask_due(today: date | None = None) -> int:
             asked += 1
     db.session.flush()
     return asked
-
-
-def partners_of(project) -> list[User]:
-    return list(db.session.scalars(
-        db.select(User).join(ProjectMember, ProjectMember.user_id == User.id)
-        .where(ProjectMember.project_id == project.id, ProjectMember.role == "partner")
-    ))
 
 
 def ask(actor, project, partners, email: bool = True) -> PartnerEvaluation:
