@@ -5,10 +5,13 @@ from sqlalchemy import and_
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Goal, GoalComment, ProjectMember, RootCauseRevision
+from ..models import Goal, GoalComment, Project, ProjectMember, RootCauseRevision, User
 from ..models.goal import PROPOSED
 from ..sections import activity_link, board_section, home_section, waiting_counter
-from .services import BOARD_ORDER, count_waiting, count_waiting_statement
+from .services import (
+    BOARD_ORDER, STATE_ICON_NAMES, STATE_KINDS, STATE_LABELS, allowed_steps, count_waiting, count_waiting_statement,
+    side_of, waits_for,
+)
 
 
 def state_counts(project_id: int) -> dict[str, int]:
@@ -55,15 +58,76 @@ def partner_queue(user) -> list[Goal]:
     ))
 
 
+class _Facts:
+    """What the policy and the state machine read of a goal and its project, for one kind of card."""
+
+    __slots__ = ("state", "proposer_side", "drop_side", "project_id", "project")
+
+    def __init__(self, state, proposer_side, drop_side, project_id, course_id):
+        self.state, self.proposer_side, self.drop_side, self.project_id = state, proposer_side, drop_side, project_id
+        self.project = _ProjectFacts(project_id, course_id)
+
+
+class _ProjectFacts:
+    __slots__ = ("id", "course_id")
+
+    def __init__(self, project_id, course_id):
+        self.id, self.course_id = project_id, course_id
+
+
+_QUEUE_COLUMNS = (Goal.id, Goal.project_id, Goal.title, Goal.description, Goal.partner_need, Goal.success_criteria,
+                  Goal.target_date, Goal.state, Goal.proposer_side, Goal.drop_side, Goal.revision_number,
+                  Goal.version, Goal.evidence, Goal.drop_reason, Project.title.label("project_title"),
+                  Project.course_id, User.id.label("proposer_user_id"), User.name.label("proposer_name"))
+
+
+def partner_queue_rows(user) -> list:
+    """`partner_queue` as plain rows of what the home's card shows (one query, nothing hydrated)."""
+    return db.session.execute(
+        db.select(*_QUEUE_COLUMNS)
+        .join(ProjectMember, and_(ProjectMember.project_id == Goal.project_id, ProjectMember.user_id == user.id,
+                                  ProjectMember.role == "partner"))
+        .join(Project, Project.id == Goal.project_id)
+        .outerjoin(User, User.id == Goal.proposer_id)
+        .where(Goal.state == PROPOSED, Goal.proposer_side == "student")
+        .order_by(Goal.state_changed_at, Goal.id)
+    ).all()
+
+
 @home_section("goals", "goals/_home.html")
 def home(user) -> dict | None:
-    """A partner's queue of goals to agree; nothing for people who are nobody's partner."""
+    """A partner's queue of goals to agree; nothing for people who are nobody's partner.
+
+    Two queries. The cards are plain rows; what each card offers (its steps, whether it waits for
+    this person) is asked of the state machine and the policy once per kind of card (project,
+    state, proposing and dropping side), not once per goal: those are all they read."""
     is_partner = db.session.scalar(
         db.select(ProjectMember.id).where(ProjectMember.user_id == user.id, ProjectMember.role == "partner").limit(1)
     )
     if is_partner is None:
         return None
-    return {"goals": partner_queue(user)}
+    decided: dict[tuple, dict] = {}
+    cards = []
+    for row in partner_queue_rows(user):
+        key = (row.project_id, row.course_id, row.state, row.proposer_side, row.drop_side)
+        if key not in decided:
+            facts = _Facts(row.state, row.proposer_side, row.drop_side, row.project_id, row.course_id)
+            side = side_of(user, facts.project)
+            decided[key] = {"steps": allowed_steps(user, facts, side), "waits": waits_for(facts, side),
+                            "side": side}
+        cards.append((row, decided[key]))
+    states = {row.state for row, _decision in cards}
+    return {"goals": cards, "states": {state: {"label": STATE_LABELS[state], "kind": STATE_KINDS[state],
+                                               "icon": STATE_ICON_NAMES[state]} for state in states},
+            "urls": _card_urls()}
+
+
+def _card_urls() -> dict[str, str]:
+    """The card's addresses as `%`-patterns of (project id, goal id), each built once per page."""
+    marks = {"project_id": 1234567891, "goal_id": 1987654321}
+    return {endpoint: url_for(f"goals.{endpoint}", **marks).replace("%", "%%")
+            .replace(str(marks["project_id"]), "%(p)d").replace(str(marks["goal_id"]), "%(g)d")
+            for endpoint in ("show", "approve", "request_changes")}
 
 
 @waiting_counter("goals", statement=count_waiting_statement)

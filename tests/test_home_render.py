@@ -1,0 +1,57 @@
+"""The partner home (issue 19): its lists are read as plain rows and written out by the home's own
+templates, so they must say exactly what the shared partials say for the same things."""
+import re
+
+import pytest
+from flask import render_template
+from flask_login import login_user
+
+from workspace.extensions import db
+from workspace.models import ProjectMember, User
+
+from .factories import create_goal, create_project, create_user
+
+CSRF = re.compile(r'(name="csrf_token" value=)"[^"]*"')
+
+
+def _cards(html: str) -> dict[str, str]:
+    return {m.group(1): CSRF.sub(r'\1"-"', m.group(0))
+            for m in re.finditer(r'<article id="goal-(\d+)".*?</article>', html, re.S)}
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_a_goal_on_the_partner_home_is_the_goal_card_the_actions_answer_with(app, client, world, locale):
+    partner, student = world.partner, world.student
+    partner.locale = locale
+    second = create_project(world.course, students=[student], partners=[partner], title="Second <project> & co")
+    leaver = create_user("Lee Leaver")
+    db.session.add(ProjectMember(project_id=world.project.id, user_id=leaver.id, role="student"))
+    from datetime import date
+
+    goals = [
+        create_goal(world.project, student, title="Routes <b>for</b> “every” family", description="Plan & <i>map</i>",
+                    partner_need="Fewer trips", success_criteria="30 min", target_date=date(2027, 3, 1)),
+        create_goal(world.project, student, title="Only a title"),
+        create_goal(second, student, title="In the second project", partner_need="A need", revision_number=3),
+        create_goal(world.project, leaver, title="Proposed by someone who left"),
+    ]
+    create_goal(world.project, partner, side="partner", title="The partner's own proposal")
+    create_goal(world.project, student, state="agreed", title="Agreed already")
+    db.session.commit()
+    leaver_goal = goals[-1]
+    db.session.delete(db.session.get(ProjectMember, db.session.scalar(
+        db.select(ProjectMember.id).where(ProjectMember.user_id == leaver.id))))
+    db.session.delete(db.session.get(User, leaver.id))
+    db.session.commit()
+    db.session.refresh(leaver_goal)
+    assert leaver_goal.proposer_id is None
+
+    client.login(partner)
+    home = _cards(client.get("/home").get_data(as_text=True))
+    assert sorted(home) == sorted(str(g.id) for g in goals)
+    with app.test_request_context("/home"):
+        login_user(db.session.get(User, partner.id))
+        for goal in goals:
+            goal = db.session.get(type(goal), goal.id)
+            card = _cards(render_template("goals/_card.html", goal=goal, view="home"))
+            assert card[str(goal.id)] == home[str(goal.id)]
