@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from babel.dates import format_timedelta
-from flask import url_for
+from flask import g, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -21,6 +21,8 @@ def setup_ui(app, babel) -> None:
     app.jinja_env.filters["ago"] = ago
     app.jinja_env.filters["day"] = lambda value: format_date(value, "d MMM") if value else ""  # "6 Dec": tight cells
     app.jinja_env.globals["icon_href"] = icon_href
+    app.jinja_env.globals["ui_icon"] = icon
+    app.jinja_env.globals["ui_badge"] = badge
     app.jinja_env.globals["sparkline"] = sparkline
 
 
@@ -47,8 +49,30 @@ def ago(value, now=None) -> Markup:
 
 
 def icon_href(name: str) -> str:
-    """The address of one icon in the sprite (static/icons.svg, versioned like every static file)."""
-    return url_for("static", filename="icons.svg") + "#" + name
+    """The address of one icon in the sprite (static/icons.svg, versioned like every static file);
+    the sprite's address is built once per request (a board shows some 60 icons)."""
+    sprite = g.get("_icon_sprite")
+    if sprite is None:
+        sprite = g._icon_sprite = url_for("static", filename="icons.svg")
+    return sprite + "#" + name
+
+
+_ICON = Markup('<svg class="icon" aria-hidden="true" focusable="false"><use href="{}"></use></svg>')
+_BADGE = Markup('<span class="badge badge-{}"{}>{}{}</span>')
+_TITLE = Markup(' title="{}"')
+
+
+def icon(name: str) -> Markup:
+    """An icon from the sprite, hidden from assistive technology: the words beside it say the same.
+    (`_ui.html` exports it as `icon`; Python rather than a macro, as it is called per card and row.)"""
+    return _ICON.format(icon_href(name))
+
+
+def badge(kind: str, text, icon_name: str | None = None, title=None) -> Markup:
+    """A signal: a word with an icon, coloured by kind (ok, warn, bad, info, brand, neutral); never colour
+    alone. (`_ui.html` exports it as `badge`.)"""
+    return _BADGE.format(kind, _TITLE.format(title) if title else Markup(""),
+                         icon(icon_name) if icon_name else Markup(""), text)
 
 
 def sparkline(points, low: float = 1, high: float = 5, width: int = 96, height: int = 24) -> Markup:
