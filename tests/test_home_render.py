@@ -55,3 +55,43 @@ def test_a_goal_on_the_partner_home_is_the_goal_card_the_actions_answer_with(app
             goal = db.session.get(type(goal), goal.id)
             card = _cards(render_template("goals/_card.html", goal=goal, view="home"))
             assert card[str(goal.id)] == home[str(goal.id)]
+
+
+def _review_items(html: str) -> dict[str, str]:
+    html = re.sub(r'(id="csrf_token" name="csrf_token" type="hidden" value=)"[^"]*"', r'\1"-"', html)
+    return {m.group(1): m.group(0)
+            for m in re.finditer(r'<li class="card review-item" id="home-review-(\d+)">.*?</form>\s*</li>', html, re.S)}
+
+
+def test_a_version_to_review_on_the_partner_home_is_the_item_a_refused_review_answers_with(app, client, world):
+    from workspace.deliverables.forms import ReviewForm
+    from workspace.models import Deliverable, DeliverableVersion
+
+    from .factories import create_deliverable, create_deliverable_version
+
+    partner, student = world.partner, world.student
+    second = create_project(world.course, students=[student], partners=[partner], title="Second <project>")
+    files = [("plan <1>.pdf", "application/pdf", b"%PDF-1.4 x"), ("map.png", "image/png", b"\x89PNG...."),
+             ("notes.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", b"PK" * 700)]
+    report = create_deliverable(world.project, title="Route <report>", state="in_review")
+    create_deliverable_version(report, submitted_by=student, decision="changes_requested", reviewer=partner)
+    create_deliverable_version(report, submitted_by=student, files=files, note="Now with the map & notes",
+                               links=["https://example.org/video?a=1&b=2", "https://example.org/site"])
+    report.versions[-1].links[0].label = "The <video>"
+    bare = create_deliverable(second, title="Bare", state="in_review")
+    create_deliverable_version(bare, submitted_by=student, note="")
+    create_deliverable(world.project, title="A draft", state="draft")
+    db.session.commit()
+
+    client.login(partner)
+    home = _review_items(client.get("/home").get_data(as_text=True))
+    assert sorted(home) == sorted([str(report.id), str(bare.id)])
+    with app.test_request_context("/home"):
+        login_user(db.session.get(User, partner.id))
+        for deliverable_id in (report.id, bare.id):
+            deliverable = db.session.get(Deliverable, deliverable_id)
+            version = db.session.scalar(db.select(DeliverableVersion).where(
+                DeliverableVersion.deliverable_id == deliverable_id).order_by(DeliverableVersion.number.desc()))
+            item = render_template("deliverables/_home_item.html", deliverable=deliverable, version=version,
+                                   review_form=ReviewForm(formdata=None))
+            assert _review_items(item)[str(deliverable_id)] == home[str(deliverable_id)]

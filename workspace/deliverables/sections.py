@@ -2,11 +2,13 @@
 home page, and the navigation badge. Each makes a fixed number of queries, whatever the
 number of deliverables and versions."""
 from flask import url_for
-from sqlalchemy import and_
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy import and_, literal, union_all
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Deliverable, DeliverableVersion, HandoverItem, ProjectMember
+from ..models import (
+    Deliverable, DeliverableVersion, HandoverItem, Project, ProjectMember, StoredFile, VersionLink,
+)
 from ..models.deliverable import IN_REVIEW
 from ..sections import activity_link, board_section, home_section, waiting_counter
 from .forms import ReviewForm
@@ -40,23 +42,50 @@ def _partner_of():
     return ProjectMember.role == "partner"
 
 
-def review_queue(user) -> list[tuple[Deliverable, DeliverableVersion]]:
-    """Deliverables in review in the partner's projects, each with the version to review: 3 queries."""
+class _Row:
+    """A plain record with the attributes `deliverables/_home_item.html` reads of the models."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def review_queue(user) -> list[tuple[_Row, _Row]]:
+    """Deliverables in review in the partner's projects, each with the version to review, as plain
+    records of what the home shows: two queries (the queue, then its versions' files and links),
+    no ORM objects hydrated."""
     newer = aliased(DeliverableVersion)
     newest_submitted = ~db.select(newer.id).where(
         newer.deliverable_id == DeliverableVersion.deliverable_id, newer.submitted_at.is_not(None),
         newer.number > DeliverableVersion.number,
     ).exists()
-    return list(db.session.execute(
-        db.select(Deliverable, DeliverableVersion)
+    rows = db.session.execute(
+        db.select(Deliverable.id, Deliverable.project_id, Deliverable.title, Project.title.label("project_title"),
+                  DeliverableVersion.id.label("version_id"), DeliverableVersion.number, DeliverableVersion.note)
         .join(ProjectMember, and_(ProjectMember.project_id == Deliverable.project_id,
                                   ProjectMember.user_id == user.id, _partner_of()))
+        .join(Project, Project.id == Deliverable.project_id)
         .join(DeliverableVersion, DeliverableVersion.deliverable_id == Deliverable.id)
         .where(Deliverable.state == IN_REVIEW, DeliverableVersion.submitted_at.is_not(None), newest_submitted)
-        .options(joinedload(Deliverable.project), selectinload(DeliverableVersion.files),
-                 selectinload(DeliverableVersion.links))
         .order_by(DeliverableVersion.submitted_at, Deliverable.id)
-    ).all())
+    ).all()
+    versions = {row.version_id: _Row(id=row.version_id, number=row.number, note=row.note, files=[], links=[])
+                for row in rows}
+    if versions:
+        # One statement for both: (version, kind, id, name or url, content type or label, size).
+        files = db.select(StoredFile.version_id, literal("file").label("kind"), StoredFile.id,
+                          StoredFile.original_name.label("text"), StoredFile.content_type.label("detail"),
+                          StoredFile.size).where(StoredFile.version_id.in_(list(versions)))
+        links = db.select(VersionLink.version_id, literal("link"), VersionLink.id, VersionLink.url,
+                          VersionLink.label, literal(0)).where(VersionLink.version_id.in_(list(versions)))
+        for part in db.session.execute(union_all(files, links).order_by("kind", "id")):
+            if part.kind == "file":
+                stored = _Row(id=part.id, original_name=part.text, content_type=part.detail, size=part.size)
+                stored.previewable = StoredFile.previewable.fget(stored)  # the model's own rule
+                versions[part.version_id].files.append(stored)
+            else:
+                versions[part.version_id].links.append(_Row(id=part.id, url=part.text, label=part.detail))
+    return [(_Row(id=row.id, project_id=row.project_id, title=row.title, project=_Row(title=row.project_title)),
+             versions[row.version_id]) for row in rows]
 
 
 @home_section("deliverables", "deliverables/_home.html")
