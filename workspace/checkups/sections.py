@@ -30,8 +30,8 @@ def board(project, user) -> dict:
     }
 
 
-def _logs_to_confirm(user):
-    return (db.select(CheckUp)
+def _logs_to_confirm(user, *columns):
+    return (db.select(*columns or (CheckUp,))
             .join(ProjectMember, (ProjectMember.project_id == CheckUp.project_id) & (ProjectMember.user_id == user.id))
             .where(ProjectMember.role == "partner", CheckUp.state == LOGGED))
 
@@ -48,9 +48,11 @@ def waiting(user) -> int:
 
 @home_section("checkups_to_confirm", "checkups/_home_confirm.html")
 def to_confirm(user) -> dict | None:
-    checkups = list(db.session.scalars(
-        _logs_to_confirm(user).options(selectinload(CheckUp.project).selectinload(Project.organisation))
-        .order_by(CheckUp.planned_at)))
+    """Check-up logs waiting for this partner's confirmation, as plain rows of what the list shows."""
+    checkups = db.session.execute(
+        _logs_to_confirm(user, CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.summary, CheckUp.version,
+                         Project.title.label("project_title"))
+        .join(Project, Project.id == CheckUp.project_id).order_by(CheckUp.planned_at)).all()
     return {"checkups": checkups} if checkups else None
 
 
