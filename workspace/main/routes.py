@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Course, CourseStaff, Project, ProjectMember
+from ..models import Course, CourseStaff, Organisation, Project, ProjectMember
 from ..policy import PUBLIC, SIGNED_IN, permission
 from ..sections import load_home
 
@@ -24,15 +24,18 @@ def index():
 @permission(SIGNED_IN)
 def home():
     """Students see their projects, partners their organisation's, teachers their courses."""
+    # The person's projects as plain rows of what the lists show (one query, no ORM objects).
     memberships = db.session.execute(
-        db.select(ProjectMember.role, Project)
+        db.select(ProjectMember.role, Project.id, Project.title, Course.name.label("course_name"),
+                  Organisation.name.label("organisation_name"))
         .join(Project, Project.id == ProjectMember.project_id)
+        .join(Course, Course.id == Project.course_id)
+        .join(Organisation, Organisation.id == Project.organisation_id)
         .where(ProjectMember.user_id == current_user.id)
-        .options(selectinload(Project.course), selectinload(Project.organisation))
         .order_by(Project.start_date.desc(), Project.title)
     ).all()
-    student_projects = [p for role, p in memberships if role == "student"]
-    partner_projects = [p for role, p in memberships if role == "partner"]
+    student_projects = [row for row in memberships if row.role == "student"]
+    partner_projects = [row for row in memberships if row.role == "partner"]
     courses = db.session.scalars(
         db.select(Course)
         .join(CourseStaff, CourseStaff.course_id == Course.id)
