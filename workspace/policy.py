@@ -71,6 +71,14 @@ def project_role(user, project: Project) -> str | None:
     return None
 
 
+def project_roles(user) -> dict[int, str]:
+    """The user's role ('student' or 'partner') per project they belong to, from the standing read
+    once per request: whether someone is anybody's partner costs no query of its own."""
+    if user is None or not user.is_authenticated:
+        return {}
+    return dict(_standing(user)["roles"])
+
+
 def teaches(user, course: Course) -> bool:
     return user.is_authenticated and (course.id in _standing(user)["courses"] or user.is_admin)
 

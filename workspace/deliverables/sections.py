@@ -10,6 +10,7 @@ from ..models import (
     Deliverable, DeliverableVersion, HandoverItem, Project, ProjectMember, StoredFile, VersionLink,
 )
 from ..models.deliverable import IN_REVIEW
+from ..policy import project_roles
 from ..sections import activity_link, board_section, home_section, waiting_counter
 from .forms import ReviewForm
 
@@ -91,10 +92,7 @@ def review_queue(user) -> list[tuple[_Row, _Row]]:
 @home_section("deliverables", "deliverables/_home.html")
 def home(user) -> dict | None:
     """A partner reviews submitted versions in place; nothing for people who are nobody's partner."""
-    is_partner = db.session.scalar(
-        db.select(ProjectMember.id).where(ProjectMember.user_id == user.id, _partner_of()).limit(1)
-    )
-    if is_partner is None:
+    if "partner" not in project_roles(user).values():  # the policy's standing, read once per request
         return None
     return {"queue": review_queue(user), "review_form": ReviewForm(formdata=None)}
 

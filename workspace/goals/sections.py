@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Goal, GoalComment, Project, ProjectMember, RootCauseRevision, User
 from ..models.goal import PROPOSED
+from ..policy import project_roles
 from ..sections import activity_link, board_section, home_section, waiting_counter
 from .services import (
     BOARD_ORDER, STATE_ICON_NAMES, STATE_KINDS, STATE_LABELS, allowed_steps, count_waiting, count_waiting_statement,
@@ -98,13 +99,10 @@ def partner_queue_rows(user) -> list:
 def home(user) -> dict | None:
     """A partner's queue of goals to agree; nothing for people who are nobody's partner.
 
-    Two queries. The cards are plain rows; what each card offers (its steps, whether it waits for
+    One query (the person's roles come from the policy's standing, read once per request). The cards are plain rows; what each card offers (its steps, whether it waits for
     this person) is asked of the state machine and the policy once per kind of card (project,
     state, proposing and dropping side), not once per goal: those are all they read."""
-    is_partner = db.session.scalar(
-        db.select(ProjectMember.id).where(ProjectMember.user_id == user.id, ProjectMember.role == "partner").limit(1)
-    )
-    if is_partner is None:
+    if "partner" not in project_roles(user).values():
         return None
     decided: dict[tuple, dict] = {}
     cards = []

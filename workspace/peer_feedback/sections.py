@@ -3,7 +3,7 @@ teacher a link to the course's rounds) and to a student's home page (open rounds
 submitted). The partner sees nothing of it."""
 from datetime import date
 
-from ..policy import can, project_role
+from ..policy import can, project_role, project_roles
 from ..sections import board_section, home_section
 from .services import open_for, rounds_for_student
 
@@ -17,5 +17,7 @@ def board(project, user) -> dict:
 
 @home_section("peer_feedback", "peer_feedback/_home.html")
 def home(user) -> dict | None:
+    if "student" not in project_roles(user).values():  # no team, no round to rate (and no query)
+        return None
     waiting = open_for(user)
     return {"waiting": waiting} if waiting else None
