@@ -7,12 +7,14 @@ from flask_babel import gettext as _
 
 from ..courses.routes import load_course
 from ..csvcells import safe_cell as _cell
+from ..fast_gettext import translations
 from ..models.base import utcnow
 from ..policy import permission
 from ..evaluations.services import csv_cells as evaluation_cells
 from .contributions import course_contributions
 from .signals import course_signals, days_since
 from .summary import rebuild_summaries_command
+from .view import dashboard_rows
 
 bp = Blueprint("dashboard", __name__)
 
@@ -37,7 +39,7 @@ SORT_KEYS = {
 
 def _rows(course):
     now = utcnow()
-    rows = course_signals(course, now)
+    rows = course_signals(course, now, translations())
     q = (request.args.get("q") or "").strip().lower()[:100]
     if q:
         rows = [r for r in rows if q in r.title.lower() or q in r.partner.lower()]
@@ -58,7 +60,7 @@ def _rows(course):
 def show(course, course_id):
     """One row per project with the signals that tell a teacher where to step in."""
     rows, now, state = _rows(course)
-    return render_template("dashboard/show.html", course=course, rows=rows, now=now, days_since=days_since,
+    return render_template("dashboard/show.html", course=course, rows=dashboard_rows(rows, now),
                            attention_count=sum(1 for r in rows if r.needs_attention), **state)
 
 

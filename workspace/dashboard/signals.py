@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import format_decimal, ngettext
+from flask_babel import ngettext
 from sqlalchemy import and_, case, func
 
 from ..extensions import db
+from ..fast_format import format_number
 from ..models import Activity, Organisation, Project, ProjectMember
 from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion, Responsibility
 from ..models.base import as_utc, utcnow
@@ -75,13 +76,17 @@ class ProjectSignals:
         return bool(self.reasons)
 
 
+_babel_gettext, _babel_ngettext = _, ngettext
+
+
 def days_since(moment: datetime | None, now: datetime) -> int | None:
     return None if moment is None else max(0, (now - moment).days)
 
 
-def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
+def course_signals(course, now: datetime | None = None, catalogue=None) -> list[ProjectSignals]:
     """Every project of the course with its signals: one read of the projects with their summary
-    rows (workspace/dashboard/summary.py), the time-dependent parts judged here against `now`."""
+    rows (workspace/dashboard/summary.py), the time-dependent parts judged here against `now`.
+    With `catalogue` (the request's translations) the reasons are translated straight from it."""
     from .summary import ProjectSummary
 
     now = now or utcnow()
@@ -107,8 +112,9 @@ def course_signals(course, now: datetime | None = None) -> list[ProjectSignals]:
     for project_id, signal in course_evaluations(ids).items():
         rows[project_id].evaluation = signal
 
+    texts = None if catalogue is None else _from(catalogue)
     for row in rows.values():
-        row.reasons = attention_reasons(row, course, now)
+        row.reasons = attention_reasons(row, course, now, texts)
     return list(rows.values())
 
 
@@ -269,8 +275,24 @@ def apply_inputs(row: ProjectSignals, data: dict, now: datetime) -> None:
     row.last_activity = _moment(data["last_activity"])
 
 
-def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:
-    """Why a teacher should look at this project, in plain words (empty: it is healthy)."""
+def _from(catalogue):
+    """gettext and ngettext as Flask-Babel's, looked up in `catalogue` (and not remembered by i18n:
+    a page's reasons are shown, not stored)."""
+    def gettext(string, **variables):
+        text = catalogue.ugettext(string)
+        return text % variables if variables else text
+
+    def ngettext_(singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        return catalogue.ungettext(singular, plural, num) % variables
+
+    return gettext, ngettext_
+
+
+def attention_reasons(row: ProjectSignals, course, now: datetime, texts=None) -> list[str]:
+    """Why a teacher should look at this project, in plain words (empty: it is healthy). `texts`:
+    (gettext, ngettext) to use instead of Flask-Babel's (see course_signals)."""
+    _, ngettext = texts or (_babel_gettext, _babel_ngettext)
     reasons = []
     wait = course.attention_wait_days
     since = days_since(row.last_checkup, now)
@@ -305,7 +327,7 @@ def attention_reasons(row: ProjectSignals, course, now: datetime) -> list[str]:
     for side, label in (("partner", _("partner")), ("student", _("students"))):
         latest, change = row.pulse.get(side, (None, None))
         if change is not None and change <= -0.5:
-            reasons.append(_("the %(side)s's values pulse dropped by %(drop)s", side=label, drop=format_decimal(abs(change), "0.0")))
+            reasons.append(_("the %(side)s's values pulse dropped by %(drop)s", side=label, drop=format_number(abs(change), "0.0")))
     days = days_since(row.last_activity, now)
     if days is not None and days >= course.attention_quiet_days:
         reasons.append(_("no activity for %(days)s days", days=days))
