@@ -158,26 +158,30 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(importlib.import_module(f".{name}.routes", __name__).bp)
 
 
-def _bell_state(user):
-    from .notifications.services import badge_state
+def _navigation(user, memo: dict, part: int):
+    """What the navigation shows (waiting counts, the bell's state) from one statement per render."""
+    from .sections import waiting_for
 
-    state = badge_state(user)
+    if "nav" not in memo:
+        memo["nav"] = waiting_for(user, bell=True)
+    if part == 0:
+        return memo["nav"][0]
+    state = memo["nav"][1]
     return int(state.split("-")[0]), state
 
 
 def _register_template_helpers(app: Flask) -> None:
     from .policy import can, project_role
-    from .sections import waiting_for
-
     @app.context_processor
     def inject():
         user = current_user._get_current_object()  # once per render, not through the proxy per call
+        memo = {}
         return {
             "can": lambda action, obj=None: can(user, action, obj),
             "role_in": lambda project: project_role(user, project),
             "current_locale": lambda: str(get_locale() or "en"),
-            "waiting_for": lambda: waiting_for(user),
-            "bell_state": lambda: _bell_state(user),
+            "waiting_for": lambda: _navigation(user, memo, 0),
+            "bell_state": lambda: _navigation(user, memo, 1),
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

@@ -81,17 +81,44 @@ def _combined(counters: tuple):
     return _COMBINED[counters]
 
 
-def waiting_for(user) -> dict[str, int]:
+def _bell_columns(user) -> list:
+    """The notification bell's state (unread count, newest unread id) as two scalar subqueries."""
+    from sqlalchemy import func, select
+
+    from .models import Notification
+
+    unread = (Notification.user_id == user.id, Notification.read_at.is_(None))
+    return [select(func.count()).select_from(Notification).where(*unread).scalar_subquery().label("bell_n"),
+            select(func.max(Notification.id)).where(*unread).scalar_subquery().label("bell_newest")]
+
+
+def waiting_for(user, bell: bool = False):
+    """What waits for this person, per feature. With `bell=True`, also the notification bell's state
+    ("<unread>-<newest id>", as `notifications.services.badge_state` says it) from the same statement:
+    `(counts, state)`; every page's navigation shows both, so they cost one statement together."""
     if not user.is_authenticated:
-        return {}
+        return ({}, "0-0") if bell else {}
     from .extensions import db
 
     counts = {name: counter(user) for name, counter in WAITING.items() if not hasattr(counter, "statement")}
     built = tuple((name, counter) for name, counter in WAITING.items() if hasattr(counter, "statement"))
-    if built:
-        row = db.session.execute(_combined(built), {"waiting_user_id": user.id}).one()
+    state = None
+    if built or bell:
+        key = (built, bell)
+        if key not in _COMBINED:
+            statement = _combined(built) if built else None
+            if bell:
+                from sqlalchemy import select
+
+                columns = list(statement.selected_columns) if statement is not None else []
+                statement = select(*columns, *_bell_columns(_AnyUser()))
+            _COMBINED[key] = statement
+        row = db.session.execute(_COMBINED[key], {"waiting_user_id": user.id}).one()
         counts.update((name, n or 0) for (name, _counter), n in zip(built, row))
-    return {name: counts[name] for name in WAITING}
+        if bell:
+            state = f"{row[-2] or 0}-{row[-1] or 0}"
+    counts = {name: counts[name] for name in WAITING}
+    return (counts, state) if bell else counts
 
 
 # subject type (Activity.subject_type) -> link(project_id, subject_id) -> url or None
