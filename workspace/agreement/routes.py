@@ -21,8 +21,8 @@ from ..models.agreement import (
 )
 from ..policy import permission, project_role
 from ..rules import Refused, StaleVersion
+from . import read, services
 from . import sections  # noqa: F401  (registers the board and home sections)
-from . import services
 from .forms import (
     AcceptForm, ConsentDecisionForm, ConsentDetailsForm, DoneForm, MeetingsForm, ResponsibilityForm, RoleForm,
     VersionForm,
@@ -65,41 +65,7 @@ def load_version(project_id, number, **_):
 # ---- what the agreement page shows (a fixed number of queries) -------------------------------
 
 def page_context(project) -> dict:
-    agreement = db.session.scalar(
-        db.select(Agreement).where(Agreement.project_id == project.id).options(
-            selectinload(Agreement.roles).selectinload(AgreementRole.holders),
-            selectinload(Agreement.consent_items).selectinload(ConsentItem.decided_by))
-    )
-    members = services.members_of(project)
-    if agreement is None:
-        return {"project": project, "agreement": None, "members": members}
-    rows = db.session.scalars(
-        db.select(Responsibility).where(Responsibility.agreement_id == agreement.id, Responsibility.removed_at.is_(None))
-        .options(selectinload(Responsibility.person), selectinload(Responsibility.done_by))
-        .order_by(Responsibility.due_date.is_(None), Responsibility.due_date, Responsibility.id)
-    ).all()
-    today = services.today()
-    versions = db.session.scalars(
-        db.select(AgreementVersion).where(AgreementVersion.agreement_id == agreement.id,
-                                          AgreementVersion.number.in_([agreement.number, agreement.number - 1]))
-        .options(selectinload(AgreementVersion.acceptances).selectinload(AgreementAcceptance.user))
-    ).all()
-    by_number = {v.number: v for v in versions}
-    version, previous = by_number[agreement.number], by_number.get(agreement.number - 1)
-    accepted = {a.user_id: a for a in version.acceptances}
-    last_kept = {}
-    for r in rows:
-        if r.is_recurring and r.done_at is not None:
-            last_kept[r.series_id] = r
-    return {
-        "project": project, "agreement": agreement, "members": members, "version": version,
-        "changes": services.diff(previous.snapshot, version.snapshot) if previous else [],
-        "accepted": accepted, "everyone_accepted": bool(members) and all(m.user_id in accepted for m in members),
-        "responsibilities": [r for r in rows if not (r.is_recurring and r.done_at is not None)],
-        "last_kept": last_kept, "counts": services.reciprocity([(r.side, r.due_date, r.done_at) for r in rows], today),
-        "today": today, "consent_label": services.consent_label, "recurrence_text": services.recurrence_text,
-        "my_role": project_role(current_user, project), "as_date": date.fromisoformat,
-    }
+    return read.agreement_page(project, current_user._get_current_object())
 
 
 def _respond(project, message: str, anchor: str = "agreement"):
