@@ -1,5 +1,8 @@
 """What check-ups add to the board, the home page and the waiting badge (fixed query counts)."""
+from functools import cache
+
 from flask import url_for
+from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -49,11 +52,20 @@ def waiting(user) -> int:
 @home_section("checkups_to_confirm", "checkups/_home_confirm.html")
 def to_confirm(user) -> dict | None:
     """Check-up logs waiting for this partner's confirmation, as plain rows of what the list shows."""
-    checkups = db.session.execute(
-        _logs_to_confirm(user, CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.summary, CheckUp.version,
-                         Project.title.label("project_title"))
-        .join(Project, Project.id == CheckUp.project_id).order_by(CheckUp.planned_at)).all()
+    checkups = db.session.execute(_to_confirm_statement(), {"user_id": user.id}).all()
     return {"checkups": checkups} if checkups else None
+
+
+@cache
+def _to_confirm_statement():
+    """Built once per process; the person is the bound parameter `user_id`."""
+    return (_logs_to_confirm(_BoundUser(), CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.summary,
+                             CheckUp.version, Project.title.label("project_title"))
+            .join(Project, Project.id == CheckUp.project_id).order_by(CheckUp.planned_at))
+
+
+class _BoundUser:
+    id = bindparam("user_id")
 
 
 @home_section("checkup_actions", "checkups/_home_actions.html")

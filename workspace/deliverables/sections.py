@@ -1,8 +1,10 @@
 """What deliverables add to other pages: the board section, the partner's review queue on the
 home page, and the navigation badge. Each makes a fixed number of queries, whatever the
 number of deliverables and versions."""
+from functools import cache
+
 from flask import url_for
-from sqlalchemy import and_, literal, union_all
+from sqlalchemy import and_, bindparam, literal, union_all
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -50,35 +52,45 @@ class _Row:
         self.__dict__.update(fields)
 
 
-def review_queue(user) -> list[tuple[_Row, _Row]]:
-    """Deliverables in review in the partner's projects, each with the version to review, as plain
-    records of what the home shows: two queries (the queue, then its versions' files and links),
-    no ORM objects hydrated."""
+@cache
+def _review_queue_statements():
+    """The queue and its versions' files and links as SELECTs built once per process: the person
+    and the versions are bound parameters (`user_id`, `version_ids`)."""
     newer = aliased(DeliverableVersion)
     newest_submitted = ~db.select(newer.id).where(
         newer.deliverable_id == DeliverableVersion.deliverable_id, newer.submitted_at.is_not(None),
         newer.number > DeliverableVersion.number,
     ).exists()
-    rows = db.session.execute(
+    queue = (
         db.select(Deliverable.id, Deliverable.project_id, Deliverable.title, Project.title.label("project_title"),
                   DeliverableVersion.id.label("version_id"), DeliverableVersion.number, DeliverableVersion.note)
         .join(ProjectMember, and_(ProjectMember.project_id == Deliverable.project_id,
-                                  ProjectMember.user_id == user.id, _partner_of()))
+                                  ProjectMember.user_id == bindparam("user_id"), _partner_of()))
         .join(Project, Project.id == Deliverable.project_id)
         .join(DeliverableVersion, DeliverableVersion.deliverable_id == Deliverable.id)
         .where(Deliverable.state == IN_REVIEW, DeliverableVersion.submitted_at.is_not(None), newest_submitted)
         .order_by(DeliverableVersion.submitted_at, Deliverable.id)
-    ).all()
+    )
+    # One statement for both: (version, kind, id, name or url, content type or label, size).
+    versions = bindparam("version_ids", expanding=True)
+    files = db.select(StoredFile.version_id, literal("file").label("kind"), StoredFile.id,
+                      StoredFile.original_name.label("text"), StoredFile.content_type.label("detail"),
+                      StoredFile.size).where(StoredFile.version_id.in_(versions))
+    links = db.select(VersionLink.version_id, literal("link"), VersionLink.id, VersionLink.url,
+                      VersionLink.label, literal(0)).where(VersionLink.version_id.in_(versions))
+    return queue, union_all(files, links).order_by("kind", "id")
+
+
+def review_queue(user) -> list[tuple[_Row, _Row]]:
+    """Deliverables in review in the partner's projects, each with the version to review, as plain
+    records of what the home shows: two queries (the queue, then its versions' files and links),
+    no ORM objects hydrated."""
+    queue, parts = _review_queue_statements()
+    rows = db.session.execute(queue, {"user_id": user.id}).all()
     versions = {row.version_id: _Row(id=row.version_id, number=row.number, note=row.note, files=[], links=[])
                 for row in rows}
     if versions:
-        # One statement for both: (version, kind, id, name or url, content type or label, size).
-        files = db.select(StoredFile.version_id, literal("file").label("kind"), StoredFile.id,
-                          StoredFile.original_name.label("text"), StoredFile.content_type.label("detail"),
-                          StoredFile.size).where(StoredFile.version_id.in_(list(versions)))
-        links = db.select(VersionLink.version_id, literal("link"), VersionLink.id, VersionLink.url,
-                          VersionLink.label, literal(0)).where(VersionLink.version_id.in_(list(versions)))
-        for part in db.session.execute(union_all(files, links).order_by("kind", "id")):
+        for part in db.session.execute(parts, {"version_ids": list(versions)}):
             if part.kind == "file":
                 stored = _Row(id=part.id, original_name=part.text, content_type=part.detail, size=part.size)
                 stored.previewable = StoredFile.previewable.fget(stored)  # the model's own rule

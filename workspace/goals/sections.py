@@ -1,7 +1,9 @@
 """What goals add to other pages: the board section, the partner's home queue, the nav badge.
 Each loader makes a fixed number of queries, whatever the number of goals."""
+from functools import cache
+
 from flask import url_for
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -82,17 +84,23 @@ _QUEUE_COLUMNS = (Goal.id, Goal.project_id, Goal.title, Goal.description, Goal.p
                   Project.course_id, User.id.label("proposer_user_id"), User.name.label("proposer_name"))
 
 
-def partner_queue_rows(user) -> list:
-    """`partner_queue` as plain rows of what the home's card shows (one query, nothing hydrated)."""
-    return db.session.execute(
+@cache
+def _partner_queue_rows_statement():
+    """Built once per process; the person is the bound parameter `user_id`."""
+    return (
         db.select(*_QUEUE_COLUMNS)
-        .join(ProjectMember, and_(ProjectMember.project_id == Goal.project_id, ProjectMember.user_id == user.id,
-                                  ProjectMember.role == "partner"))
+        .join(ProjectMember, and_(ProjectMember.project_id == Goal.project_id,
+                                  ProjectMember.user_id == bindparam("user_id"), ProjectMember.role == "partner"))
         .join(Project, Project.id == Goal.project_id)
         .outerjoin(User, User.id == Goal.proposer_id)
         .where(Goal.state == PROPOSED, Goal.proposer_side == "student")
         .order_by(Goal.state_changed_at, Goal.id)
-    ).all()
+    )
+
+
+def partner_queue_rows(user) -> list:
+    """`partner_queue` as plain rows of what the home's card shows (one query, nothing hydrated)."""
+    return db.session.execute(_partner_queue_rows_statement(), {"user_id": user.id}).all()
 
 
 @home_section("goals", "goals/_home.html")

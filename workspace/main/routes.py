@@ -1,6 +1,9 @@
 """Each role's home page and the health check."""
+from functools import cache
+
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
+from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -20,20 +23,26 @@ def index():
     return redirect(url_for("auth.login"))
 
 
-@bp.get("/home")
-@permission(SIGNED_IN)
-def home():
-    """Students see their projects, partners their organisation's, teachers their courses."""
-    # The person's projects as plain rows of what the lists show (one query, no ORM objects).
-    memberships = db.session.execute(
+@cache
+def _memberships():
+    """The person's projects as plain rows of what the lists show (one query, no ORM objects),
+    built once per process with the person as the bound parameter `user_id`."""
+    return (
         db.select(ProjectMember.role, Project.id, Project.title, Course.name.label("course_name"),
                   Organisation.name.label("organisation_name"))
         .join(Project, Project.id == ProjectMember.project_id)
         .join(Course, Course.id == Project.course_id)
         .join(Organisation, Organisation.id == Project.organisation_id)
-        .where(ProjectMember.user_id == current_user.id)
+        .where(ProjectMember.user_id == bindparam("user_id"))
         .order_by(Project.start_date.desc(), Project.title)
-    ).all()
+    )
+
+
+@bp.get("/home")
+@permission(SIGNED_IN)
+def home():
+    """Students see their projects, partners their organisation's, teachers their courses."""
+    memberships = db.session.execute(_memberships(), {"user_id": current_user.id}).all()
     student_projects = [row for row in memberships if row.role == "student"]
     partner_projects = [row for row in memberships if row.role == "partner"]
     courses = db.session.scalars(
