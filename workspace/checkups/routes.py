@@ -15,12 +15,12 @@ from ..extensions import db
 from ..forms import EmptyForm, choices
 from ..htmx import hx_redirect, is_htmx, redirect_to, render
 from ..models import (
-    ActionItem, CheckUp, CheckUpAttendee, Correction, FeedbackItem, Project, ProjectMember, PulseRating,
+    ActionItem, CheckUp, Correction, FeedbackItem, Project, ProjectMember, PulseRating,
 )
 from ..models.checkup import OPEN, VALUE_KEYS
 from ..policy import permission
 from ..rules import Refused, StaleVersion
-from . import services
+from . import read, services
 from .forms import (
     ActionForm, CorrectionForm, CourseValuesForm, FeedbackForm, LogForm, PlanForm, RespondForm, ResolveForm,
 )
@@ -105,36 +105,35 @@ def _respond_form(item, goal_choices, bound=False):
 
 
 def _page(checkup: CheckUp, **overrides) -> dict:
-    """Everything the check-up page shows, in a fixed number of queries."""
+    """Everything the check-up page shows, in a fixed number of statements (read.py's plain rows)."""
     project = checkup.project
-    checkup = db.session.scalar(
-        db.select(CheckUp).where(CheckUp.id == checkup.id).execution_options(populate_existing=True).options(
-            selectinload(CheckUp.attendees).selectinload(CheckUpAttendee.user),
-            selectinload(CheckUp.feedback_items).selectinload(FeedbackItem.responded_by),
-            selectinload(CheckUp.feedback_items).selectinload(FeedbackItem.goal),
-            selectinload(CheckUp.action_items).selectinload(ActionItem.owner),
-            selectinload(CheckUp.corrections).selectinload(Correction.author),
-            selectinload(CheckUp.logged_by), selectinload(CheckUp.confirmed_by)))
-    members = _members(project)
-    held = [c for c in _project_checkups(project) if c.held]
-    open_items = [i for i in checkup.feedback_items if i.state == OPEN]
-    rows = services.pulse_aggregates(project, checkup.id)
-    view = services.pulse_view(project, current_user, [checkup], rows)
-    my_ratings = db.session.scalar(db.select(db.func.count(PulseRating.id)).where(
-        PulseRating.checkup_id == checkup.id, PulseRating.user_id == current_user.id))
-    comments = services.pulse_comments(checkup, view["visible"].get(checkup.id, set()))
-    goal_choices = _goal_choices(project)
-    action_form = ActionForm(formdata=None, prefix="action", meta={"csrf": False})
-    action_form.owner_id.choices = _member_choices(members)
+    viewer = current_user._get_current_object()
+    view = read.checkup(checkup.id)
+    may = read.permissions(viewer, checkup, project)
+    open_items = read.open_items(view)
+    rows, my_ratings = read.pulse_rows(project, view.id, viewer)
+    pulse = services.pulse_view(project, viewer, [view], rows)
     context = dict(
-        project=project, checkup=checkup, members=members, flagged=services.flagged_feedback(held, open_items),
-        open_count=len(open_items), pulse=view, values=services.asked_values(project.course),
-        my_ratings=my_ratings, comments=comments, side=services.side_of(current_user, project), value_label=services.value_label,
-        feedback_form=FeedbackForm(formdata=None, prefix="feedback", meta={"csrf": False}), action_form=action_form,
-        correction_form=CorrectionForm(formdata=None, prefix="correction", meta={"csrf": False}),
-        respond_forms={item.id: _respond_form(item, goal_choices) for item in checkup.feedback_items},
-        empty_form=EmptyForm(),
+        project=project, checkup=view, may=may, open_count=len(open_items), pulse=pulse,
+        flagged=services.flagged_feedback(read.held_checkups(project), open_items) if open_items else set(),
+        values=services.asked_values_of(project.course_id), my_ratings=my_ratings,
+        comments=read.comments(view.id, pulse["visible"].get(view.id, set())),
+        side=services.side_of(viewer, project), value_label=services.value_label,
     )
+    adds = not view.closed and may["add_item"]
+    if adds or "feedback_form" in overrides:
+        context["feedback_form"] = FeedbackForm(formdata=None, prefix="feedback", meta={"csrf": False})
+    if adds or "action_form" in overrides:
+        context["action_form"] = action_form = ActionForm(formdata=None, prefix="action", meta={"csrf": False})
+        action_form.owner_id.choices = choices((user_id, f"{name} ({_(role)})")
+                                               for user_id, name, role in read.members(project))
+    if (view.state != "planned" and may["correct"]) or "correction_form" in overrides:
+        context["correction_form"] = CorrectionForm(formdata=None, prefix="correction", meta={"csrf": False})
+    respond_forms = {}
+    if may["respond"] and view.feedback_items:
+        goal_choices = choices([(0, _("— no goal —")), *((goal.id, goal.title) for goal in read.goals(project))])
+        respond_forms = {item.id: _respond_form(item, goal_choices) for item in view.feedback_items}
+    context["respond_forms"] = respond_forms
     for item_id, form in overrides.pop("respond_forms", {}).items():
         context["respond_forms"][item_id] = form
     context.update(overrides)

@@ -232,8 +232,13 @@ def resolve_correction(actor, correction: Correction, submitted_version, *, reso
 
 def asked_values(course) -> list[str]:
     """The value keys the course's pulse asks about, in the guide's order (all nine by default)."""
+    return asked_values_of(course.id)
+
+
+def asked_values_of(course_id: int) -> list[str]:
+    """asked_values by the course's id (without loading the course)."""
     off = set(db.session.scalars(db.select(CourseValueSetting.value_key).where(
-        CourseValueSetting.course_id == course.id, CourseValueSetting.asked.is_(False))))
+        CourseValueSetting.course_id == course_id, CourseValueSetting.asked.is_(False))))
     return [key for key in VALUE_KEYS if key not in off]
 
 

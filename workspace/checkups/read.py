@@ -1,0 +1,149 @@
+"""What the check-up page shows, read as plain rows: one prebuilt Core statement per section.
+
+The page shows a few columns of the check-up, its attendees, feedback items, action items,
+corrections and this check-up's pulse; loading them as ORM objects with their relationships cost
+most of the page. The statements are built once per process (building a select costs more than
+running it); what the template would ask the policy per item is asked once per page (the viewer's
+role in the project decides it), and what only some viewers see (the goals to choose from, the
+members to own an action, the earlier check-ups that flag old feedback) is read only for them.
+"""
+from collections import namedtuple
+from datetime import date
+
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import ActionItem, CheckUp, CheckUpAttendee, Correction, FeedbackItem, Goal, ProjectMember, PulseRating, User
+from ..models.checkup import CONFIRMED, OPEN, PLANNED
+from ..policy import can
+
+# Rules about an item of a check-up read its project only: asked once with the project.
+_OfProject = namedtuple("_OfProject", "project")
+
+Attendee = namedtuple("Attendee", "user_id name")
+Feedback = namedtuple("Feedback", "id checkup_id raised_by text state goal_id goal_title integrated_where reason "
+                                  "responded_at responded_by version")
+Action = namedtuple("Action", "id text due_date done owner overdue")
+CorrectionRow = namedtuple("CorrectionRow", "id text created_at resolution resolved_at author")
+Comment = namedtuple("Comment", "side value_key comment")
+HeldCheckup = namedtuple("HeldCheckup", "id planned_at")
+
+
+class CheckupView:
+    """The check-up as the page shows it (the names the templates read)."""
+
+    __slots__ = ("id", "project_id", "planned_at", "channel", "location", "agenda", "state", "summary", "decisions",
+                 "logged_at", "confirmed_at", "version", "logged_by", "confirmed_by", "held", "closed",
+                 "attendees", "feedback_items", "action_items", "corrections")
+
+    def __init__(self, row):
+        (self.id, self.project_id, self.planned_at, self.channel, self.location, self.agenda, self.state, self.summary,
+         self.decisions, self.logged_at, self.confirmed_at, self.version, self.logged_by, self.confirmed_by) = row
+        self.held = self.state != PLANNED
+        self.closed = self.state == CONFIRMED
+
+
+_logged_by, _confirmed_by, _responded_by, _owner, _author = (aliased(User) for _ in range(5))
+_CHECKUP = (
+    select(CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.channel, CheckUp.location, CheckUp.agenda,
+           CheckUp.state, CheckUp.summary, CheckUp.decisions, CheckUp.logged_at, CheckUp.confirmed_at, CheckUp.version,
+           _logged_by.name, _confirmed_by.name)
+    .outerjoin(_logged_by, _logged_by.id == CheckUp.logged_by_id)
+    .outerjoin(_confirmed_by, _confirmed_by.id == CheckUp.confirmed_by_id)
+    .where(CheckUp.id == bindparam("checkup_id")))
+_ATTENDEES = (
+    select(CheckUpAttendee.user_id, func.coalesce(User.name, CheckUpAttendee.guest_name))
+    .outerjoin(User, User.id == CheckUpAttendee.user_id)
+    .where(CheckUpAttendee.checkup_id == bindparam("checkup_id")).order_by(CheckUpAttendee.id))
+_FEEDBACK = (
+    select(FeedbackItem.id, FeedbackItem.checkup_id, FeedbackItem.raised_by, FeedbackItem.text, FeedbackItem.state,
+           FeedbackItem.goal_id, Goal.title, FeedbackItem.integrated_where, FeedbackItem.reason,
+           FeedbackItem.responded_at, _responded_by.name, FeedbackItem.version)
+    .outerjoin(Goal, Goal.id == FeedbackItem.goal_id)
+    .outerjoin(_responded_by, _responded_by.id == FeedbackItem.responded_by_id)
+    .where(FeedbackItem.checkup_id == bindparam("checkup_id")).order_by(FeedbackItem.id))
+_ACTIONS = (
+    select(ActionItem.id, ActionItem.text, ActionItem.due_date, ActionItem.done, _owner.name)
+    .outerjoin(_owner, _owner.id == ActionItem.owner_id)
+    .where(ActionItem.checkup_id == bindparam("checkup_id")).order_by(ActionItem.id))
+_CORRECTIONS = (
+    select(Correction.id, Correction.text, Correction.created_at, Correction.resolution, Correction.resolved_at,
+           _author.name)
+    .outerjoin(_author, _author.id == Correction.author_id)
+    .where(Correction.checkup_id == bindparam("checkup_id")).order_by(Correction.id))
+# This check-up's pulse per side and value (as services.pulse_aggregates), and how many the viewer gave.
+_PULSE = (
+    select(PulseRating.checkup_id, PulseRating.side, PulseRating.value_key, func.avg(PulseRating.score),
+           func.count(PulseRating.id), func.sum(case((PulseRating.user_id == bindparam("user_id"), 1), else_=0)))
+    .where(PulseRating.project_id == bindparam("project_id"), PulseRating.checkup_id == bindparam("checkup_id"))
+    .group_by(PulseRating.checkup_id, PulseRating.side, PulseRating.value_key))
+_COMMENTS = (
+    select(PulseRating.side, PulseRating.value_key, PulseRating.comment)
+    .where(PulseRating.checkup_id == bindparam("checkup_id"), PulseRating.side.in_(bindparam("sides", expanding=True)),
+           PulseRating.comment != "")
+    .order_by(PulseRating.side, PulseRating.value_key, PulseRating.id))
+_HELD = (select(CheckUp.id, CheckUp.planned_at)
+         .where(CheckUp.project_id == bindparam("project_id"), CheckUp.state != PLANNED)
+         .order_by(CheckUp.planned_at.desc()))
+_GOALS = (select(Goal.id, Goal.title).where(Goal.project_id == bindparam("project_id"))
+          .order_by(Goal.position, Goal.id))
+_MEMBERS = (
+    select(ProjectMember.user_id, User.name, ProjectMember.role).join(User, User.id == ProjectMember.user_id)
+    .where(ProjectMember.project_id == bindparam("project_id")).order_by(ProjectMember.role.desc(), ProjectMember.id))
+
+
+def checkup(checkup_id: int) -> CheckupView:
+    """The check-up with its attendees, feedback items, action items and corrections (five statements)."""
+    run = db.session.execute
+    key = {"checkup_id": checkup_id}
+    view = CheckupView(run(_CHECKUP, key).one())
+    view.attendees = [Attendee(*row) for row in run(_ATTENDEES, key)] if view.held else []
+    view.feedback_items = [Feedback(*row) for row in run(_FEEDBACK, key)]
+    today = date.today()
+    view.action_items = [Action(item_id, text, due, done, owner, not done and due < today)
+                         for item_id, text, due, done, owner in run(_ACTIONS, key)]
+    view.corrections = [CorrectionRow(*row) for row in run(_CORRECTIONS, key)] if view.held else []
+    return view
+
+
+def permissions(viewer, checkup_obj, project) -> dict:
+    """What the viewer may do on this check-up and its items, asked of the policy once each."""
+    item = _OfProject(project)
+    return {
+        "reschedule": can(viewer, "checkup.reschedule", checkup_obj), "log": can(viewer, "checkup.log", checkup_obj),
+        "add_item": can(viewer, "checkup.add_item", checkup_obj), "confirm": can(viewer, "checkup.confirm", checkup_obj),
+        "correct": can(viewer, "checkup.correct", checkup_obj), "resolve": can(viewer, "checkup.resolve", item),
+        "respond": can(viewer, "feedback.respond", item), "mark_action": can(viewer, "action.mark", item),
+    }
+
+
+def pulse_rows(project, checkup_id: int, viewer) -> tuple[list, int]:
+    """(checkup_id, side, value_key, average, count) rows of this check-up, and how many values the viewer rated."""
+    rows = db.session.execute(_PULSE, {"project_id": project.id, "checkup_id": checkup_id, "user_id": viewer.id}).all()
+    return [row[:5] for row in rows], sum(row[5] or 0 for row in rows)
+
+
+def comments(checkup_id: int, sides) -> list[Comment]:
+    """The comments of the sides the viewer may see (hidden sides never leave the database)."""
+    if not sides:
+        return []
+    return [Comment(*row) for row in db.session.execute(
+        _COMMENTS, {"checkup_id": checkup_id, "sides": sorted(sides)})]
+
+
+def held_checkups(project) -> list[HeldCheckup]:
+    return [HeldCheckup(*row) for row in db.session.execute(_HELD, {"project_id": project.id})]
+
+
+def goals(project) -> list:
+    return db.session.execute(_GOALS, {"project_id": project.id}).all()
+
+
+def members(project) -> list:
+    """(user_id, name, role) of the project's members, students first."""
+    return db.session.execute(_MEMBERS, {"project_id": project.id}).all()
+
+
+def open_items(view: CheckupView) -> list:
+    return [item for item in view.feedback_items if item.state == OPEN]
