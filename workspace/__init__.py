@@ -36,6 +36,9 @@ class _DatabaseId(IntegerConverter):
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    from .templating import WorkspaceEnvironment
+
+    app.jinja_environment = WorkspaceEnvironment  # before the environment is first made
     app.url_map.converters["int"] = _DatabaseId  # before any route is added
     config_name = config_name or os.environ.get("WORKSPACE_CONFIG", "production")
     app.config.from_object(CONFIGS[config_name])
