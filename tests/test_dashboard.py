@@ -268,7 +268,9 @@ def test_the_sparkline_is_the_one_the_template_drew():
     from workspace.ui import sparkline as template_sparkline
 
     rng = random.Random(7)
-    for n in (1, 2, 3, 9, 30):
-        values = [rng.uniform(1, 5) for _ in range(n)]
-        assert sparkline(values) == str(template_sparkline([(None, v) for v in values]))
+    xs, ys = {}, {}  # a page's coordinates, kept from one sparkline to the next
+    for n in (1, 2, 3, 9, 30, 9, 2):
+        values = [rng.choice((1, 2.5, 3.25, 4.0, 5)) if rng.random() < 0.5 else rng.uniform(1, 5) for _ in range(n)]
+        expected = str(template_sparkline([(None, v) for v in values]))
+        assert sparkline(values) == sparkline(values, _xs=xs, _ys=ys) == expected
     assert sparkline([]) == str(template_sparkline([])) == ""

@@ -6,6 +6,7 @@ about 400 dates and 400 numbers per page. Here the parsed pattern is kept per (l
 and the output is the same: the request's locale, the reader's time zone, the app's date formats.
 `PageFormats` goes further for one page with thousands of dates and numbers (the teacher dashboard).
 """
+import re
 from bisect import bisect_right
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -46,8 +47,9 @@ def format_number(value, fmt: str | None = None):
 class PageFormats:
     """The `date`, `day`, `number("0.0")` and `ago` filters for a page that shows hundreds of dates and
     numbers (the teacher dashboard): the locale, time zone and patterns looked up once per page, and
-    each distinct day, number and relative time formatted once. Same output as the filters; with
-    `html=True` the dates come escaped for HTML (numbers are digits and the decimal symbol).
+    each distinct day, number and relative time formatted once per process (the texts are kept per
+    locale and zone, `_shared`). Same output as the filters; with `html=True` the dates come escaped
+    for HTML (numbers are digits and the decimal symbol).
 
     A moment's day in the reader's time zone comes from the zone's offset over that UTC day, found
     once per UTC day: a fixed zone has one offset; pytz's table of transitions says whether a zone's
@@ -60,10 +62,12 @@ class PageFormats:
         self._fixed = getattr(self.tz, "_utcoffset", None) if self._transitions is None else None  # pytz UTC, Etc/...
         self._decimal = numbers.get_decimal_symbol(self.locale, numbering_system="latn")
         self._escape = escape if html else str
-        self._offsets: dict = {}  # UTC date -> the zone's offset all that day, or _CHANGES
+        self._name, self._html = str(self.locale), html
+        self._offsets = _shared("offsets", self.tz)  # UTC date -> the zone's offset all that day, or _CHANGES
         self._days: dict = {}  # format -> {local date: text}
-        self._tenths: dict = {}  # number -> text with one decimal
-        self._words: dict = {}  # (unit, count, future) -> "3 days ago"
+        self._tenths = _shared("tenths", self._decimal)  # number -> text with one decimal
+        self._words = _shared("words", self._name)  # (unit, count, future) -> "3 days ago"
+        self._day_fields = _shared("day fields", self._name)  # local date -> {datetime pattern's field: text}
 
     def local_date(self, moment: datetime) -> date:
         """The day of `moment` (naive: UTC) in the reader's time zone."""
@@ -101,7 +105,7 @@ class PageFormats:
                 value = self.local_date(value)
         texts = self._days.get(fmt)
         if texts is None:
-            texts = self._days[fmt] = {}
+            texts = self._days[fmt] = _shared("days", self._name, fmt, self._html)
         text = texts.get(value)
         if text is None:
             text = texts[value] = self._escape(_date_pattern(self.locale, fmt).apply(value, self.locale))
@@ -119,8 +123,28 @@ class PageFormats:
         return text
 
     def date_time(self, value: datetime) -> str:
-        """Like the `datetime` filter (format "medium")."""
-        return format_datetime_fast(value, self.locale, self.tz)
+        """Like the `datetime` filter (format "medium"). When the app's pattern has only date fields and
+        the hour and minute (d MMM y, HH:mm), the date's fields are formatted once per day."""
+        pattern = _datetime_pattern(self.locale)
+        if value.tzinfo is not timezone.utc:
+            value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        offset = self._offsets.get(value.date())
+        if offset is None:
+            offset = self._offsets[value.date()] = self._offset_all_day(value.date())
+        fields = _split_fields(pattern)
+        if not fields or offset is _CHANGES:
+            return self._escape(format_datetime_fast(value, self.locale, self.tz))
+        day_names, time_names = fields
+        local = value + offset
+        day = local.date()
+        texts = self._day_fields.get(day)
+        if texts is None:
+            day_format = dates.DateTimeFormat(day, self.locale)
+            texts = self._day_fields[day] = {name: day_format[name] for name in day_names}
+        texts = dict(texts)
+        for name, attribute in time_names:
+            texts[name] = "%0*d" % (len(name), getattr(local, attribute))
+        return self._escape(pattern.format % texts)
 
     def words(self, delta: timedelta) -> str:
         """babel's format_timedelta(delta, threshold=1.5, add_direction=True): its words depend only on
@@ -141,6 +165,19 @@ class PageFormats:
 
 
 _TENTH = Decimal("0.1")
+_SHARED: dict = {}  # (kind, locale or zone, ...) -> {value: text}: the same inputs give the same text
+_SHARED_LIMIT = 20_000  # entries per table; a full table starts again
+
+
+def _shared(*key) -> dict:
+    table = _SHARED.get(key)
+    if table is None:
+        table = _SHARED[key] = {}
+    elif len(table) > _SHARED_LIMIT:
+        table.clear()
+    return table
+
+
 _CHANGES = object()  # a UTC day on which the reader's zone changes its offset
 
 
@@ -155,15 +192,42 @@ def _date_pattern(locale, fmt: str):
     return pattern
 
 
-def format_datetime_fast(value: datetime, locale, tz) -> str:
-    """Like flask_babel.format_datetime(value) (the app's "datetime.medium" pattern, the reader's zone)."""
+def _datetime_pattern(locale):
+    """The app's "datetime.medium" pattern, parsed; None when it is a name (babel's own format)."""
     pattern = _DATETIME_PATTERNS.get(locale)
     if pattern is None:
         spec = get_babel().instance.date_formats.get("datetime.medium")
         if spec is None or spec in NAMED:
-            from flask_babel import format_datetime
-
-            return format_datetime(value)
+            return None
         pattern = _DATETIME_PATTERNS[locale] = dates.parse_pattern(spec)
+    return pattern
+
+
+_PATTERN_FIELDS: dict = {}  # pattern text -> (date field names, ((time field, attribute), ...)) or ()
+_DAY_CHARS = set("GyYuUQqMLlwWdDFgEec")  # fields that depend on the date only
+_TIME_FIELDS = {"H": "hour", "HH": "hour", "m": "minute", "mm": "minute"}  # babel: "%0*d" % (len, value)
+
+
+def _split_fields(pattern):
+    """The pattern's date fields and its hour and minute fields; () when it has others (or is None)."""
+    if pattern is None:
+        return ()
+    fields = _PATTERN_FIELDS.get(pattern.pattern)
+    if fields is None:
+        names = re.findall(r"%\((\w+)\)s", pattern.format)
+        fields = _PATTERN_FIELDS[pattern.pattern] = () if not all(
+            name[0] in _DAY_CHARS or name in _TIME_FIELDS for name in names) else (
+            [name for name in names if name[0] in _DAY_CHARS],
+            tuple((name, _TIME_FIELDS[name]) for name in names if name in _TIME_FIELDS))
+    return fields
+
+
+def format_datetime_fast(value: datetime, locale, tz) -> str:
+    """Like flask_babel.format_datetime(value) (the app's "datetime.medium" pattern, the reader's zone)."""
+    pattern = _datetime_pattern(locale)
+    if pattern is None:
+        from flask_babel import format_datetime
+
+        return format_datetime(value)
     local = tz.normalize((value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(tz))
     return pattern.apply(local, locale)

@@ -28,17 +28,29 @@ def _icon(name: str) -> str:
     return f'<svg class="icon" aria-hidden="true" focusable="false"><use href="{escape(icon_href(name))}"></use></svg>'
 
 
-def sparkline(values, low: float = 1, high: float = 5, width: int = 96, height: int = 24) -> str:
-    """workspace.ui.sparkline of these values, as plain string code."""
+def sparkline(values, low: float = 1, high: float = 5, width: int = 96, height: int = 24, _xs=None, _ys=None) -> str:
+    """workspace.ui.sparkline of these values, as plain string code (`_xs`, `_ys`: a page's texts of the
+    x coordinates per number of points and of the y coordinate per value, for these default bounds)."""
     values = [value for value in values if value is not None]
     if not values:
         return ""
     span, spread = max(len(values) - 1, 1), (high - low) or 1
-    coords = [f"{2 + (width - 4) * i / span:.1f},{height - 2 - (height - 4) * (float(value) - low) / spread:.1f}"
-              for i, value in enumerate(values)]
-    cx, cy = coords[-1].split(",")
+    xs = _xs.get(len(values)) if _xs is not None else None
+    if xs is None:
+        xs = [f"{2 + (width - 4) * i / span:.1f}" for i in range(len(values))]
+        if _xs is not None:
+            _xs[len(values)] = xs
+    ys = []
+    for value in values:
+        y = _ys.get(value) if _ys is not None else None
+        if y is None:
+            y = f"{height - 2 - (height - 4) * (float(value) - low) / spread:.1f}"
+            if _ys is not None:
+                _ys[value] = y
+        ys.append(y)
+    points = " ".join([f"{x},{y}" for x, y in zip(xs, ys)])
     return (f'<svg class="sparkline" viewBox="0 0 {width} {height}" aria-hidden="true" focusable="false">'
-            f'<polyline points="{" ".join(coords)}"/><circle cx="{cx}" cy="{cy}" r="2.5"/></svg>')
+            f'<polyline points="{points}"/><circle cx="{xs[-1]}" cy="{ys[-1]}" r="2.5"/></svg>')
 
 
 class Page:
@@ -51,6 +63,8 @@ class Page:
         self._plurals: dict = {}  # (message, number) -> the plural form with the number in it
         self.now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
         self.formats = PageFormats(html=True)
+        self._xs: dict = {}
+        self._ys: dict = {}
         self.alert, self.check, self.clock = _icon("alert"), _icon("check"), _icon("clock")
         prefix, _sep, suffix = url_for("projects.show", project_id=_MARK).partition(str(_MARK))
         self.project_url = prefix + "%d" + suffix
@@ -154,7 +168,7 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
             if len(series) > 1:
                 span += "–" + date(series[-1][0], "d MMM")
             pulse += (f'\n      <span class="spark" title="{label}: {" · ".join(f"{d} {v}" for d, v in points)}">'
-                      f'<span class="phone-only">{label} </span>{sparkline([value for _when, value in series])}'
+                      f'<span class="phone-only">{label} </span>{sparkline([value for _when, value in series], _xs=page._xs, _ys=page._ys)}'
                       f'<strong>{tenth(latest[0])}</strong>{change}'
                       f'\n        <span class="phone-only meta" aria-hidden="true">{span}</span></span>'
                       f'\n        <span class="visually-hidden">{"; ".join(f"{d}: {v}" for d, v in points)}</span>\n      ')
@@ -164,7 +178,7 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
         if r.last_activity:
             moment = r.last_activity if r.last_activity.tzinfo else r.last_activity.replace(tzinfo=timezone.utc)
             activity = (f'<time datetime="{escape(moment.isoformat(timespec="minutes"))}" '
-                        f'title="{escape(page.formats.date_time(moment))}">'
+                        f'title="{page.formats.date_time(moment)}">'
                         f'{escape(page.formats.words(moment - page.now))}</time>')
         else:
             activity = f'<span class="meta">{nothing}</span>'
