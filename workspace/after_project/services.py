@@ -5,8 +5,10 @@ settings say) and answer on their home page. The answers show on the organisatio
 teacher dashboard: was capacity really built?"""
 import calendar
 from datetime import date
+from functools import cache
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from ..activity import record
@@ -92,14 +94,20 @@ def answer(actor, question, submitted_version, still_in_use: str, still_in_use_c
 
 def open_questions_for(user) -> list[AfterProjectQuestion]:
     """Unanswered questions of the projects where this person is a partner."""
-    return list(db.session.scalars(
+    return list(db.session.scalars(_open_questions_statement(), {"user_id": user.id}))
+
+
+@cache
+def _open_questions_statement():
+    """Built once per process (it is asked on every home page); the person is `user_id`."""
+    return (
         db.select(AfterProjectQuestion)
         .join(ProjectMember, (ProjectMember.project_id == AfterProjectQuestion.project_id)
-              & (ProjectMember.user_id == user.id) & (ProjectMember.role == "partner"))
+              & (ProjectMember.user_id == bindparam("user_id")) & (ProjectMember.role == "partner"))
         .where(AfterProjectQuestion.answered_at.is_(None))
         .options(joinedload(AfterProjectQuestion.project).joinedload(Project.course))
         .order_by(AfterProjectQuestion.asked_at, AfterProjectQuestion.id)
-    ))
+    )
 
 
 def _questions_of(condition, with_related) -> list[AfterProjectQuestion]:

@@ -71,11 +71,16 @@ class _BoundUser:
 @home_section("checkup_actions", "checkups/_home_actions.html")
 def my_actions(user) -> dict | None:
     """Your action items: open ones from the check-ups of your projects."""
-    items = list(db.session.scalars(
-        db.select(ActionItem).where(ActionItem.owner_id == user.id, ActionItem.done.is_(False))
-        .options(selectinload(ActionItem.checkup).selectinload(CheckUp.project))
-        .order_by(ActionItem.due_date, ActionItem.id)))
+    items = list(db.session.scalars(_my_actions_statement(), {"user_id": user.id}))
     return {"actions": items} if items else None
+
+
+@cache
+def _my_actions_statement():
+    """Built once per process; the person is the bound parameter `user_id`."""
+    return (db.select(ActionItem).where(ActionItem.owner_id == bindparam("user_id"), ActionItem.done.is_(False))
+            .options(selectinload(ActionItem.checkup).selectinload(CheckUp.project))
+            .order_by(ActionItem.due_date, ActionItem.id))
 
 
 @activity_link("checkup")

@@ -4,9 +4,11 @@ of the project answers once and may edit the answer until a teacher closes the e
 team reads the answers only after a teacher releases them. Activity entries never carry scores."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..activity import record
@@ -129,15 +131,22 @@ def evaluation_of(project) -> PartnerEvaluation | None:
 
 def open_for(user) -> list[PartnerEvaluation]:
     """Open evaluations of the projects where this person is a partner and has not answered yet."""
-    answered = db.select(EvaluationAnswer.evaluation_id).where(EvaluationAnswer.user_id == user.id)
-    return list(db.session.scalars(
+    return list(db.session.scalars(_open_for_statement(), {"user_id": user.id}))
+
+
+@cache
+def _open_for_statement():
+    """Built once per process (it is asked on every home page); the person is `user_id`."""
+    user_id = bindparam("user_id")
+    answered = db.select(EvaluationAnswer.evaluation_id).where(EvaluationAnswer.user_id == user_id)
+    return (
         db.select(PartnerEvaluation)
         .join(ProjectMember, (ProjectMember.project_id == PartnerEvaluation.project_id)
-              & (ProjectMember.user_id == user.id) & (ProjectMember.role == "partner"))
+              & (ProjectMember.user_id == user_id) & (ProjectMember.role == "partner"))
         .where(PartnerEvaluation.closed_at.is_(None), PartnerEvaluation.id.not_in(answered))
         .options(joinedload(PartnerEvaluation.project).joinedload(Project.course))
         .order_by(PartnerEvaluation.asked_at, PartnerEvaluation.id)
-    ))
+    )
 
 
 def of_organisation(organisation) -> list[PartnerEvaluation]:

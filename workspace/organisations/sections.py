@@ -1,6 +1,8 @@
 """What introductions add to a partner's home and the navigation badge: introductions waiting for
 their organisation's answer (one query each)."""
-from sqlalchemy import and_, or_
+from functools import cache
+
+from sqlalchemy import and_, bindparam, or_
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -20,13 +22,21 @@ def _waiting_query(user, *columns):
             .where(member.user_id == user.id, Introduction.answer != DECLINED, Introduction.other_answer != DECLINED))
 
 
+@cache
+def _home_statement():
+    """Built once per process (building it cost more than running it); the person is `user_id`."""
+    class _BoundUser:
+        id = bindparam("user_id")
+
+    return (_waiting_query(_BoundUser(), Introduction, OrganisationMember.organisation_id)
+            .options(joinedload(Introduction.organisation), joinedload(Introduction.other),
+                     joinedload(Introduction.introduced_by))
+            .order_by(Introduction.created_at))
+
+
 @home_section("introductions", "organisations/_home_introductions.html")
 def home(user) -> dict | None:
-    rows = db.session.execute(
-        _waiting_query(user, Introduction, OrganisationMember.organisation_id)
-        .options(joinedload(Introduction.organisation), joinedload(Introduction.other),
-                 joinedload(Introduction.introduced_by))
-        .order_by(Introduction.created_at)).all()
+    rows = db.session.execute(_home_statement(), {"user_id": user.id}).all()
     if not rows:
         return None
     return {"waiting": [(introduction, organisation_id) for introduction, organisation_id in rows]}

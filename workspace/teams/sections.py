@@ -1,7 +1,9 @@
 """What forming teams adds to the home page: an enrolled student's open choice rounds before their
 deadline (ranked or not yet, and until when) and, once published, their team with its teammates.
 Three queries at most."""
-from sqlalchemy import and_, exists
+from functools import cache
+
+from sqlalchemy import and_, bindparam, exists
 
 from ..extensions import db
 from ..models import ENROLLED, Course, CourseEnrolment, Project, ProjectMember, User
@@ -10,22 +12,33 @@ from ..models.team_formation import OPEN, PUBLISHED, ChoiceRound, Placement, Pro
 from ..sections import home_section
 
 
-@home_section("teams", "teams/_home.html")
-def home(user) -> dict | None:
-    in_team = exists().where(ProjectMember.user_id == user.id, ProjectMember.role == "student",
+@cache
+def _statements():
+    """The open rounds and the published teams as SELECTs built once per process (building them cost
+    more than running them): the person is the bound parameter `user_id`, the time `now`."""
+    user_id = bindparam("user_id")
+    in_team = exists().where(ProjectMember.user_id == user_id, ProjectMember.role == "student",
                              ProjectMember.project_id == Project.id, Project.course_id == ChoiceRound.course_id)
-    ranked = exists().where(ProjectChoice.round_id == ChoiceRound.id, ProjectChoice.user_id == user.id)
-    rounds = db.session.execute(
+    ranked = exists().where(ProjectChoice.round_id == ChoiceRound.id, ProjectChoice.user_id == user_id)
+    rounds = (
         db.select(ChoiceRound, Course, ranked).join(Course, Course.id == ChoiceRound.course_id)
         .join(CourseEnrolment, and_(CourseEnrolment.course_id == ChoiceRound.course_id,
-                                    CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED))
-        .where(ChoiceRound.state == OPEN, ChoiceRound.deadline > utcnow(), ~in_team)
-        .order_by(ChoiceRound.deadline)).all()
-    placed = db.session.execute(
+                                    CourseEnrolment.user_id == user_id, CourseEnrolment.status == ENROLLED))
+        .where(ChoiceRound.state == OPEN, ChoiceRound.deadline > bindparam("now"), ~in_team)
+        .order_by(ChoiceRound.deadline))
+    placed = (
         db.select(Project, Course).join(Placement, Placement.project_id == Project.id)
         .join(ChoiceRound, ChoiceRound.id == Placement.round_id).join(Course, Course.id == Project.course_id)
-        .where(Placement.user_id == user.id, ChoiceRound.state == PUBLISHED)
-        .order_by(ChoiceRound.published_at.desc())).all()
+        .where(Placement.user_id == user_id, ChoiceRound.state == PUBLISHED)
+        .order_by(ChoiceRound.published_at.desc()))
+    return rounds, placed
+
+
+@home_section("teams", "teams/_home.html")
+def home(user) -> dict | None:
+    rounds_statement, placed_statement = _statements()
+    rounds = db.session.execute(rounds_statement, {"user_id": user.id, "now": utcnow()}).all()
+    placed = db.session.execute(placed_statement, {"user_id": user.id}).all()
     if not rounds and not placed:
         return None
     mates: dict[int, list[str]] = {}
