@@ -27,6 +27,30 @@ def pytest_sessionstart(session):
     compile_catalogues()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _demo_password_hashed_once():
+    """`seed_demo()` gives each of its ~50 accounts the one demo password, hashed with scrypt (deliberately
+    slow, about 0.3 s a hash here), and about twenty tests seed the demo: within a test session the demo
+    password is hashed once and that hash reused, as the factories do with theirs. Every other password
+    is hashed afresh; checking a password is unchanged."""
+    from workspace.models import user as user_module
+    from workspace.seed import DEMO_PASSWORD
+
+    real = user_module.generate_password_hash
+    hashed = {}
+
+    def generate_password_hash(password, *args, **kwargs):
+        if password != DEMO_PASSWORD or args or kwargs:
+            return real(password, *args, **kwargs)
+        if password not in hashed:
+            hashed[password] = real(password)
+        return hashed[password]
+
+    user_module.generate_password_hash = generate_password_hash
+    yield
+    user_module.generate_password_hash = real
+
+
 def _database_url(tmpdir: str) -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
