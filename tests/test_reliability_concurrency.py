@@ -1,5 +1,6 @@
 """No lost update (issue 8, figure 4): over 1,000 conflicting actions from 6 processes against
-gunicorn (4 workers) on the test's database (SQLite, or PostgreSQL with DATABASE_URL).
+gunicorn (4 workers) on the test's database (SQLite, or PostgreSQL with DATABASE_URL). `make test`
+samples 340 of them (the same people, the same checks); `make test-thorough` and CI send all 1,020.
 
 Three students revise the same two goals, edit the same deliverable, add versions to it and submit
 them; three partners agree to the goals, ask for changes and review the versions, all at once
@@ -30,11 +31,12 @@ from workspace.models import (
 )
 
 from . import factories as f
+from .sampling import sampled
 from .servers import ONE_AT_A_TIME, ROOT, gunicorn, server_env
 
 pytestmark = ONE_AT_A_TIME
 
-ACTIONS = 1020  # shared by 6 people, each in a process of its own
+ACTIONS = sampled(1020, 340)  # shared by 6 people, each in a process of its own
 
 
 @pytest.fixture
@@ -90,7 +92,7 @@ def test_no_lost_update_under_concurrent_conflicting_actions(scene, database_url
     print(run.stdout)  # the summary, shown with -s
     actions = [a for person in report["people"] for a in person["actions"]]
     every = Counter((a["kind"], a["status"]) for a in actions)
-    assert report["processes"] >= 4 and len(actions) >= 1000
+    assert report["processes"] >= 4 and len(actions) >= ACTIONS - 20
     assert not any(person["stalled"] for person in report["people"]), (
         "a partner waited 30 s for work", _errors(log))
 
@@ -98,7 +100,7 @@ def test_no_lost_update_under_concurrent_conflicting_actions(scene, database_url
     assert {a["status"] for a in actions} <= {200, 303, 409}, (every, _errors(log))
     assert "database is locked" not in log and "Traceback" not in log, log[-5000:]
     outcomes = Counter(a["outcome"] for a in actions)
-    assert outcomes["error"] == 0 and outcomes["applied"] > 200 and outcomes["stale"] > 50, outcomes
+    assert outcomes["error"] == 0 and outcomes["applied"] > ACTIONS // 5 and outcomes["stale"] > ACTIONS // 20, outcomes
     refused = Counter(a["kind"] for a in actions if a["outcome"] == "refused")
     assert set(refused) <= {"deliverable.submit", "deliverable.review.approved",
                             "deliverable.review.changes_requested"}, refused
