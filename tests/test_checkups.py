@@ -649,3 +649,27 @@ def test_the_demo_shows_every_state(client, monkeypatch):
     assert "open after two check-ups" in board and "Overdue" in board
     page = client.get(f"/projects/{project.id}/checkups").get_data(as_text=True)
     assert 'role="img"' in page
+
+
+def test_the_answer_forms_fields_are_rendered_as_the_field_macro_renders_them(app, world):
+    """The check-up page writes its answer forms' fields without the `field` macro (read.FieldHTML):
+    same markup, whitespace included, for each field and state; a field with errors goes to the macro."""
+    from flask import render_template_string
+
+    from workspace.checkups import read
+    from workspace.checkups.routes import _respond_form
+    from workspace.forms import choices
+
+    checkup = create_checkup(world.project, state="logged")
+    items = [create_feedback(checkup, state="open"), create_feedback(checkup, state="open")]
+    items[1].state, items[1].reason = "not_integrated", "Not <now> & later"
+    goals = choices([(0, "— no goal —"), (7, "A goal & <more>"), (8, "Another")])
+    macro = '{% from "_forms.html" import field %}{{ field(f) }}'
+    with app.test_request_context("/"):
+        fields = read.FieldHTML()
+        for item in items:
+            form = _respond_form(item, goals)
+            for f in (form.state, form.goal_id, form.where, form.reason):
+                assert fields(f) == render_template_string(macro, f=f)
+        form.reason.errors = ["Give the reason; the partner sees it."]
+        assert fields(form.reason) is None

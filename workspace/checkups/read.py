@@ -10,8 +10,10 @@ members to own an action, the earlier check-ups that flag old feedback) is read 
 from collections import namedtuple
 from datetime import date
 
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased
+from wtforms.widgets import Select, html_params
 
 from ..extensions import db
 from ..models import ActionItem, CheckUp, CheckUpAttendee, Correction, FeedbackItem, Goal, ProjectMember, PulseRating, User
@@ -147,3 +149,47 @@ def members(project) -> list:
 
 def open_items(view: CheckupView) -> list:
     return [item for item in view.feedback_items if item.state == OPEN]
+
+
+# ---- the answer forms of the feedback items ----------------------------------------------------
+
+class FieldHTML:
+    """What `field(f)` of _forms.html renders (same markup and whitespace) for a field without errors,
+    required flag or checkbox, written without a macro call; a select's options are rendered once per
+    page (every item's goal list is the same but for the one selected). The page has four fields per
+    feedback item, and the macro's attribute lookups and WTForms' option rendering cost several times
+    the rest of an item. None for any other field, which the template then renders with the macro
+    itself (tests/test_checkups.py compares the two)."""
+
+    def __init__(self):
+        self.options = {}
+
+    def __call__(self, f):
+        if f.errors or f.flags.required or f.type == "BooleanField":
+            return None
+        described = f.description
+        attributes = {"aria-describedby": f.id + "-hint"} if described else {}
+        if type(f.widget) is Select and not f.widget.multiple and not f.flags.disabled \
+                and not f.has_groups():
+            widget = self._select(f, attributes)
+        else:
+            widget = f(**attributes)
+        hint = f'<p class="hint" id="{escape(f.id)}-hint">{escape(described)}</p>' if described else ""
+        return Markup(f'\n  \n  \n  \n  <div class="field">\n    \n      {f.label()}\n      {hint}\n      {widget}\n'
+                      f'    \n    \n  </div>\n')  # nosec B704: label and widget are WTForms' Markup, the hint escaped
+
+    def _select(self, f, attributes):
+        """Select.__call__ of WTForms, each distinct option rendered once."""
+        html = [f"<select {html_params(name=f.name, id=f.id, **attributes)}>"]
+        for choice in f._iter_choices_normalized():
+            if choice.render_kw:
+                html.append(Select.render_option(choice))
+                continue
+            label = choice.label
+            key = (choice.value, label if isinstance(label, str) else id(label), choice.selected)
+            option = self.options.get(key)
+            if option is None:
+                option = self.options[key] = Select.render_option(choice)
+            html.append(option)
+        html.append("</select>")
+        return Markup("".join(html))  # nosec B704: WTForms' own markup

@@ -118,7 +118,7 @@ def _page(checkup: CheckUp, **overrides) -> dict:
         flagged=services.flagged_feedback(read.held_checkups(project), open_items) if open_items else set(),
         values=services.asked_values_of(project.course_id), my_ratings=my_ratings,
         comments=read.comments(view.id, pulse["visible"].get(view.id, set())),
-        side=services.side_of(viewer, project), value_label=services.value_label,
+        side=services.side_of(viewer, project), value_label=services.value_label, field_html=read.FieldHTML(),
     )
     adds = not view.closed and may["add_item"]
     if adds or "feedback_form" in overrides:
