@@ -120,7 +120,8 @@ def agreement_page(project, viewer) -> dict:
         if holder is not None:
             by_id[role_id].holders.append(holder)
 
-    consent = [Consent(item_id, kind, services.consent_label(kind), *rest)
+    labels = services.consent_labels()
+    consent = [Consent(item_id, kind, labels.get(kind, kind), *rest)
                for item_id, kind, *rest in run(_CONSENT, {"agreement_id": agreement_id})]
 
     today = services.today()

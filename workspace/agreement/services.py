@@ -380,8 +380,13 @@ def edit_consent_details(actor, item, submitted_version, details: str) -> None:
 
 
 def consent_label(kind: str) -> str:
+    return consent_labels().get(kind, kind)
+
+
+def consent_labels() -> dict:
+    """Every consent kind's label, translated (a page with several items asks once)."""
     return {"publish_results": _("Publishing the results"), "name_and_logo": _("Use of the organisation's name and logo"),
-            "data": _("Data the partner shares, and how it is handled")}.get(kind, kind)
+            "data": _("Data the partner shares, and how it is handled")}
 
 
 # ---- acceptance ---------------------------------------------------------------------------------
