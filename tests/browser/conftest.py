@@ -20,6 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from workspace.extensions import db
 
 from .. import factories
+from ..sampling import THOROUGH
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -163,7 +164,12 @@ def log_out(page):
 
 
 def screenshot(page, name):
-    """Save the page at desktop and phone width into test-artifacts/screenshots/ (ignored by git)."""
+    """Save the page at desktop and phone width into test-artifacts/screenshots/ (ignored by git), for
+    reviewers: under `make test-thorough` and in CI (tests/sampling.py), or with TEST_SCREENSHOTS=1.
+    `make test` leaves them out (two full-page pictures and two viewport changes for each of some 150
+    pages); no test asserts on them."""
+    if not (THOROUGH or os.environ.get("TEST_SCREENSHOTS", "").strip() == "1"):
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
