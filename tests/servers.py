@@ -43,10 +43,11 @@ class Server:
 
 
 @contextmanager
-def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", timeout: float = 30,
+def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", timeout: float = 60,
              options: tuple = ()):
-    """Start `gunicorn wsgi:app` (with more gunicorn `options`), wait for /healthz, yield a Server;
-    stop it afterwards."""
+    """Start `gunicorn wsgi:app` (with more gunicorn `options`), wait for /healthz (up to `timeout` seconds:
+    four workers importing the app on a heavily loaded machine once took over 30), yield a
+    Server; stop it afterwards."""
     port = free_port()
     stderr = Path(log_dir) / f"{name}.stderr.log"
     with open(stderr, "wb") as err:
