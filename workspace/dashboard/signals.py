@@ -6,11 +6,12 @@ dashboard reads them in one query. The rows are then judged against the course's
 to say, in words, why a project needs attention.
 """
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, bindparam, case, func
 
 from ..extensions import db
 from ..fast_format import format_number
@@ -83,19 +84,23 @@ def days_since(moment: datetime | None, now: datetime) -> int | None:
     return None if moment is None else max(0, (now - moment).days)
 
 
+@cache
+def _course_projects_statement():
+    """The course's projects with their summary rows: built once per process, the course is `course_id`."""
+    from .summary import ProjectSummary
+
+    return (db.select(Project.id, Project.title, Project.start_date, Organisation.name, ProjectSummary.data)
+            .join(Organisation, Organisation.id == Project.organisation_id)
+            .outerjoin(ProjectSummary, ProjectSummary.project_id == Project.id)
+            .where(Project.course_id == bindparam("course_id")).order_by(Project.title))
+
+
 def course_signals(course, now: datetime | None = None, catalogue=None) -> list[ProjectSignals]:
     """Every project of the course with its signals: one read of the projects with their summary
     rows (workspace/dashboard/summary.py), the time-dependent parts judged here against `now`.
     With `catalogue` (the request's translations) the reasons are translated straight from it."""
-    from .summary import ProjectSummary
-
     now = now or utcnow()
-    projects = db.session.execute(
-        db.select(Project.id, Project.title, Project.start_date, Organisation.name, ProjectSummary.data)
-        .join(Organisation, Organisation.id == Project.organisation_id)
-        .outerjoin(ProjectSummary, ProjectSummary.project_id == Project.id)
-        .where(Project.course_id == course.id).order_by(Project.title)
-    ).all()
+    projects = db.session.execute(_course_projects_statement(), {"course_id": course.id}).all()
     rows = {p.id: ProjectSignals(p.id, p.title, p.name, p.start_date) for p in projects}
     if not rows:
         return []
@@ -267,7 +272,7 @@ def apply_inputs(row: ProjectSignals, data: dict, now: datetime) -> None:
     row.agreement_exists = data["agreement_since"] is not None
     row.agreement_since = _moment(data["agreement_since"])
     for side, series in data["pulse"].items():
-        series = sorted((_moment(moment), average) for moment, average in series)
+        series = sorted([(datetime.fromisoformat(moment), average) for moment, average in series])
         latest = round(series[-1][1], 1)
         change = round(series[-1][1] - series[-2][1], 1) if len(series) > 1 else None
         row.pulse[side] = (latest, change)

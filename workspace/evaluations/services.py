@@ -178,16 +178,21 @@ class EvaluationSignal:
         return round(sum(self.scores) / len(self.scores), 1) if self.scores else None
 
 
+@cache
+def _course_evaluations_statement():
+    """Built once per process (every dashboard asks it); the projects are `ids`."""
+    return (db.select(PartnerEvaluation.project_id, Project.end_date, PartnerEvaluation.closed_at,
+                      PartnerEvaluation.released_at, EvaluationAnswer.scores, EvaluationAnswer.work_again)
+            .join(Project, Project.id == PartnerEvaluation.project_id)
+            .outerjoin(EvaluationAnswer, EvaluationAnswer.evaluation_id == PartnerEvaluation.id)
+            .where(PartnerEvaluation.project_id.in_(bindparam("ids", expanding=True))).order_by(EvaluationAnswer.id))
+
+
 def course_evaluations(ids) -> dict[int, EvaluationSignal]:
     """{project id: signal} for the dashboard's projects: one query, whatever their number."""
     signals = {}
     for project_id, end_date, closed_at, released_at, scores, work_again in db.session.execute(
-        db.select(PartnerEvaluation.project_id, Project.end_date, PartnerEvaluation.closed_at,
-                  PartnerEvaluation.released_at, EvaluationAnswer.scores, EvaluationAnswer.work_again)
-        .join(Project, Project.id == PartnerEvaluation.project_id)
-        .outerjoin(EvaluationAnswer, EvaluationAnswer.evaluation_id == PartnerEvaluation.id)
-        .where(PartnerEvaluation.project_id.in_(ids)).order_by(EvaluationAnswer.id)
-    ):
+            _course_evaluations_statement(), {"ids": list(ids)}):
         signal = signals.setdefault(project_id, EvaluationSignal(end_date, closed_at is not None,
                                                                  released_at is not None))
         if work_again is not None:
