@@ -38,16 +38,25 @@ def load_goal(project_id, goal_id, **_):
 @bp.app_context_processor
 def goal_helpers():
     # The viewer and their side per project are looked up once per render, not once per card.
+    # What a card offers depends only on the goal's project, state, proposing and dropping side (all the
+    # state machine and the policy's goal rules read), so it is asked once per kind of card.
     user = current_user._get_current_object()
     sides = {}
+    steps = {}
 
     def side(goal):
         if goal.project_id not in sides:
             sides[goal.project_id] = services.side_of(user, goal.project)
         return sides[goal.project_id]
 
+    def goal_steps(goal):
+        key = (goal.project_id, goal.state, goal.proposer_side, goal.drop_side)
+        if key not in steps:
+            steps[key] = services.allowed_steps(user, goal, side(goal))
+        return steps[key]
+
     return {
-        "goal_steps": lambda goal: services.allowed_steps(user, goal, side(goal)),
+        "goal_steps": goal_steps,
         "goal_waits_for_me": lambda goal: services.waits_for(goal, side(goal)),
         "goal_side": side,
         "goal_state_label": lambda state: services.STATE_LABELS[state],

@@ -1,5 +1,6 @@
 """What goals add to other pages: the board section, the partner's home queue, the nav badge.
 Each loader makes a fixed number of queries, whatever the number of goals."""
+from collections import namedtuple
 from functools import cache
 
 from flask import url_for
@@ -26,25 +27,28 @@ def state_counts(project_id: int) -> dict[str, int]:
     return counts
 
 
+_PROJECT = bindparam("project_id")
+# The board's statements, built once per process with the project as a bound parameter (building a
+# SELECT and its cache key cost more than SQLite's answer).
+_BOARD_GOALS = (db.select(Goal).where(Goal.project_id == _PROJECT)
+                .options(joinedload(Goal.proposer)).order_by(Goal.position, Goal.id))
+_BOARD_COMMENTS = (db.select(GoalComment.goal_id, db.func.count(GoalComment.id))
+                   .join(Goal, Goal.id == GoalComment.goal_id).where(Goal.project_id == _PROJECT)
+                   .group_by(GoalComment.goal_id))
+_BOARD_ROOT_CAUSE = (db.select(RootCauseRevision).where(RootCauseRevision.project_id == _PROJECT)
+                     .options(joinedload(RootCauseRevision.author)).order_by(RootCauseRevision.number.desc()).limit(1))
+
+
 @board_section("goals", "goals/_board.html")
 def board(project, user) -> dict:
     """Goals grouped by state in the team's order, with counts and the current root cause: 3 queries."""
-    goals = db.session.scalars(
-        db.select(Goal).where(Goal.project_id == project.id)
-        .options(joinedload(Goal.proposer)).order_by(Goal.position, Goal.id)
-    ).all()
+    bound = {"project_id": project.id}
+    goals = db.session.scalars(_BOARD_GOALS, bound).all()
     groups = {state: [] for state in BOARD_ORDER}
     for goal in goals:
         groups[goal.state].append(goal)
-    comment_counts = dict(db.session.execute(
-        db.select(GoalComment.goal_id, db.func.count(GoalComment.id))
-        .join(Goal, Goal.id == GoalComment.goal_id).where(Goal.project_id == project.id)
-        .group_by(GoalComment.goal_id)
-    ).all())
-    root_cause = db.session.scalar(
-        db.select(RootCauseRevision).where(RootCauseRevision.project_id == project.id)
-        .options(joinedload(RootCauseRevision.author)).order_by(RootCauseRevision.number.desc()).limit(1)
-    )
+    comment_counts = dict(db.session.execute(_BOARD_COMMENTS, bound).all())
+    root_cause = db.session.scalar(_BOARD_ROOT_CAUSE, bound)
     return {"project": project, "groups": groups, "counts": {s: len(g) for s, g in groups.items()},
             "total": len(goals), "comment_counts": comment_counts, "root_cause": root_cause}
 
@@ -99,8 +103,15 @@ def _partner_queue_rows_statement():
 
 
 def partner_queue_rows(user) -> list:
-    """`partner_queue` as plain rows of what the home's card shows (one query, nothing hydrated)."""
-    return db.session.execute(_partner_queue_rows_statement(), {"user_id": user.id}).all()
+    """`partner_queue` as plain rows of what the home's card shows (one query, nothing hydrated), as
+    named tuples: a template reading a field of SQLAlchemy's Row pays ten times a named tuple's."""
+    result = db.session.execute(_partner_queue_rows_statement(), {"user_id": user.id})
+    return list(map(_row_type(tuple(result.keys()))._make, result.tuples()))
+
+
+@cache
+def _row_type(fields: tuple):
+    return namedtuple("GoalQueueRow", fields)
 
 
 @home_section("goals", "goals/_home.html")
