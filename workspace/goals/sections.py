@@ -106,7 +106,7 @@ def partner_queue_rows(user) -> list:
     """`partner_queue` as plain rows of what the home's card shows (one query, nothing hydrated), as
     named tuples: a template reading a field of SQLAlchemy's Row pays ten times a named tuple's."""
     result = db.session.execute(_partner_queue_rows_statement(), {"user_id": user.id})
-    return list(map(_row_type(tuple(result.keys()))._make, result.tuples()))
+    return list(map(_row_type(tuple(result.keys()))._make, result))
 
 
 @cache
