@@ -127,4 +127,16 @@ def questions_of_organisation(organisation) -> list[AfterProjectQuestion]:
 
 def questions_of_course(course) -> list[AfterProjectQuestion]:
     """Every question asked about the course's projects, most recently ended first."""
-    return _questions_of(Project.course_id == course.id, Project.organisation)
+    return list(db.session.scalars(_course_questions_statement(), {"course_id": course.id}))
+
+
+@cache
+def _course_questions_statement():
+    """_questions_of for a course, built once per process (every teacher dashboard asks it): `course_id`."""
+    return (
+        db.select(AfterProjectQuestion).join(Project, Project.id == AfterProjectQuestion.project_id)
+        .where(Project.course_id == bindparam("course_id"))
+        .options(joinedload(AfterProjectQuestion.project).joinedload(Project.organisation),
+                 joinedload(AfterProjectQuestion.answered_by))
+        .order_by(Project.end_date.desc(), Project.title, Project.id)
+    )
