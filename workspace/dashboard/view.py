@@ -5,8 +5,9 @@ in the title and in the visually-hidden list) and 30 badges, icons and plurals p
 template's filters and macros that was about 12,000 Python calls per row. Here the page's catalogue,
 date and number formats, icons and fixed words are looked up once (`Page`), each distinct day and
 number is formatted once (`fast_format.PageFormats`), and each cell is written with plain string code.
-The template still lays out the table (rows, header cells, data-label); the HTML is the same, word
-for word, as the template's own filters and macros wrote it (tests/test_dashboard.py compares them).
+The template lays out the page and the table's head; each row's `<tr>` comes from here, the same
+HTML, byte for byte, as the template's filters and macros wrote it (tests/test_dashboard.py renders
+that template beside it).
 
 Escaping: every piece put into a cell is either catalogue text with numbers or escaped values in
 it (as Jinja's `_()` gives), an escaped value (`escape`), or a number (digits and the locale's
@@ -66,8 +67,11 @@ class Page:
         self._xs: dict = {}
         self._ys: dict = {}
         self.alert, self.check, self.clock = _icon("alert"), _icon("check"), _icon("clock")
-        prefix, _sep, suffix = url_for("projects.show", project_id=_MARK).partition(str(_MARK))
-        self.project_url = prefix + "%d" + suffix
+        self._url = [str(escape(part)) for part in url_for("projects.show", project_id=_MARK).partition(str(_MARK))]
+
+    def project_url(self, project_id: int) -> str:
+        """url_for("projects.show", project_id=project_id), escaped; built once per page."""
+        return f"{self._url[0]}{project_id}{self._url[2]}"
 
     def _(self, string: str, **variables) -> str:
         """Like `{{ _(string, **variables) }}` in the template, for numbers and escaped values."""
@@ -85,6 +89,7 @@ class Page:
             return text
         variables.setdefault("num", num)
         return self._ngettext(singular, plural, num) % variables
+
 
 _MARK = 987654321987654321  # an id no project has: where a project's id goes in its address
 
@@ -104,7 +109,7 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
     label_agreement, label_pulse, label_evaluation = _("Agreement and promises"), _("Values pulse"), _("Partner's evaluation")
     label_activity, label_attention = _("Last activity"), _("Attention")
     for r in rows:
-        title, partner, url = escape(r.title), escape(r.partner), page.project_url % r.id
+        title, partner, url = escape(r.title), escape(r.partner), page.project_url(r.id)
         wait = days_since(r.oldest_goal_wait, now)
         goals = f'{_("%(agreed)s agreed", agreed=r.goals_agreed)} · {_("%(waiting)s awaiting", waiting=r.goals_waiting)}'
         goals_title = ""
@@ -218,7 +223,7 @@ def evaluation_cell(page: Page, r: ProjectSignals) -> str:
     if ev.answered:
         again = ", ".join(str(escape(page._gettext(WORK_AGAIN_LABELS[w]))) if w in WORK_AGAIN_LABELS else ""
                           for w in ev.work_again)
-        cell = (f'\n<a href="{page.project_url % r.id}#evaluation-section">'
+        cell = (f'\n<a href="{page.project_url(r.id)}#evaluation-section">'
                 f'{_("%(score)s of 5", score=escape(page.formats.tenth(ev.average)))}</a>'
                 f'\n  <span class="meta">· {_("again:")} {again}</span>')
         if ev.released:
