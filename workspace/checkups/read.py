@@ -10,10 +10,11 @@ members to own an action, the earlier check-ups that flag old feedback) is read 
 from collections import namedtuple
 from datetime import date
 
+from flask import url_for
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased
-from wtforms.widgets import Select, html_params
+from wtforms.widgets import Select
 
 from ..extensions import db
 from ..models import ActionItem, CheckUp, CheckUpAttendee, Correction, FeedbackItem, Goal, ProjectMember, PulseRating, User
@@ -95,6 +96,13 @@ _MEMBERS = (
     .where(ProjectMember.project_id == bindparam("project_id")).order_by(ProjectMember.role.desc(), ProjectMember.id))
 
 
+def id_link(endpoint: str, key: str, **values) -> tuple[str, str]:
+    """The address of `endpoint` for any id as (before, after) the id: url_for once per page, not per item."""
+    marker = 987654321
+    before, after = url_for(endpoint, **values, **{key: marker}).split(str(marker))
+    return before, after
+
+
 def checkup(checkup_id: int) -> CheckupView:
     """The check-up with its attendees, feedback items, action items and corrections (five statements)."""
     run = db.session.execute
@@ -162,25 +170,37 @@ class FieldHTML:
     itself (tests/test_checkups.py compares the two)."""
 
     def __init__(self):
-        self.options = {}
+        self.options, self.texts = {}, {}
+
+    def _text(self, text):
+        """A label's or hint's text as the macro writes it (lazy texts translated once per page)."""
+        if isinstance(text, str):
+            return escape(text)
+        found = self.texts.get(id(text))
+        if found is None:
+            found = self.texts[id(text)] = (text, escape(text))
+        return found[1]
 
     def __call__(self, f):
         if f.errors or f.flags.required or f.type == "BooleanField":
             return None
-        described = f.description
-        attributes = {"aria-describedby": f.id + "-hint"} if described else {}
-        if type(f.widget) is Select and not f.widget.multiple and not f.flags.disabled \
-                and not f.has_groups():
+        hint = self._text(f.description)
+        attributes = {"aria-describedby": f.id + "-hint"} if hint else {}
+        if type(f.widget) is Select and not f.widget.multiple and not f.flags.disabled and not f.has_groups():
             widget = self._select(f, attributes)
         else:
             widget = f(**attributes)
-        hint = f'<p class="hint" id="{escape(f.id)}-hint">{escape(described)}</p>' if described else ""
-        return Markup(f'\n  \n  \n  \n  <div class="field">\n    \n      {f.label()}\n      {hint}\n      {widget}\n'
-                      f'    \n    \n  </div>\n')  # nosec B704: label and widget are WTForms' Markup, the hint escaped
+        fid = escape(f.id)
+        if hint:
+            hint = f'<p class="hint" id="{fid}-hint">{hint}</p>'
+        # the label as WTForms' Label() writes it
+        return Markup(f'\n  \n  \n  \n  <div class="field">\n    \n      <label for="{fid}">{self._text(f.label.text)}</label>'
+                      f'\n      {hint}\n      {widget}\n    \n    \n  </div>\n')  # nosec B704: escaped or WTForms' markup
 
     def _select(self, f, attributes):
         """Select.__call__ of WTForms, each distinct option rendered once."""
-        html = [f"<select {html_params(name=f.name, id=f.id, **attributes)}>"]
+        described = f' aria-describedby="{escape(attributes["aria-describedby"])}"' if attributes else ""
+        html = [f'<select{described} id="{escape(f.id)}" name="{escape(f.name)}">']  # html_params' order: sorted
         for choice in f._iter_choices_normalized():
             if choice.render_kw:
                 html.append(Select.render_option(choice))

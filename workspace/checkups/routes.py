@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..courses.routes import load_course
 from ..extensions import db
+from ..fast_format import PageFormats
 from ..forms import EmptyForm, choices
 from ..htmx import hx_redirect, is_htmx, redirect_to, render
 from ..models import (
@@ -35,7 +36,9 @@ def load_project(project_id, **_):
 
 
 def load_checkup(project_id, checkup_id, **_):
-    return db.session.scalar(db.select(CheckUp).filter_by(id=checkup_id, project_id=project_id))
+    """The check-up with its project (which every rule about it reads) in one statement."""
+    return db.session.scalar(db.select(CheckUp).filter_by(id=checkup_id, project_id=project_id)
+                             .options(joinedload(CheckUp.project)))
 
 
 def load_feedback(project_id, checkup_id, item_id, **_):
@@ -119,7 +122,17 @@ def _page(checkup: CheckUp, **overrides) -> dict:
         values=services.asked_values_of(project.course_id), my_ratings=my_ratings,
         comments=read.comments(view.id, pulse["visible"].get(view.id, set())),
         side=services.side_of(viewer, project), value_label=services.value_label, field_html=read.FieldHTML(),
+        formats=PageFormats(),
     )
+    # the addresses of the items' links and forms: url_for once per page, not per item
+    ids = {"project_id": project.id}
+    context["links"] = links = {}
+    if any(item.goal_title is not None for item in view.feedback_items):
+        links["goal"] = read.id_link("goals.show", "goal_id", **ids)
+    if may["respond"] and view.feedback_items:
+        links["respond"] = read.id_link("checkups.respond", "item_id", checkup_id=view.id, **ids)
+    if may["mark_action"] and view.action_items:
+        links["mark_action"] = read.id_link("checkups.mark_action", "item_id", checkup_id=view.id, **ids)
     adds = not view.closed and may["add_item"]
     if adds or "feedback_form" in overrides:
         context["feedback_form"] = FeedbackForm(formdata=None, prefix="feedback", meta={"csrf": False})
