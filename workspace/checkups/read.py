@@ -170,7 +170,7 @@ class FieldHTML:
     itself (tests/test_checkups.py compares the two)."""
 
     def __init__(self):
-        self.options, self.texts = {}, {}
+        self.options, self.texts, self.lists = {}, {}, {}
 
     def _text(self, text):
         """A label's or hint's text as the macro writes it (lazy texts translated once per page)."""
@@ -200,7 +200,12 @@ class FieldHTML:
     def _select(self, f, attributes):
         """Select.__call__ of WTForms, each distinct option rendered once."""
         described = f' aria-describedby="{escape(attributes["aria-describedby"])}"' if attributes else ""
-        html = [f'<select{described} id="{escape(f.id)}" name="{escape(f.name)}">']  # html_params' order: sorted
+        start = f'<select{described} id="{escape(f.id)}" name="{escape(f.name)}">'  # html_params' order: sorted
+        # the same list of choices (every item's goals) with the same one selected: its options once per page
+        shared = self.lists.get((id(f.choices), f.data))
+        if shared is not None:
+            return Markup(start + shared[1] + "</select>")  # nosec B704: WTForms' own markup
+        html = []
         for choice in f._iter_choices_normalized():
             if choice.render_kw:
                 html.append(Select.render_option(choice))
@@ -211,5 +216,6 @@ class FieldHTML:
             if option is None:
                 option = self.options[key] = Select.render_option(choice)
             html.append(option)
-        html.append("</select>")
-        return Markup("".join(html))  # nosec B704: WTForms' own markup
+        options = "".join(html)
+        self.lists[id(f.choices), f.data] = (f.choices, options)  # the list kept, so that its id stays its own
+        return Markup(start + options + "</select>")  # nosec B704: WTForms' own markup
