@@ -138,12 +138,14 @@ def open_for(user) -> list[PartnerEvaluation]:
 def _open_for_statement():
     """Built once per process (it is asked on every home page); the person is `user_id`."""
     user_id = bindparam("user_id")
-    answered = db.select(EvaluationAnswer.evaluation_id).where(EvaluationAnswer.user_id == user_id)
+    # NOT EXISTS on (evaluation, person), not NOT IN: the latter read every answer of every evaluation.
+    answered = db.select(EvaluationAnswer.id).where(EvaluationAnswer.evaluation_id == PartnerEvaluation.id,
+                                                    EvaluationAnswer.user_id == user_id)
     return (
         db.select(PartnerEvaluation)
         .join(ProjectMember, (ProjectMember.project_id == PartnerEvaluation.project_id)
               & (ProjectMember.user_id == user_id) & (ProjectMember.role == "partner"))
-        .where(PartnerEvaluation.closed_at.is_(None), PartnerEvaluation.id.not_in(answered))
+        .where(PartnerEvaluation.closed_at.is_(None), ~answered.exists())
         .options(joinedload(PartnerEvaluation.project).joinedload(Project.course))
         .order_by(PartnerEvaluation.asked_at, PartnerEvaluation.id)
     )
