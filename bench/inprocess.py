@@ -41,6 +41,9 @@ def main() -> None:
     from workspace import create_app
 
     app = create_app("production")
+    import gc
+
+    gc.freeze()  # as wsgi.py does: the app's long-lived objects out of the collector's walk
     logging.disable(logging.INFO)  # the mail log of every goal action
     app.config.update(SESSION_COOKIE_SECURE=False)
     pages = run.pages(info, run.bench_ids(args.database, info))
