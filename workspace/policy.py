@@ -4,7 +4,7 @@ Roles are per project: student and partner through project membership, teacher t
 course staff, admin globally. Every view declares its rule with `@permission(...)`; a test
 walks the URL map and fails on a view without one.
 """
-from functools import wraps
+from functools import cache, wraps
 
 from flask import current_app, g, request
 from flask_login import current_user
@@ -30,24 +30,35 @@ ADMIN = "admin"
 # ---- the user's standing, read once per request ----------------------------------------------
 
 def _standing(user) -> dict:
-    """Project roles, staffed courses and organisations of the user: three queries per request."""
+    """Project roles, staffed courses and organisations of the user: one statement per request."""
     cache = g.setdefault("_standing", {})
     if user.id not in cache:
-        roles = dict(
-            db.session.execute(
-                db.select(ProjectMember.project_id, ProjectMember.role).where(ProjectMember.user_id == user.id)
-            ).all()
-        )
-        courses = set(
-            db.session.scalars(db.select(CourseStaff.course_id).where(CourseStaff.user_id == user.id))
-        )
-        orgs = set(
-            db.session.scalars(
-                db.select(OrganisationMember.organisation_id).where(OrganisationMember.user_id == user.id)
-            )
-        )
+        roles, courses, orgs = {}, set(), set()
+        for kind, key, role in db.session.execute(_standing_statement(), {"standing_user_id": user.id}):
+            if kind == "p":
+                roles[key] = role
+            elif kind == "c":
+                courses.add(key)
+            else:
+                orgs.add(key)
         cache[user.id] = {"roles": roles, "courses": courses, "orgs": orgs}
     return cache[user.id]
+
+
+@cache
+def _standing_statement():
+    """The three memberships as one UNION ALL, built once per process (the person is a bound parameter)."""
+    from sqlalchemy import String, bindparam, literal_column, null, union_all
+
+    user_id = bindparam("standing_user_id")
+    no_role = null().cast(String)
+    return union_all(
+        db.select(literal_column("'p'"), ProjectMember.project_id, ProjectMember.role)
+        .where(ProjectMember.user_id == user_id),
+        db.select(literal_column("'c'"), CourseStaff.course_id, no_role).where(CourseStaff.user_id == user_id),
+        db.select(literal_column("'o'"), OrganisationMember.organisation_id, no_role)
+        .where(OrganisationMember.user_id == user_id),
+    )
 
 
 def forget_standing() -> None:
