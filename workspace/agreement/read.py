@@ -9,7 +9,6 @@ name, the consent item's label, the links of its actions) is worked out here onc
 from collections import namedtuple
 from datetime import date
 
-from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
@@ -21,6 +20,7 @@ from ..models.agreement import (
     SIDES, Agreement, AgreementAcceptance, AgreementRole, AgreementVersion, ConsentItem, Responsibility, role_holder,
 )
 from ..policy import can
+from ..ui import id_link
 from . import services
 
 # The rule `responsibility.mark_done` reads the promise's project and side only: asked once per side.
@@ -50,13 +50,6 @@ class Promise:
             self.state = "late"
         else:
             self.state = "open"
-
-
-def _id_link(endpoint: str, key: str, **values) -> tuple[str, str]:
-    """The address of `endpoint` for any id as (before, after) the id: url_for once per page, not per item."""
-    marker = 987654321
-    before, after = url_for(endpoint, **values, **{key: marker}).split(str(marker))
-    return before, after
 
 
 # The page's statements, built once per process (building a select costs more than running it here).
@@ -151,12 +144,12 @@ def agreement_page(project, viewer) -> dict:
         "marks_side": {side for side in SIDES if can(viewer, "responsibility.mark_done", _Promise(project, side))},
         "side_names": {"students": _("Students"), "partner": _("Partner"), "teacher": _("Teacher")},
         "links": {
-            "edit_role": _id_link("agreement.edit_role", "role_id", project_id=pid),
-            "remove_role": _id_link("agreement.remove_role", "role_id", project_id=pid),
-            "mark_done": _id_link("agreement.mark_done", "responsibility_id", project_id=pid),
-            "edit_responsibility": _id_link("agreement.edit_responsibility", "responsibility_id", project_id=pid),
-            "remove_responsibility": _id_link("agreement.remove_responsibility", "responsibility_id", project_id=pid),
-            "edit_consent": _id_link("agreement.edit_consent", "consent_id", project_id=pid),
-            "decide_consent": _id_link("agreement.decide_consent", "consent_id", project_id=pid),
+            "edit_role": id_link("agreement.edit_role", "role_id", project_id=pid),
+            "remove_role": id_link("agreement.remove_role", "role_id", project_id=pid),
+            "mark_done": id_link("agreement.mark_done", "responsibility_id", project_id=pid),
+            "edit_responsibility": id_link("agreement.edit_responsibility", "responsibility_id", project_id=pid),
+            "remove_responsibility": id_link("agreement.remove_responsibility", "responsibility_id", project_id=pid),
+            "edit_consent": id_link("agreement.edit_consent", "consent_id", project_id=pid),
+            "decide_consent": id_link("agreement.decide_consent", "consent_id", project_id=pid),
         },
     }

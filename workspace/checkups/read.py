@@ -10,7 +10,6 @@ members to own an action, the earlier check-ups that flag old feedback) is read 
 from collections import namedtuple
 from datetime import date
 
-from flask import url_for
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased
@@ -20,6 +19,7 @@ from ..extensions import db
 from ..models import ActionItem, CheckUp, CheckUpAttendee, Correction, FeedbackItem, Goal, ProjectMember, PulseRating, User
 from ..models.checkup import CONFIRMED, OPEN, PLANNED
 from ..policy import can
+from ..ui import id_link
 
 # Rules about an item of a check-up read its project only: asked once with the project.
 _OfProject = namedtuple("_OfProject", "project")
@@ -94,13 +94,6 @@ _GOALS = (select(Goal.id, Goal.title).where(Goal.project_id == bindparam("projec
 _MEMBERS = (
     select(ProjectMember.user_id, User.name, ProjectMember.role).join(User, User.id == ProjectMember.user_id)
     .where(ProjectMember.project_id == bindparam("project_id")).order_by(ProjectMember.role.desc(), ProjectMember.id))
-
-
-def id_link(endpoint: str, key: str, **values) -> tuple[str, str]:
-    """The address of `endpoint` for any id as (before, after) the id: url_for once per page, not per item."""
-    marker = 987654321
-    before, after = url_for(endpoint, **values, **{key: marker}).split(str(marker))
-    return before, after
 
 
 def checkup(checkup_id: int) -> CheckupView:

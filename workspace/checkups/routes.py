@@ -21,6 +21,7 @@ from ..models import (
 from ..models.checkup import OPEN, VALUE_KEYS
 from ..policy import permission
 from ..rules import Refused, StaleVersion
+from ..ui import id_link
 from . import read, services
 from .forms import (
     ActionForm, CorrectionForm, CourseValuesForm, FeedbackForm, LogForm, PlanForm, RespondForm, ResolveForm,
@@ -128,11 +129,11 @@ def _page(checkup: CheckUp, **overrides) -> dict:
     ids = {"project_id": project.id}
     context["links"] = links = {}
     if any(item.goal_title is not None for item in view.feedback_items):
-        links["goal"] = read.id_link("goals.show", "goal_id", **ids)
+        links["goal"] = id_link("goals.show", "goal_id", **ids)
     if may["respond"] and view.feedback_items:
-        links["respond"] = read.id_link("checkups.respond", "item_id", checkup_id=view.id, **ids)
+        links["respond"] = id_link("checkups.respond", "item_id", checkup_id=view.id, **ids)
     if may["mark_action"] and view.action_items:
-        links["mark_action"] = read.id_link("checkups.mark_action", "item_id", checkup_id=view.id, **ids)
+        links["mark_action"] = id_link("checkups.mark_action", "item_id", checkup_id=view.id, **ids)
     adds = not view.closed and may["add_item"]
     if adds or "feedback_form" in overrides:
         context["feedback_form"] = FeedbackForm(formdata=None, prefix="feedback", meta={"csrf": False})
