@@ -163,10 +163,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _navigation(user, memo: dict, part: int):
     """What the navigation shows (waiting counts, the bell's state) from one statement per render."""
-    from .sections import waiting_for
+    from .sections import navigation
 
     if "nav" not in memo:
-        memo["nav"] = waiting_for(user, bell=True)
+        memo["nav"] = navigation(user)
     if part == 0:
         return memo["nav"][0]
     state = memo["nav"][1]

@@ -81,23 +81,22 @@ def _combined(counters: tuple):
     return _COMBINED[counters]
 
 
-def _bell_columns(user) -> list:
-    """The notification bell's state (unread count, newest unread id) as two scalar subqueries."""
-    from sqlalchemy import func, select
-
-    from .models import Notification
-
-    unread = (Notification.user_id == user.id, Notification.read_at.is_(None))
-    return [select(func.count()).select_from(Notification).where(*unread).scalar_subquery().label("bell_n"),
-            select(func.max(Notification.id)).where(*unread).scalar_subquery().label("bell_newest")]
+def waiting_for(user) -> dict[str, int]:
+    """What waits for this person, per feature."""
+    return _counts(user, bell=False)[0]
 
 
-def waiting_for(user, bell: bool = False):
-    """What waits for this person, per feature. With `bell=True`, also the notification bell's state
-    ("<unread>-<newest id>", as `notifications.services.badge_state` says it) from the same statement:
-    `(counts, state)`; every page's navigation shows both, so they cost one statement together."""
+def navigation(user) -> tuple[dict[str, int], str]:
+    """What the navigation shows: the waiting counts and the notification bell's state
+    (`notifications.services.badge_state`), together in one statement."""
+    return _counts(user, bell=True)
+
+
+def _counts(user, bell: bool):
+    from .notifications.services import badge_state_columns, badge_state_of
+
     if not user.is_authenticated:
-        return ({}, "0-0") if bell else {}
+        return {}, badge_state_of(0, 0)
     from .extensions import db
 
     counts = {name: counter(user) for name, counter in WAITING.items() if not hasattr(counter, "statement")}
@@ -106,19 +105,15 @@ def waiting_for(user, bell: bool = False):
     if built or bell:
         key = (built, bell)
         if key not in _COMBINED:
-            statement = _combined(built) if built else None
-            if bell:
-                from sqlalchemy import select
+            from sqlalchemy import select
 
-                columns = list(statement.selected_columns) if statement is not None else []
-                statement = select(*columns, *_bell_columns(_AnyUser()))
-            _COMBINED[key] = statement
+            columns = list(_combined(built).selected_columns) if built else []
+            _COMBINED[key] = select(*columns, *(badge_state_columns(_AnyUser()) if bell else ()))
         row = db.session.execute(_COMBINED[key], {"waiting_user_id": user.id}).one()
         counts.update((name, n or 0) for (name, _counter), n in zip(built, row))
         if bell:
-            state = f"{row[-2] or 0}-{row[-1] or 0}"
-    counts = {name: counts[name] for name in WAITING}
-    return (counts, state) if bell else counts
+            state = badge_state_of(row[-2], row[-1])
+    return {name: counts[name] for name in WAITING}, state
 
 
 # subject type (Activity.subject_type) -> link(project_id, subject_id) -> url or None

@@ -68,11 +68,19 @@ def unread_count(user) -> int:
 
 def badge_state(user) -> str:
     """Changes whenever the unread list changes: lets the polling endpoint answer 204 cheaply."""
-    count, newest = db.session.execute(
-        db.select(func.count(), func.max(Notification.id))
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ).one()
-    return f"{count}-{newest or 0}"
+    return badge_state_of(*db.session.execute(db.select(*badge_state_columns(user))).one())
+
+
+def badge_state_columns(user) -> list:
+    """The bell's state (unread count, newest unread id) as two scalar subqueries, to be read alone
+    (`badge_state`) or beside the navigation's waiting counts in one statement."""
+    unread = (Notification.user_id == user.id, Notification.read_at.is_(None))
+    return [db.select(func.count()).select_from(Notification).where(*unread).scalar_subquery(),
+            db.select(func.max(Notification.id)).where(*unread).scalar_subquery()]
+
+
+def badge_state_of(count, newest) -> str:
+    return f"{count or 0}-{newest or 0}"
 
 
 def mark_read(user, notification_ids=None) -> int:
