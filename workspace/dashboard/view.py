@@ -15,13 +15,12 @@ decimal symbol).
 """
 from datetime import datetime, timezone
 
-from flask import url_for
 from markupsafe import Markup, escape
 
 from ..evaluations.services import WORK_AGAIN_LABELS
 from ..fast_format import PageFormats
 from ..fast_gettext import translations
-from ..ui import icon_href
+from ..ui import icon_href, id_link
 from .signals import ProjectSignals, days_since
 
 
@@ -67,11 +66,11 @@ class Page:
         self._xs: dict = {}
         self._ys: dict = {}
         self.alert, self.check, self.clock = _icon("alert"), _icon("check"), _icon("clock")
-        self._url = [str(escape(part)) for part in url_for("projects.show", project_id=_MARK).partition(str(_MARK))]
+        self._url = tuple(str(escape(part)) for part in id_link("projects.show", "project_id"))
 
     def project_url(self, project_id: int) -> str:
         """url_for("projects.show", project_id=project_id), escaped; built once per page."""
-        return f"{self._url[0]}{project_id}{self._url[2]}"
+        return f"{self._url[0]}{project_id}{self._url[1]}"
 
     def _(self, string: str, **variables) -> str:
         """Like `{{ _(string, **variables) }}` in the template, for numbers and escaped values."""
@@ -91,7 +90,6 @@ class Page:
         return self._ngettext(singular, plural, num) % variables
 
 
-_MARK = 987654321987654321  # an id no project has: where a project's id goes in its address
 
 
 def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
