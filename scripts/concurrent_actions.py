@@ -196,6 +196,8 @@ class Partner:
             deadline = time.monotonic() + STALL_SECONDS
             goals, reviews = self._waiting()
             while not (goals or reviews) and time.monotonic() < deadline:
+                if claim.spent():
+                    return None  # every action is taken: the students stopped, nothing more will come
                 time.sleep(0.1)  # nothing waits for a partner yet: the students are busy
                 goals, reviews = self._waiting()
             if not (goals or reviews):
@@ -248,6 +250,8 @@ def _work(args):
                 return False
             counter.value += 1
             return True
+
+    claim.spent = lambda: counter.value >= total  # a partner waiting for work stops then: no stall
 
     while True:
         t0 = time.monotonic()
