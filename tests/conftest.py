@@ -15,6 +15,7 @@ from workspace import create_app
 from workspace.extensions import db
 
 from . import factories
+from .snapshots import drop_copies, kept, non_empty_tables
 
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
 
@@ -28,23 +29,21 @@ def pytest_sessionstart(session):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _demo_password_hashed_once():
+def _demo_password_hashed_fast():
     """`seed_demo()` gives each of its ~50 accounts the one demo password, hashed with scrypt (deliberately
-    slow, about 0.3 s a hash here), and about twenty tests seed the demo: within a test session the demo
-    password is hashed once and that hash reused, as the factories do with theirs. Every other password
-    is hashed afresh; checking a password is unchanged."""
+    slow, about 0.15 s to hash and as long to check), and about twenty tests seed the demo and log in as
+    its people: within a test session the demo password gets the factories' fast hash
+    (`factories.FAST_HASH`), hashed once. Every other password is hashed as in production; checking a
+    password is unchanged (werkzeug reads the method from the stored hash)."""
     from workspace.models import user as user_module
     from workspace.seed import DEMO_PASSWORD
 
     real = user_module.generate_password_hash
-    hashed = {}
 
     def generate_password_hash(password, *args, **kwargs):
         if password != DEMO_PASSWORD or args or kwargs:
             return real(password, *args, **kwargs)
-        if password not in hashed:
-            hashed[password] = real(password)
-        return hashed[password]
+        return factories._hash(password)  # the fast hash, made once
 
     user_module.generate_password_hash = generate_password_hash
     yield
@@ -98,33 +97,27 @@ def app(database_url):
     with app.app_context():
         db.session.remove()
         db.drop_all()
+        if db.engine.dialect.name == "postgresql":  # the kept copies (tests/snapshots.py)
+            drop_copies()
         db.engine.dispose()
 
 
-_NON_EMPTY = {}  # the statement that names the tables holding rows, by metadata (one per session)
-
-
-def _non_empty_tables(tables) -> set:
-    """The tables that hold at least one row, in one statement: whoever wrote them (the test, the live
-    server's threads, a gunicorn or a `flask` command in another process)."""
-    key = tuple(t.name for t in tables)
-    if key not in _NON_EMPTY:
-        _NON_EMPTY[key] = text(" UNION ALL ".join(
-            f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables))
-    return set(db.session.execute(_NON_EMPTY[key]).scalars())
+_RESTART_SEQUENCES = text(  # PostgreSQL: every id sequence starts again at 1, in one statement
+    "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace")
 
 
 def _empty_tables():
+    """A DELETE of each table that holds rows (most tests write a handful of the ~70), children first.
+    Not TRUNCATE on PostgreSQL: it gives each table new files and syncs them to disk, about a second
+    per test on a slow disk; a DELETE of a few rows is written to the log like any change."""
     db.session.rollback()
     tables = db.metadata.sorted_tables
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:  # SQLite: a DELETE only where there are rows (most tests write a handful of the ~70 tables)
-        holding = _non_empty_tables(tables)
-        for table in reversed(tables):
-            if table.name in holding:
-                db.session.execute(table.delete())
+    holding = non_empty_tables(tables)
+    for table in reversed(tables):
+        if table.name in holding:
+            db.session.execute(table.delete())
+    if db.engine.dialect.name == "postgresql":  # SQLite: ids start again at 1 once a table is empty
+        db.session.execute(_RESTART_SEQUENCES)  # also those of tables a test filled and emptied itself
     db.session.commit()
 
 
@@ -215,6 +208,11 @@ class World:
 
 @pytest.fixture
 def world():
+    """Made once per test process and copied back for each test (tests/snapshots.py)."""
+    return kept("world", _make_world)
+
+
+def _make_world() -> World:
     f = factories
     teacher, other_teacher = f.create_user("Tina Teacher", is_teacher=True), f.create_user("Otto Teacher", is_teacher=True)
     student, partner = f.create_user("Sam Student"), f.create_user("Pat Partner")

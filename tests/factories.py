@@ -7,14 +7,20 @@ from workspace.models import Course, CourseStaff, Organisation, OrganisationMemb
 
 PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)
-_HASHES: dict[str, str] = {}  # hashing is deliberately slow; hash each test password once
+_HASHES: dict[str, str] = {}
+# The product hashes with werkzeug's default, scrypt: deliberately slow (about 0.15 s to hash and again to check
+# each login here). The suite logs in some ten thousand times, so the people the factories make get a hash
+# werkzeug checks at once (PBKDF2, one round); check_password_hash reads the method from the stored hash, so
+# logging in takes the product's own path. Passwords set through the product (sign-up, reset, change) are
+# hashed as in production: tests/test_auth.py asserts that.
+FAST_HASH = "pbkdf2:sha256:1"
 
 
 def _hash(password: str) -> str:
     if password not in _HASHES:
         from werkzeug.security import generate_password_hash
 
-        _HASHES[password] = generate_password_hash(password)
+        _HASHES[password] = generate_password_hash(password, method=FAST_HASH)
     return _HASHES[password]
 
 

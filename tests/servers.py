@@ -35,19 +35,33 @@ def server_env(database_url: str, **extra) -> dict:
 
 
 class Server:
-    def __init__(self, process, base: str, stderr: Path):
-        self.process, self.base, self.stderr = process, base, stderr
+    def __init__(self, process, base: str, stderr: Path, timeout: float = 60):
+        self.process, self.base, self.stderr, self.timeout = process, base, stderr, timeout
 
     def log(self) -> str:
         return self.stderr.read_text(errors="replace")
 
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Until /healthz answers (up to `timeout` seconds, by default the one it was started with)."""
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=2).read()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"gunicorn did not start within {timeout} s:\n{self.log()[-3000:]}")
+                time.sleep(0.2)
+
 
 @contextmanager
 def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", timeout: float = 60,
-             options: tuple = ()):
+             options: tuple = (), wait: bool = True):
     """Start `gunicorn wsgi:app` (with more gunicorn `options`), wait for /healthz (up to `timeout` seconds:
     four workers importing the app on a heavily loaded machine once took over 30), yield a
-    Server; stop it afterwards."""
+    Server; stop it afterwards. With `wait=False` it yields at once: servers started together
+    boot side by side, and the caller calls `server.wait_ready()` on each."""
     port = free_port()
     stderr = Path(log_dir) / f"{name}.stderr.log"
     with open(stderr, "wb") as err:
@@ -56,17 +70,10 @@ def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", t
              "--graceful-timeout", "5", *options, "wsgi:app"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err,
         )
-    server = Server(process, f"http://127.0.0.1:{port}", stderr)
+    server = Server(process, f"http://127.0.0.1:{port}", stderr, timeout)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                urllib.request.urlopen(server.base + "/healthz", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start within {timeout} s:\n{server.log()[-3000:]}")
-                time.sleep(0.2)
+        if wait:
+            server.wait_ready()
         yield server
     finally:
         process.terminate()

@@ -106,9 +106,12 @@ def test_production_config_sets_secure_cookies(app):
 
 
 def test_passwords_are_hashed(world):
+    """The product hashes with scrypt (the factories' people have a fast hash: tests/factories.py)."""
     user = db.session.get(User, world.student.id)
-    assert PASSWORD not in user.password_hash
-    assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+    user.set_password("a new passphrase")
+    assert "a new passphrase" not in user.password_hash
+    assert user.password_hash.startswith("scrypt:")
+    assert user.check_password("a new passphrase") and not user.check_password(PASSWORD)
 
 
 # ---- password reset ----------------------------------------------------------------------------

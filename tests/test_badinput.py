@@ -7,12 +7,23 @@ characters, HTML and script, SQL-looking text, wrong types, several values for o
 of the other project. Every answer must be below 500, and an answer of 400 or more must leave every
 table as it was (the audit log, which records refusals by design, excepted). The world is built
 once per route, not per input.
+
+Every table is read afresh after a refused input that sent the database a statement which may
+write (anything but a read, or the audit log's INSERT); an input whose answer sent none cannot have
+changed a table, and reading some 70 tables after each of thousands of inputs was a fifth of the
+test's time. `test_the_write_watch_sees_every_kind_of_write` keeps that watch honest, and every
+table is read once more after a handler's last input.
 """
 import os
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from sqlalchemy import event
+from sqlalchemy import text as sql
+from sqlalchemy.engine import Engine
 
 from workspace.extensions import db
 
@@ -79,6 +90,30 @@ def snapshot() -> dict:
     return tables
 
 
+class WriteWatch:
+    """Notes, by its SQL, each statement sent through any SQLAlchemy engine that may change a table
+    other than the audit log: every statement that is not a read (SELECT, PRAGMA, transaction control)
+    or the audit log's INSERT as SQLAlchemy writes it. Unknown statements (a WITH, a REPLACE…) and any
+    text holding several statements count as writes."""
+    READS = re.compile(r"\s*(SELECT|PRAGMA|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SET|SHOW)\b", re.IGNORECASE)
+    AUDIT = re.compile(r"INSERT INTO audit_event \(")
+
+    def __init__(self):
+        self.writes = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        several = ";" in statement.rstrip().rstrip(";")
+        if several or not (self.READS.match(statement) or self.AUDIT.match(statement)):
+            self.writes.append(statement)
+
+    def __enter__(self):
+        event.listen(Engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(Engine, "before_cursor_execute", self)
+
+
 class Route:
     """One route's world, built on the first input and kept for the others."""
 
@@ -108,6 +143,12 @@ class Route:
 
 
 @pytest.fixture
+def watch():
+    with WriteWatch() as watching:
+        yield watching
+
+
+@pytest.fixture
 def routes(client, world, app, monkeypatch):
     # Hundreds of inputs to the login form are not a brute-force attack: lift the limits here.
     for key in ("LOGIN_FAILURES_PER_IP_PER_MINUTE", "LOGIN_FAILURES_BEFORE_LOCKOUT", "PASSWORD_RESETS_PER_IP"):
@@ -120,7 +161,12 @@ def routes(client, world, app, monkeypatch):
             made[case.id].before = snapshot()
         return made[case.id]
 
-    return route
+    yield route
+    # A backstop for the write watch: after the last input, the tables are as the last taken input left them.
+    for made_route in made.values():
+        after = snapshot()
+        changed = [name for name in after if after[name] != made_route.before[name]]
+        assert changed == [], f"a refused input changed {changed} without the watch seeing a write"
 
 
 @pytest.mark.parametrize("case", _form_cases(), ids=lambda c: c.id)
@@ -128,17 +174,54 @@ def routes(client, world, app, monkeypatch):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large, HealthCheck.large_base_example])
 @given(draw=st.data())
-def test_bad_input_is_refused_cleanly(routes, case, draw):
+def test_bad_input_is_refused_cleanly(routes, watch, case, draw):
     route = routes(case)
     valid = dict(case.data(route.world, route.objs))
     data = _mutated(draw.draw, route.world, valid)
     data["csrf_token"] = route.token
+    watch.writes.clear()
     response = route.client.open(case.url(route.world, route.objs), method=case.method, data=data)
     status = response.status_code
     assert status < 500, f"{status} for {data!r:.500}\n{response.get_data(as_text=True)[:1000]}"
-    if status >= 400:
+    if status >= 400 and watch.writes:
         after = snapshot()
         changed = [name for name in after if after[name] != route.before[name]]
         assert changed == [], f"refused with {status} but changed {changed} for {data!r:.500}"
-    else:
+    elif status < 400:
         route.after_success()
+
+
+def test_the_write_watch_sees_every_kind_of_write(client, world):
+    """Reads and the audit log's INSERT pass; every other statement that may write is seen, whether
+    the ORM, Core or plain SQL sends it."""
+    from workspace.models import AuditEvent, Project
+
+    with WriteWatch() as watch:
+        db.session.scalar(db.select(Project).limit(1))
+        db.session.add(AuditEvent(event="test", detail={}))
+        db.session.flush()
+        assert watch.writes == []
+        world.project.title = "Renamed"
+        db.session.flush()
+        db.session.execute(db.update(Project).where(Project.id == world.other_project.id).values(title="Other"))
+        db.session.execute(sql("DELETE FROM goal WHERE id = -1"))
+        db.session.execute(sql("WITH gone AS (SELECT 1) DELETE FROM goal WHERE id = -1"))
+        db.session.execute(sql("select 1; "))  # one statement, its semicolon aside: a read
+        watch(None, None, "SELECT 1; UPDATE project SET title = 'x'", {}, None, False)  # several (PostgreSQL runs them)
+        watch(None, None, "INSERT INTO audit_event (event) VALUES ('x'); DELETE FROM goal", {}, None, False)
+        watch(None, None, 'insert into "Audit_Event" (event) values (1)', {}, None, False)
+        kinds = [statement.split()[0].upper() for statement in watch.writes]
+        assert kinds == ["UPDATE", "UPDATE", "DELETE", "WITH", "SELECT", "INSERT", "INSERT"], watch.writes
+        db.session.rollback()
+        with db.engine.connect() as other:  # another engine's connection is watched too
+            other.execute(sql("DELETE FROM goal WHERE id = -2"))
+            other.rollback()
+        assert watch.writes[-1] == "DELETE FROM goal WHERE id = -2"
+        client.login(world.student)
+        watch.writes.clear()  # a request through the app: its writes are seen too
+        response = client.post_form(f"/projects/{world.project.id}/checkups/new", {
+            "planned_at": "2030-03-04T10:30", "channel": "video_call", "location": "https://meet.example.org/abc",
+            "agenda": "Goals"})
+        assert response.status_code == 303
+        assert any(re.match(r'\s*INSERT\s+INTO\s+"?check_?up"?', statement, re.IGNORECASE) for statement in watch.writes), \
+            watch.writes

@@ -644,7 +644,7 @@ def test_the_demo_shows_every_state(client, monkeypatch):
     assert count(PulseRating, side="partner") and count(PulseRating, side="student")
     client.login(db.session.scalar(db.select(workspace.models.User).filter_by(email="student1@example.org")),
                  password=DEMO_PASSWORD)
-    project = db.session.scalar(db.select(CheckUp)).project
+    project = db.session.scalar(db.select(CheckUp).order_by(CheckUp.id)).project
     board = client.get(f"/projects/{project.id}").get_data(as_text=True)
     assert "open after two check-ups" in board and "Overdue" in board
     page = client.get(f"/projects/{project.id}/checkups").get_data(as_text=True)

@@ -356,9 +356,9 @@ def test_parse_themes_keeps_the_first_spelling():
 # ---- demo ---------------------------------------------------------------------------------------------
 
 def test_the_demo_shows_three_years_and_both_kinds_of_introduction(app):
-    from workspace.seed import seed_demo
+    from .snapshots import demo_world
 
-    demo = seed_demo()
+    demo = demo_world(app)
     brug = demo["organisations"][0]
     years = set(db.session.scalars(db.select(Project.start_date).where(Project.organisation_id == brug.id)))
     assert len({d.year for d in years}) >= 3
@@ -370,14 +370,14 @@ def test_the_demo_shows_three_years_and_both_kinds_of_introduction(app):
     assert db.session.scalar(db.select(db.func.count(PulseRating.id)).where(PulseRating.project_id.in_(projects)))
     states = {i.state for i in db.session.scalars(db.select(Introduction))}
     assert {"accepted", "pending"} <= states
-    db.session.rollback()
 
 
 def test_the_demo_organisation_page_for_its_partner(client, app):
-    from workspace.seed import DEMO_PASSWORD, seed_demo
+    from workspace.seed import DEMO_PASSWORD
 
-    demo = seed_demo()
-    db.session.commit()
+    from .snapshots import demo_world
+
+    demo = demo_world(app)
     brug = demo["organisations"][0]
     client.login(demo["people"]["partner1"], DEMO_PASSWORD)
     body = _body(client.get(f"/organisations/{brug.id}"))

@@ -141,7 +141,8 @@ def test_private_activity_stays_out_of_the_project_timeline(client, world):
     reflection = db.session.scalar(db.select(Reflection))
     client.login(world.teacher)
     client.post_form(f"{base(world)}/{reflection.id}/responses", {"body": "Tell me more"})
-    entries = db.session.scalars(db.select(Activity).where(Activity.subject_type == "reflection")).all()
+    entries = db.session.scalars(db.select(Activity).where(Activity.subject_type == "reflection")
+                                 .order_by(Activity.id)).all()
     assert [(a.verb, a.project_id, a.course_id) for a in entries] == [
         ("created", None, world.course.id), ("responded", None, world.course.id)]
     assert all(SECRET not in a.summary and "Tell me more" not in a.summary for a in entries)
@@ -294,9 +295,8 @@ def test_query_counts_do_not_grow_with_reflections(client, world, count_queries,
 # ---- demo ----------------------------------------------------------------------------------------------
 
 def test_the_demo_has_shared_and_private_reflections_with_a_teacher_response(app):
-    from workspace.seed import seed_demo
+    from .snapshots import demo_world
 
-    seed_demo()
+    demo_world(app)
     assert set(db.session.scalars(db.select(Reflection.visibility))) == {"private", "shared"}
     assert db.session.scalar(db.select(db.func.count(ReflectionResponse.id)))
-    db.session.rollback()

@@ -1,14 +1,17 @@
 """The login limit holds across two gunicorn workers sharing Redis (figure 6).
 
 Starts gunicorn (2 sync workers, REDIS_URL set, a throw-away SQLite database) on a free
-loopback port, sends failed logins over fresh connections, and checks from gunicorn's own
-access log (which records the worker's pid) that both workers answered.
+loopback port and sends failed logins over fresh connections: the first five to one worker,
+the next five to the other (a sync worker that has accepted a half-sent request waits on it,
+so the other one answers everything else), and checks from gunicorn's own access log (which
+records the worker's pid) that both workers answered.
 """
+import contextlib
 import os
 import re
+import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -66,36 +69,75 @@ def server(tmp_path):
     access_log = tmp_path / "access.log"
     try:
         with gunicorn(env, tmp_path, workers=2, options=(
-                "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s")) as server:
+                "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s %(q)s")) as server:
             yield server.base, access_log
     finally:
         for key in redis.scan_iter(prefix + "*"):
             redis.delete(key)
 
 
+def _log_lines(access_log, needle: str, count: int = 1) -> list:
+    """The access log's lines holding `needle`, once there are `count` of them (gunicorn writes a
+    line just after it has sent the answer)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in access_log.read_text().splitlines() if needle in line] if access_log.exists() else []
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
+
+
+def _hold(host: str, port: int) -> socket.socket:
+    """A connection that has sent half a request: the sync worker that accepts it waits on it."""
+    hold = socket.create_connection((host, port), timeout=60)
+    hold.sendall(b"GET /healthz HTTP/1.1\r\nHost: " + host.encode() + b"\r\n")  # the headers never end
+    time.sleep(0.1)  # accepted before the next connection
+    return hold
+
+
+def _free_worker(base: str, access_log) -> str:
+    """The pid of the worker that answers now (the other one may still be starting: up to 60 s)."""
+    probe = uuid.uuid4().hex
+    urllib.request.urlopen(f"{base}/healthz?probe={probe}", timeout=60).read()
+    lines = _log_lines(access_log, probe)
+    assert lines, f"no access log line for the probe {probe}"
+    return lines[0].split()[0]
+
+
+@contextlib.contextmanager
+def _the_other_worker_held(base: str, access_log, busy_pid=None):
+    """Keep one worker waiting on a half-sent request so that every other request goes to the other
+    one; with `busy_pid`, the held worker is that one. Yields the free worker's pid."""
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    holds = [_hold(host, int(port))]
+    try:
+        free = _free_worker(base, access_log)
+        if busy_pid is not None and free == busy_pid:
+            # the other worker is held: hold this one too (it is the only one free), then let the other go
+            holds.append(_hold(host, int(port)))
+            holds.pop(0).close()
+            free = _free_worker(base, access_log)
+            assert free != busy_pid, "the worker to hold is still free"
+        yield free
+    finally:
+        for hold in holds:
+            hold.close()
+
+
 def test_login_limit_holds_across_two_gunicorn_workers(server):
     base, access_log = server
-    # Failed logins go out in simultaneous pairs, so both workers must answer (one sequential
-    # client is often served by a single worker). The limit of 10 falls between two pairs.
+    # Five failed logins answered by one worker, five by the other; the limit of 10 is shared
+    # through Redis, so the eleventh is refused whichever worker takes it.
     answers = []
-    for pair in range(8):
-        barrier = threading.Barrier(2)
-        results = [None, None]
-
-        def attempt(i, pair=pair, barrier=barrier, results=results):
-            barrier.wait()
-            results[i] = _attempt(base, f"nobody{pair}-{i}@example.org", "wrong-password")
-
-        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        answers.append(sorted(results))
+    with _the_other_worker_held(base, access_log) as first:
+        answers += [_attempt(base, f"nobody{n}@example.org", "wrong-password") for n in range(5)]
+    with _the_other_worker_held(base, access_log, first) as second:
+        answers += [_attempt(base, f"nobody{n}@example.org", "wrong-password") for n in range(5, 10)]
+    answers += [_attempt(base, f"nobody{n}@example.org", "wrong-password") for n in range(10, 16)]
     # the right password from the same IP is refused too, once the IP is over its limit
     final = _attempt(base, "walt@example.org", "walt-password-1")
-    assert answers[:5] == [[422, 422]] * 5, answers
-    assert answers[5:] == [[429, 429]] * 3 and final == 429, (answers, final)
-    time.sleep(0.5)  # let gunicorn flush its access log
-    pids = {line.split()[0] for line in access_log.read_text().splitlines() if " POST /login " in line}
-    assert len(pids) == 2, f"the POSTs were answered by {len(pids)} worker(s); the test proves nothing"
+    assert answers[:10] == [422] * 10, answers
+    assert answers[10:] == [429] * 6 and final == 429, (answers, final)
+    posts = _log_lines(access_log, " POST /login ", 17)
+    pids = [line.split()[0] for line in posts[:10]]
+    assert pids == [first] * 5 + [second] * 5, posts

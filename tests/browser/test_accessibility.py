@@ -186,3 +186,19 @@ def test_the_keyboard_reaches_every_link_and_button(page, world):
     assert not missing, f"not reachable by Tab on the project page: {missing}"
     assert len(order) == len(set(order)) == len(names)
     assert_accessible(page, "project page after tabbing")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_the_axe_check_finds_and_names_violations(new_context, js):
+    """The check the other tests rely on: axe runs lean on a clean page, and names the elements of a faulty one."""
+    page = new_context(js=js).new_page()
+    page.route("**/faulty", lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=(
+        '<!doctype html><html lang="en"><head><title>Faulty</title></head><body><main><h1>Faulty</h1>'
+        '<img src="data:," id="no-alt"><button id="no-name"></button>'
+        '<p style="color:#bbb;background:#fff">Pale words</p></main></body></html>')))
+    page.goto("/faulty")
+    violations = {v["id"]: [t for node in v["nodes"] for t in node["target"]] for v in axe_violations(page)}
+    assert violations.get("image-alt") == ["#no-alt"] and violations.get("button-name") == ["#no-name"]
+    assert "color-contrast" in violations, violations
+    page.goto("/login")
+    assert axe_violations(page) == []

@@ -6,9 +6,10 @@ import pytest
 from babel.dates import format_date
 from playwright.sync_api import expect
 
-from workspace.seed import DEMO_PASSWORD, seed_demo
+from workspace.seed import DEMO_PASSWORD
 
-from .conftest import DESKTOP, TIMEOUT_MS, axe_violations, commit, describe_violations, screenshot
+from ..snapshots import demo_world
+from .conftest import DESKTOP, TIMEOUT_MS, axe_violations, describe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +34,7 @@ def test_a_dutch_browser_gets_the_login_page_in_dutch(dutch_page):
 
 def test_the_dutch_demo_account_sees_its_board_in_dutch(page, app):
     """partner2 prefers Dutch: after logging in (in an English browser) everything is Dutch."""
-    with app.test_request_context():
-        demo = seed_demo()
-    commit()
+    demo = demo_world(app)
     project = demo["projects"][1]  # "Fair food distribution", Pieter Partner's project
     page.goto("/login")
     page.get_by_label("E-mail address").fill("partner2@example.org")

@@ -55,12 +55,14 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: flo
 
 
 @contextmanager
-def process(command: list, env: dict, port: int, log: Path):
-    """Run a server process until the block ends; SIGTERM, then wait (the stream must end cleanly)."""
+def process(command: list, env: dict, port: int, log: Path, wait: bool = True):
+    """Run a server process until the block ends; SIGTERM, then wait (the stream must end cleanly).
+    With `wait=False` the block begins at once; `_wait_for_port` tells when it listens."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_for_port(port, proc, log)
+        if wait:
+            _wait_for_port(port, proc, log)
         yield proc
     finally:
         proc.terminate()
@@ -126,10 +128,17 @@ def test_an_agreed_goal_moves_on_the_board_of_someone_on_another_server_within_2
     stream_port, spare_port, site_a, site_b = free_port(), free_port(), free_port(), free_port()
     flask = str(Path(sys.executable).with_name("flask"))
     with ExitStack() as stack:
-        app_a = stack.enter_context(gunicorn(env, tmp_path, workers=1, name="app-a"))
-        app_b = stack.enter_context(gunicorn(env, tmp_path, workers=1, name="app-b"))
-        stream, _ = (stack.enter_context(process([flask, "--app", "wsgi", "stream", "--port", str(port)], env, port,
-                                                  tmp_path / f"stream-{port}.log")) for port in (stream_port, spare_port))
+        # The four servers boot side by side (each imports the app: seconds on a busy machine).
+        app_a = stack.enter_context(gunicorn(env, tmp_path, workers=1, name="app-a", wait=False))
+        app_b = stack.enter_context(gunicorn(env, tmp_path, workers=1, name="app-b", wait=False))
+        streams = {port: stack.enter_context(process([flask, "--app", "wsgi", "stream", "--port", str(port)], env, port,
+                                                     tmp_path / f"stream-{port}.log", wait=False))
+                   for port in (stream_port, spare_port)}
+        for app in (app_a, app_b):
+            app.wait_ready()
+        for port, proc in streams.items():
+            _wait_for_port(port, proc, tmp_path / f"stream-{port}.log")
+        stream = streams[stream_port]
         conf = nginx_conf(tmp_path, [(site_a, app_a.base), (site_b, app_b.base)], [stream_port, spare_port])
         stack.enter_context(process([NGINX, "-p", str(tmp_path), "-e", str(tmp_path / "nginx-error.log"),
                                      "-c", str(conf), "-g", "daemon off;"], env, site_b, tmp_path / "nginx.log"))
