@@ -26,6 +26,8 @@ def main() -> None:
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--generate", action="store_true")
     parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
+    parser.add_argument("--callees", action="append", default=[],
+                        help="with --cprofile: also print what functions matching this pattern call")
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database, BENCH_QUERY_HEADER="1")
     os.environ.setdefault("SECRET_KEY", "bench-profile-" + "x" * 32)
@@ -93,7 +95,10 @@ def main() -> None:
         print(f"{page['name']:<28} {ms:7.2f} ms  queries {resp.headers.get('X-Query-Count')}  "
               f"bytes {len(resp.get_data())}", flush=True)
         if profiler:
-            pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
+            stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
+            stats.print_stats(45)
+            for pattern in args.callees:
+                stats.print_callees(pattern)
 
 
 def page_login(client, email, password):

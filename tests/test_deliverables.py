@@ -333,13 +333,12 @@ def test_query_counts_do_not_grow_with_deliverables_and_versions(client, world, 
 
 
 def test_the_demo_shows_every_state(app):
-    from workspace.seed import seed_demo
+    from .snapshots import demo_world
 
-    seed_demo()
+    demo_world(app)
     states = set(db.session.scalars(db.select(Deliverable.state)))
     assert states == {"draft", "in_review", "changes_requested", "approved", "handed_over"}
     assert db.session.scalar(db.select(db.func.count(Review.id)).where(Review.decision == "changes_requested"))
-    db.session.rollback()
 
 
 def test_two_reviews_at_once_meet_the_version_check(world, in_request):
@@ -355,3 +354,34 @@ def test_two_reviews_at_once_meet_the_version_check(world, in_request):
     with pytest.raises(StaleDataError):
         services.review_version(world.partner, version, "approved", "")
     db.session.rollback()
+
+
+def test_a_version_submitted_meanwhile_is_not_submitted_twice(app, world):
+    """Two submissions of one version at the same moment (tests/test_reliability_concurrency.py found
+    it on PostgreSQL): the request read the version before the other submission committed, and the
+    deliverable after it. Only one submission finds the version unsubmitted; the other is refused."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from workspace.models import User
+    from workspace.models.base import utcnow
+
+    deliverable = create_deliverable(world.project, title="Toolkit")
+    version = create_deliverable_version(deliverable)
+    db.session.flush()
+    version_id, deliverable_id, student_id = version.id, deliverable.id, world.student.id
+    db.session.commit()  # and no read before the other submission, which then starts from fresh data
+    first_at = utcnow()
+    with db.engine.begin() as other:  # the other submission, committed in its own transaction
+        other.execute(DeliverableVersion.__table__.update().where(DeliverableVersion.__table__.c.id == version_id)
+                      .values(submitted_at=first_at, submitted_by_id=student_id))
+    version = db.session.get(DeliverableVersion, version_id)
+    set_committed_value(version, "submitted_at", None)  # what this request had read before that commit
+    student = db.session.get(User, student_id)
+    with pytest.raises(Refused, match="already submitted"):
+        services.submit_version(student, version)
+    db.session.rollback()
+    stored = db.session.get(DeliverableVersion, version_id)
+    assert stored.submitted_at is not None
+    verbs = db.session.scalars(db.select(Activity.verb).where(Activity.subject_type == "deliverable",
+                                                              Activity.subject_id == deliverable_id)).all()
+    assert "submitted" not in verbs

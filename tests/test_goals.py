@@ -392,6 +392,55 @@ def test_an_action_on_the_board_moves_the_card_to_its_new_column_with_the_counts
     assert body.count('hx-swap-oob="true"') == 1  # the navigation badge
 
 
+def _transactions(request) -> list:
+    """The transactions `request()` sends, each a list of its statements' first words ("BEGIN IMMEDIATE",
+    "SELECT", "UPDATE"…)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else ""))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        response = request()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    begins = [i for i, s in enumerate(statements) if s.startswith("BEGIN")] + [len(statements)]
+    return [statements[a:b] for a, b in zip(begins, begins[1:])]
+
+
+def test_a_decisions_answer_is_read_without_the_write_lock(client, world):
+    """On SQLite a decision takes the write lock (BEGIN IMMEDIATE) and commits; the answer written after
+    it (the goals section) reads in a transaction of its own without the lock, so other workers'
+    decisions need not wait while it is rendered. The same for a move on the board and a comment."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("transactions begin with the write lock only on SQLite")
+    goal = create_goal(world.project, world.student)
+    client.login(world.partner)
+    client.get(f"/projects/{world.project.id}")
+    transactions = _transactions(lambda: act(client, goal, "approve", htmx=True, view="board"))
+    # the POST's transactions: the decision, its answer, its e-mail (a GET for the form's token comes first)
+    decision = next(i for i, t in enumerate(transactions) if "UPDATE" in t)
+    decided, answer, mail = transactions[decision:decision + 3]
+    assert decided[0] == "BEGIN IMMEDIATE", transactions
+    assert answer[0] == "BEGIN" and "SELECT" in answer and not {"INSERT", "UPDATE", "DELETE"} & set(answer), transactions
+    assert mail[0] == "BEGIN IMMEDIATE" and "UPDATE" in mail, transactions  # the e-mail is marked sent under the lock
+
+    second = create_goal(world.project, world.partner, side="partner", title="Second")
+    create_goal(world.project, world.partner, side="partner", title="Third")  # so that the second can move down
+    db.session.commit()
+    client.login(world.student)
+    for path, data in (("move", {"direction": "down", "view": "board"}), ("comments", {"body": "Fine by us."})):
+        transactions = _transactions(lambda: client.post_form(url(second, "/" + path), data, htmx=True))
+        written = next((i for i, t in enumerate(transactions) if {"UPDATE", "INSERT"} & set(t)), None)
+        assert written is not None and transactions[written][0] == "BEGIN IMMEDIATE", (path, transactions)
+        answer = transactions[written + 1]
+        assert answer[0] == "BEGIN" and not {"INSERT", "UPDATE", "DELETE"} & set(answer), (path, transactions)
+
+
 def test_the_partner_home_lists_every_goal_waiting_for_agreement_across_projects(client, world):
     second = create_project(world.course, organisation=world.project.organisation, students=[world.other_student],
                             partners=[world.partner], title="Second project")

@@ -45,11 +45,12 @@ def test_choosing_dutch_on_the_profile_switches_at_once(client):
     assert _lang(back.get_data(as_text=True)) == "en"
 
 
-def test_the_dutch_demo_account_sees_the_board_in_dutch(client):
-    from workspace.seed import DEMO_PASSWORD, seed_demo
+def test_the_dutch_demo_account_sees_the_board_in_dutch(client, app):
+    from workspace.seed import DEMO_PASSWORD
 
-    seed_demo()
-    db.session.commit()
+    from .snapshots import demo_world
+
+    demo_world(app)
     pieter = db.session.scalar(db.select(User).filter_by(email="partner2@example.org"))
     assert pieter.locale == "nl"
     project = db.session.scalar(db.select(Project).filter_by(title="Fair food distribution"))
@@ -147,3 +148,29 @@ def test_the_timeline_and_notifications_read_in_each_readers_language(client, wo
     assert f"{world.student.name} proposed the goal “&lt;i&gt;Shorter&lt;/i&gt; queues” — your side&#39;s turn" in notes
     mail = next(m for m in sent_mail if m["to"] == world.partner.email)
     assert "proposed the goal" in mail["subject"] and "heeft" not in mail["subject"] + mail["body"]
+
+
+def test_the_forms_own_messages_are_in_each_persons_language(client, world, monkeypatch):
+    """WTForms' messages ("This field is required.") in the reader's language, one person after the
+    other in one process; the catalogues are read once per process and language, not per request."""
+    from babel import support
+
+    from .test_deliverables import deliverable_form
+
+    reads = []
+    load = support.Translations.load
+    monkeypatch.setattr(support.Translations, "load",
+                        classmethod(lambda cls, *args, **kw: reads.append(kw.get("domain")) or load(*args, **kw)))
+    world.student.locale = "nl"
+    world.other_student.locale = "en"
+    db.session.commit()
+    people = ((world.student, world.project, "Dit veld is vereist."),
+              (world.other_student, world.other_project, "This field is required."))
+    for _ in range(2):
+        for person, project, required in people:
+            client.login(person)
+            page = client.post_form(f"/projects/{project.id}/deliverables/new", deliverable_form(title=""))
+            assert page.status_code == 422
+            text = page.get_data(as_text=True)
+            assert required in text, text[:200]
+    assert reads.count("wtforms") <= 2

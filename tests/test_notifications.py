@@ -264,3 +264,23 @@ def test_notification_emails_contain_only_what_the_recipient_may_see(client, wor
     recipients = {m["to"] for m in sent_mail}
     assert recipients == {world.partner.email}
     assert world.other_partner.email not in recipients and world.teacher.email not in recipients
+
+
+def test_an_activity_already_told_is_not_told_twice(app, world):
+    """The people an activity tells come with whether they were told of its key already (one statement):
+    told again, nobody gets a second note or e-mail, and nothing fails on the unique (person, key)."""
+    from workspace.activity import record
+    from workspace.notifications.events import on_activity
+
+    goal = Goal(project_id=world.project.id, title="Routes", proposer_side="student", state="proposed",
+                proposer_id=world.student.id)
+    db.session.add(goal)
+    db.session.flush()
+    with app.test_request_context("/"):
+        entry = record(world.student, "proposed", goal, "Sam proposed the goal “Routes”", project=world.project)
+        first = db.session.scalars(db.select(Notification.user_id).where(Notification.key == f"activity-{entry.id}")).all()
+        mails = db.session.scalar(db.select(db.func.count(OutboxMessage.id)))
+        on_activity(entry, goal, world.project, world.student)  # told again
+        again = db.session.scalars(db.select(Notification.user_id).where(Notification.key == f"activity-{entry.id}")).all()
+        assert first and sorted(again) == sorted(first) and world.partner.id in first
+        assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == mails

@@ -4,6 +4,7 @@ wide and forms narrow, icons from one sprite, and no inline style or script anyw
 import re
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 from flask import render_template_string
 from flask_babel import force_locale
 
@@ -38,6 +39,42 @@ def test_relative_times_carry_the_exact_date_in_a_time_element(app):
         with force_locale("nl"):
             dutch = render_template_string("{{ t|ago(now) }}", t=now - timedelta(days=3), now=now)
             assert ">3 dagen geleden</time>" in dutch
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Amsterdam", "America/St_Johns", "Australia/Lord_Howe"])
+def test_a_relative_time_says_what_flask_babel_says(app, zone):
+    """`ago` takes its texts from the request's PageFormats (issue 19): the same exact date and words as
+    Flask-Babel's format_datetime and babel's format_timedelta, in each language and zone, around the
+    changes of the clocks, naive or aware, past or future; a language forced within the request
+    (an e-mail in its reader's language) gets its own texts."""
+    import random
+
+    import flask_babel
+    import pytz
+    from babel.dates import format_timedelta
+    from markupsafe import Markup
+
+    from workspace.ui import ago
+
+    rng = random.Random(7)
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    deltas = [timedelta(seconds=s) for s in (0, 1, 44, 89, 90, 3599, 5400, 86399, 129600, -1, -90, -86400 * 40)]
+    deltas += [timedelta(seconds=rng.randrange(-3 * 365 * 86400, 400 * 86400)) for _ in range(200)]
+    tz = pytz.timezone(zone)
+    changes = [t.replace(tzinfo=timezone.utc) for t in getattr(tz, "_utc_transition_times", []) if 2025 <= t.year <= 2027]
+    moments = [now - d for d in deltas] + [c + timedelta(minutes=m) for c in changes for m in (-61, -1, 0, 1, 61)]
+    moments += [datetime(2026, 3, 29, 0, 30), datetime(2026, 11, 1, 5, 59)]  # naive: UTC
+    with app.test_request_context():
+        flask_babel._get_current_context().babel_tzinfo = tz
+        for locale in ("en", "nl", "en"):
+            with force_locale(locale):
+                for moment in moments:
+                    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+                    expected = Markup('<time datetime="{}" title="{}">{}</time>').format(
+                        aware.isoformat(timespec="minutes"), flask_babel.format_datetime(moment),
+                        format_timedelta(aware - now, threshold=1.5, add_direction=True,
+                                         locale=flask_babel.get_locale()))
+                    assert ago(moment, now) == expected, (locale, moment)
 
 
 def test_the_style_page_is_for_administrators(client, world):

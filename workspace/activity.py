@@ -9,12 +9,14 @@ LISTENERS: list = []
 
 def record(actor, verb: str, subject, summary: str, *, project=None, course=None, before=None) -> Activity:
     """Add an activity entry to the session; the request's single commit stores it with the change."""
-    if project is not None and course is None:
-        course = project.course
+    if course is not None:
+        course_id = course.id
+    else:  # the project's course id, without loading the course (a statement per action)
+        course_id = project.course_id if project is not None else None
     entry = Activity(
         actor_id=actor.id if actor is not None else None,
         project_id=project.id if project is not None else None,
-        course_id=course.id if course is not None else None,
+        course_id=course_id,
         verb=verb,
         subject_type=type(subject).__name__.lower(),
         subject_id=getattr(subject, "id", None),

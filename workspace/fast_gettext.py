@@ -11,7 +11,10 @@ within a request (`flask_babel.refresh()`, `force_locale(...)` for an e-mail in 
 language) the catalogue is looked up again. Behaviour is Flask-Babel's own: the same selector,
 the same catalogues (cached per process per locale), the same `%` formatting and autoescaping.
 """
-from flask import g
+from functools import cache
+
+from babel import support
+from flask import Request, g
 from flask.globals import _cv_app
 from flask_babel import Domain, get_locale
 from jinja2 import pass_eval_context
@@ -94,9 +97,37 @@ def _npgettext(__eval_ctx, __string_ctx, __singular, __plural, __num, **variable
     return rv % variables
 
 
+@cache
+def _wtforms_catalogue(locale: str):
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsMessages:
+    """WTForms' own messages ("This field is required.") in the request's language, as Flask-WTF
+    gives them, from catalogues read once per process and locale: Flask-WTF reads the catalogue
+    file again on every request that validates a form, and keeps it on `request.wtforms_translations`,
+    which it looks up first (flask_wtf/i18n.py)."""
+
+    @staticmethod
+    def ugettext(string):
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    @staticmethod
+    def ungettext(singular, plural, n):
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+class WorkspaceRequest(Request):
+    wtforms_translations = _WTFormsMessages()
+
+
 def setup_i18n(app, babel) -> None:
-    """After `babel.init_app(app)`: the remembering domain, and direct template callables."""
+    """After `babel.init_app(app)`: the remembering domain, direct template callables, and WTForms'
+    messages from catalogues read once per process."""
     config = app.extensions["babel"]
     babel.domain_instance = RequestDomain(domain=config.default_domain)
+    app.request_class = WorkspaceRequest
     app.jinja_env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext,
                                  npgettext=_npgettext)

@@ -121,26 +121,32 @@ def send_due(ids=None, limit: int = 200, session=None) -> tuple[int, int]:
 
     session = session or db.session
     now = utcnow()
-    query = db.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
+    table = OutboxMessage.__table__
+    query = (db.select(table.c.id, table.c.to, table.c.subject, table.c.body, table.c.attempts)
+             .where(table.c.sent_at.is_(None)).order_by(table.c.id).limit(limit))
     if ids is not None:
-        query = query.where(OutboxMessage.id.in_(ids))
+        query = query.where(table.c.id.in_(ids))
     else:
-        query = query.where(OutboxMessage.next_attempt_at <= now)
+        query = query.where(table.c.next_attempt_at <= now)
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    sent = failed = 0
-    for message in session.scalars(query).all():
+    # Plain rows, and one UPDATE for every message that went: the usual case (one action's mail)
+    # is two statements, whatever the number of messages.
+    delivered = []
+    failed = 0
+    for message_id, to, subject, body, attempts in session.execute(query).all():
         try:
-            transport(message.to, message.subject, message.body)
+            transport(to, subject, body)
         except Exception as error:  # any refusal: keep it for a retry, never lose it
-            message.attempts += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:500]
-            message.next_attempt_at = now + min(MAX_BACKOFF, timedelta(minutes=2 ** message.attempts))
+            session.execute(db.update(table).where(table.c.id == message_id).values(
+                attempts=attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500],
+                next_attempt_at=now + min(MAX_BACKOFF, timedelta(minutes=2 ** (attempts + 1)))))
             failed += 1
         else:
-            message.sent_at = now
-            message.body = ""  # sent: links with tokens do not stay at rest in the table
-            sent += 1
+            delivered.append(message_id)
+    if delivered:  # sent: links with tokens do not stay at rest in the table
+        session.execute(db.update(table).where(table.c.id.in_(delivered)).values(sent_at=now, body=""))
+    sent = len(delivered)
     session.commit()
     return sent, failed
 

@@ -6,24 +6,67 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember
-from ..models.checkup import LOGGED, OPEN
+from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember, User
+from ..models.checkup import LOGGED, OPEN, is_held, is_overdue
 from ..sections import activity_link, board_section, home_section, waiting_counter
 from . import services
 
 BOARD_ACTIONS_SHOWN = 5
 
 
+class _CheckUpRow:
+    """What the board's section and `services.schedule` read of a check-up."""
+
+    __slots__ = ("id", "planned_at", "state")
+
+    def __init__(self, id, planned_at, state):  # noqa: A002 (the column's name)
+        self.id, self.planned_at, self.state = id, planned_at, state
+
+    @property
+    def held(self) -> bool:
+        return is_held(self.state)
+
+
+class _Owner:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+class _ActionRow:
+    """What the board's list shows of an open action item."""
+
+    __slots__ = ("id", "text", "due_date", "done", "owner")
+
+    def __init__(self, id, text, due_date, done, owner_id, owner_name):  # noqa: A002
+        self.id, self.text, self.due_date, self.done = id, text, due_date, done
+        self.owner = _Owner(owner_name) if owner_id is not None else None
+
+    @property
+    def overdue(self) -> bool:
+        return is_overdue(self.done, self.due_date)
+
+
+_PROJECT = bindparam("project_id")
+# The board's statements, built once per process with the project as a bound parameter: plain rows of
+# the columns the section shows, nothing hydrated (issue 19).
+_BOARD_CHECKUPS = db.select(CheckUp.id, CheckUp.planned_at, CheckUp.state).where(CheckUp.project_id == _PROJECT)
+_BOARD_OPEN_FEEDBACK = (db.select(FeedbackItem.id, FeedbackItem.checkup_id)
+                        .where(FeedbackItem.project_id == _PROJECT, FeedbackItem.state == OPEN))
+_BOARD_ACTIONS = (db.select(ActionItem.id, ActionItem.text, ActionItem.due_date, ActionItem.done, User.id, User.name)
+                  .outerjoin(User, User.id == ActionItem.owner_id)
+                  .where(ActionItem.project_id == _PROJECT, ActionItem.done.is_(False))
+                  .order_by(ActionItem.due_date, ActionItem.id))
+
+
 @board_section("checkups", "checkups/_board.html")
 def board(project, user) -> dict:
     """Latest check-up, next due or overdue, open feedback (and how much is flagged), open actions."""
-    checkups = list(db.session.scalars(db.select(CheckUp).where(CheckUp.project_id == project.id)))
-    open_items = db.session.execute(
-        db.select(FeedbackItem.id, FeedbackItem.checkup_id)
-        .where(FeedbackItem.project_id == project.id, FeedbackItem.state == OPEN)).all()
-    actions = list(db.session.scalars(
-        db.select(ActionItem).where(ActionItem.project_id == project.id, ActionItem.done.is_(False))
-        .options(selectinload(ActionItem.owner)).order_by(ActionItem.due_date, ActionItem.id)))
+    bound = {"project_id": project.id}
+    checkups = [_CheckUpRow(*row) for row in db.session.execute(_BOARD_CHECKUPS, bound)]
+    open_items = db.session.execute(_BOARD_OPEN_FEEDBACK, bound).all()
+    actions = [_ActionRow(*row) for row in db.session.execute(_BOARD_ACTIONS, bound)]
     held = [c for c in checkups if c.held]
     return {
         "project": project, "schedule": services.schedule(project, checkups),

@@ -90,8 +90,6 @@ class Page:
         return self._ngettext(singular, plural, num) % variables
 
 
-
-
 def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
     """Each row's `<tr>`, in their order (with the whitespace around it that the template's loop wrote)."""
     page = Page(now)

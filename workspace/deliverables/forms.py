@@ -18,6 +18,12 @@ KIND_LABELS = {
     "workshop": _l("Workshop"), "dataset": _l("Dataset"), "website": _l("Website"), "article": _l("Article"),
     "other": _l("Other"),
 }
+# A state in words with its icon (deliverables/_macros.html `state_label`).
+STATE_LABELS = {
+    "draft": ("file", _l("Draft")), "in_review": ("clock", _l("In review")),
+    "changes_requested": ("redo", _l("Changes requested")), "approved": ("check", _l("Approved")),
+    "handed_over": ("star", _l("Handed over")),
+}
 
 
 class CheckboxesField(SelectMultipleField):

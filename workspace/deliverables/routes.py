@@ -19,11 +19,15 @@ from ..policy import permission
 from ..rules import Refused, StaleVersion
 from . import sections  # noqa: F401  (registers the board, home and waiting sections)
 from .files import DEFAULTS, UploadRefused, check_file, human_size, limit, read_limited
-from .forms import DeliverableForm, HandoverItemForm, ReviewForm, VersionForm
+from .forms import KIND_LABELS, STATE_LABELS, DeliverableForm, HandoverItemForm, ReviewForm, VersionForm
 from .services import (FIELDS, add_handover_item, add_version, create_deliverable, review_version, submit_version,
                        tick_handover_item, update_deliverable)
 
 bp = Blueprint("deliverables", __name__, url_prefix="/projects/<int:project_id>")
+# The kinds' and states' words, translated when shown: one lookup per label, not a dictionary of
+# every label built and translated at each use of the macro.
+bp.add_app_template_global(KIND_LABELS, "deliverable_kind_labels")
+bp.add_app_template_global(STATE_LABELS, "deliverable_state_labels")
 
 
 @bp.record_once

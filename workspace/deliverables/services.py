@@ -11,6 +11,7 @@ so the timeline links each one to the deliverable's page.
 """
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..activity import record
 from ..extensions import db
@@ -144,8 +145,18 @@ def submit_version(actor, version: DeliverableVersion) -> None:
     if latest_version(deliverable).id != version.id:
         raise Refused(_("Version %(number)s is not the latest version; submit the latest one.",
                         number=version.number))
-    version.submitted_at = utcnow()
-    version.submitted_by_id = actor.id
+    # Claimed with a conditional UPDATE: the version row was read when the request began, and a
+    # submission of the same version may have committed since (PostgreSQL reads each statement
+    # afresh; the deliverable, read later, would not tell). Only one submission finds it unsubmitted.
+    now = utcnow()
+    table = DeliverableVersion.__table__
+    claimed = db.session.execute(
+        table.update().where(table.c.id == version.id, table.c.submitted_at.is_(None))
+        .values(submitted_at=now, submitted_by_id=actor.id)).rowcount
+    if claimed != 1:
+        raise Refused(_("Version %(number)s is already submitted.", number=version.number))
+    set_committed_value(version, "submitted_at", now)
+    set_committed_value(version, "submitted_by_id", actor.id)
     before = {"state": deliverable.state}
     _set_state(deliverable, IN_REVIEW)
     record(actor, "submitted", deliverable, _("%(name)s submitted version %(number)s of %(title)s for review",

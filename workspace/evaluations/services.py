@@ -125,8 +125,14 @@ def _with_answers(query):
     return query.options(selectinload(PartnerEvaluation.answers).joinedload(EvaluationAnswer.user))
 
 
+@cache
+def _evaluation_of_statement():
+    """Built once per process; the project is the bound parameter `project_id`."""
+    return _with_answers(db.select(PartnerEvaluation).where(PartnerEvaluation.project_id == bindparam("project_id")))
+
+
 def evaluation_of(project) -> PartnerEvaluation | None:
-    return db.session.scalar(_with_answers(db.select(PartnerEvaluation).filter_by(project_id=project.id)))
+    return db.session.scalar(_evaluation_of_statement(), {"project_id": project.id})
 
 
 def open_for(user) -> list[PartnerEvaluation]:

@@ -6,7 +6,10 @@ copies the agreement as a version 1 everyone accepts afresh. The predecessor is 
 its goals, agreement and timeline stay as they were (it only gains a timeline entry saying
 where it continues). One follow-up per course: a second one into the same course is refused.
 """
+from functools import cache
+
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 
 from ..activity import record
 from ..agreement.services import _open_responsibilities, snapshot
@@ -32,14 +35,18 @@ def target_courses(user) -> list[Course]:
     return list(db.session.scalars(query))
 
 
-def successors(project) -> list[Project]:
-    """The follow-ups of a project, oldest first (one query, with their courses)."""
+@cache
+def _successors_statement():
+    """Built once per process; the project is the bound parameter `project_id`."""
     from sqlalchemy.orm import joinedload
 
-    return list(db.session.scalars(
-        db.select(Project).where(Project.predecessor_id == project.id)
-        .options(joinedload(Project.course)).order_by(Project.start_date, Project.id)
-    ))
+    return (db.select(Project).where(Project.predecessor_id == bindparam("project_id"))
+            .options(joinedload(Project.course)).order_by(Project.start_date, Project.id))
+
+
+def successors(project) -> list[Project]:
+    """The follow-ups of a project, oldest first (one query, with their courses)."""
+    return list(db.session.scalars(_successors_statement(), {"project_id": project.id}))
 
 
 def _field_refused(message, field: str) -> Refused:

@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..database import reading
 from ..extensions import db
 from ..htmx import is_htmx, trigger
 from ..models import Goal, GoalComment, GoalRevision, Project, RootCauseRevision
 from ..policy import permission
 from ..rules import Refused, StaleVersion
 from . import sections, services
+from .cards import BoardCards
 from .forms import (
     ChangesForm, ClaimForm, CommentForm, DropForm, GoalForm, KeepForm, MoveForm, RootCauseForm, SendBackForm,
     StepForm,
@@ -55,7 +57,11 @@ def goal_helpers():
             steps[key] = services.allowed_steps(user, goal, side(goal))
         return steps[key]
 
+    def board_cards(focus_card=None, focus_goal=None, focus_direction=None):
+        return BoardCards(user, focus_card, focus_goal, focus_direction)
+
     return {
+        "goal_board_cards": board_cards,
         "goal_steps": goal_steps,
         "goal_waits_for_me": lambda goal: services.waits_for(goal, side(goal)),
         "goal_side": side,
@@ -206,7 +212,8 @@ def _act(goal, form, step: str, run, done: str):
             return render_template("errors/_error.html", status=status, title=_("Not possible"), message=problem), status
         return _goal_page(project, goal, status, kept=kept)
     if is_htmx():
-        return _announce(_board(project, goal) if origin == "board" else _card(project, goal, origin), done)
+        with reading():  # the decision is committed; its answer only reads
+            return _announce(_board(project, goal) if origin == "board" else _card(project, goal, origin), done)
     flash(done, "success")
     return _back(project, goal, origin)
 
@@ -290,16 +297,17 @@ def move(goal, project_id, goal_id):
         return _goal_page(project, goal, 422)
     moved = services.move(current_user, project, goal, form.direction.data)
     db.session.commit()
-    message = (_("“%(title)s” moved %(direction)s.", title=goal.title,
-                 direction=_("up") if form.direction.data == "up" else _("down"))
-               if moved else _("“%(title)s” is already at the edge of its group.", title=goal.title))
-    if is_htmx():
-        context = sections.board(project, current_user)
-        response = make_response(render_template("goals/_board.html", section=context, focus_goal=goal.id,
-                                                 focus_direction=form.direction.data))
-        return _announce(response, message)
-    flash(message, "success" if moved else "info")
-    return _back(project, goal, "board")
+    with reading():  # the move is committed; its answer only reads
+        message = (_("“%(title)s” moved %(direction)s.", title=goal.title,
+                     direction=_("up") if form.direction.data == "up" else _("down"))
+                   if moved else _("“%(title)s” is already at the edge of its group.", title=goal.title))
+        if is_htmx():
+            context = sections.board(project, current_user)
+            response = make_response(render_template("goals/_board.html", section=context, focus_goal=goal.id,
+                                                     focus_direction=form.direction.data))
+            return _announce(response, message)
+        flash(message, "success" if moved else "info")
+        return _back(project, goal, "board")
 
 
 @_goal_action("comments", "goal.comment", "comment")
@@ -314,7 +322,8 @@ def comment(goal, project_id, goal_id):
     added = services.add_comment(current_user, project, goal, form.body.data)
     db.session.commit()
     if is_htmx():
-        return _announce(_discussion(project, goal, CommentForm(formdata=None)), _("Your comment is added."))
+        with reading():  # the comment is committed; its answer only reads
+            return _announce(_discussion(project, goal, CommentForm(formdata=None)), _("Your comment is added."))
     flash(_("Your comment is added."), "success")
     return redirect(url_for("goals.show", project_id=project.id, goal_id=goal.id) + f"#comment-{added.id}", code=303)
 

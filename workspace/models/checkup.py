@@ -43,6 +43,17 @@ def _in(column: str, options) -> str:
     return f"{column} in ({', '.join(repr(o) for o in options)})"
 
 
+def is_held(state: str) -> bool:
+    """A check-up has been held once it is no longer only planned (the rule of `CheckUp.held`, also
+    used by rows that hold only the columns, such as the board's)."""
+    return state != PLANNED
+
+
+def is_overdue(done: bool, due_date: date) -> bool:
+    """An action item is overdue when it is not done and its day has passed (`ActionItem.overdue`)."""
+    return not done and due_date < date.today()
+
+
 class CheckUp(db.Model):
     __tablename__ = "checkup"
     __table_args__ = (
@@ -83,7 +94,7 @@ class CheckUp(db.Model):
 
     @property
     def held(self) -> bool:
-        return self.state != PLANNED
+        return is_held(self.state)
 
     @property
     def closed(self) -> bool:
@@ -170,7 +181,7 @@ class ActionItem(db.Model):
 
     @property
     def overdue(self) -> bool:
-        return not self.done and self.due_date < date.today()
+        return is_overdue(self.done, self.due_date)
 
 
 class Correction(db.Model):

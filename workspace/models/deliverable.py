@@ -37,6 +37,12 @@ deliverable_goal = Table(
 )
 
 
+def is_late(due_date: date | None, state: str) -> bool:
+    """A deliverable is late when its due day has passed and it is not handed over (`Deliverable.late`,
+    also used by rows that hold only the columns, such as the board's)."""
+    return due_date is not None and due_date < date.today() and state != HANDED_OVER
+
+
 class Deliverable(db.Model):
     __table_args__ = (
         CheckConstraint(f"kind in ({_sql_in(KINDS)})", name="deliverable_kind"),
@@ -79,7 +85,7 @@ class Deliverable(db.Model):
 
     @property
     def late(self) -> bool:
-        return self.due_date is not None and self.due_date < date.today() and self.state != HANDED_OVER
+        return is_late(self.due_date, self.state)
 
     def __repr__(self) -> str:
         return f"<Deliverable {self.id} {self.state} {self.title!r}>"

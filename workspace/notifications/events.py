@@ -2,12 +2,14 @@
 whose turn it is now. People are told of what waits for them and of replies to what they wrote."""
 from flask import has_request_context
 from flask_babel import gettext as _
+from sqlalchemy import and_, bindparam
 
 from ..activity import LISTENERS
 from ..extensions import db
-from ..models import ProjectMember, User
+from ..models import EmailPreference, Notification, ProjectMember, User
 from ..models.checkup import LOGGED
 from ..models.goal import ACHIEVEMENT_CLAIMED, CHANGES_REQUESTED, DROP_PROPOSED, PROPOSED, GoalComment
+from ..models.notification import IMMEDIATE
 from ..sections import link_for
 from .services import notify
 
@@ -27,11 +29,20 @@ def _goal_turn(goal) -> str | None:
     return None
 
 
-def _members(project, roles):
-    return db.session.scalars(
-        db.select(User).join(ProjectMember, ProjectMember.user_id == User.id)
-        .where(ProjectMember.project_id == project.id, ProjectMember.role.in_(roles))
-    ).all()
+# A project's members with their role, their e-mail preference and whether they were told of the entry
+# already (its key): one statement, built once per process, answers who is told, the actor's side and
+# who wants the e-mail now. A person has at most one notification per key (unique), so one row each.
+_PEOPLE = (db.select(User, ProjectMember.role, EmailPreference.email.label("preference"),
+                     Notification.id.label("noted"))
+           .join(ProjectMember, ProjectMember.user_id == User.id)
+           .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
+           .outerjoin(Notification, and_(Notification.user_id == User.id, Notification.key == bindparam("key")))
+           .where(ProjectMember.project_id == bindparam("project_id")).order_by(ProjectMember.id))
+
+
+def _people(project, entry) -> list:
+    db.session.flush()  # the entry's id names its notifications
+    return db.session.execute(_PEOPLE, {"project_id": project.id, "key": f"activity-{entry.id}"}).all()
 
 
 def on_activity(entry, subject, project, actor) -> None:
@@ -39,7 +50,7 @@ def on_activity(entry, subject, project, actor) -> None:
     if project is None or not has_request_context():
         return
     kind, verb = entry.subject_type, entry.verb
-    roles, text = None, entry.summary
+    roles, text, people = None, entry.summary, None
     if kind == "goal":
         if verb == "commented":
             _tell_discussion(entry, subject, project, actor)
@@ -50,7 +61,9 @@ def on_activity(entry, subject, project, actor) -> None:
         if turn:
             roles, text = [turn], _("%(news)s — your side's turn", news=entry.summary)
         else:  # agreed, achieved, dropped: news for the other side of whoever acted
-            other = OTHER.get(_role(project, actor))
+            people = _people(project, entry)
+            acting = next((row.role for row in people if actor is not None and row.User.id == actor.id), None)
+            other = OTHER.get(acting)
             roles = [other] if other else None
     elif kind == "agreement" and verb in ("created", "new_version"):
         roles, text = ["student", "partner"], _("%(news)s — please read and accept it", news=entry.summary)
@@ -66,15 +79,12 @@ def on_activity(entry, subject, project, actor) -> None:
         roles = ["partner"]
     if not roles:
         return
-    db.session.flush()
-    notify(_members(project, roles), kind, f"activity-{entry.id}", text, link_for(entry) or "", project=project,
-           actor=actor)
-
-
-def _role(project, actor):
-    if actor is None:
-        return None
-    return db.session.scalar(db.select(ProjectMember.role).filter_by(project_id=project.id, user_id=actor.id))
+    if people is None:
+        people = _people(project, entry)
+    told = [row for row in people if row.role in roles]
+    notify([row.User for row in told], kind, f"activity-{entry.id}", text, link_for(entry) or "", project=project,
+           actor=actor, preferences={row.User.id: row.preference or IMMEDIATE for row in told},
+           already={row.User.id for row in told if row.noted is not None})
 
 
 def _tell_discussion(entry, goal, project, actor) -> None:

@@ -16,18 +16,22 @@ from ..models.notification import DIGEST, IMMEDIATE
 
 
 def notify(users, kind: str, key: str, text: str, url: str = "", project=None, actor=None,
-           email: bool = True, later: bool = False) -> list[Notification]:
+           email: bool = True, later: bool = False, preferences: dict | None = None,
+           already: set | None = None) -> list[Notification]:
     """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once
-    (`later`: through `flask send-mail`, for a bulk step such as a class import)."""
+    (`later`: through `flask send-mail`, for a bulk step such as a class import). A caller that has
+    read the users' e-mail preferences ({user id: choice}) and who among them has been told of the
+    key already (their ids) passes them."""
     recipients = {u.id: u for u in users if u is not None and (actor is None or u.id != actor.id)}
     if not recipients:
         return []
-    already = set(db.session.scalars(
+    already = already if already is not None else set(db.session.scalars(
         db.select(Notification.user_id).where(Notification.key == key, Notification.user_id.in_(recipients))
     ))
-    preferences = dict(db.session.execute(
-        db.select(EmailPreference.user_id, EmailPreference.email).where(EmailPreference.user_id.in_(recipients))
-    ).all())
+    if preferences is None:
+        preferences = dict(db.session.execute(
+            db.select(EmailPreference.user_id, EmailPreference.email).where(EmailPreference.user_id.in_(recipients))
+        ).all())
     rows, mails, made, now = [], [], recall(text), utcnow()
     for user_id, user in recipients.items():
         if user_id in already:

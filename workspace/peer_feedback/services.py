@@ -9,8 +9,10 @@ submitted, never whom they rated or how."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 
 from ..activity import record
 from ..extensions import db
@@ -200,12 +202,21 @@ def _flag(team: TeamSummary, peer_round, today: date) -> None:
 
 def rounds_for_student(project, user) -> list[tuple[PeerRound, bool]]:
     """The course's rounds that have opened, newest first, each with whether this student submitted."""
-    rounds = list(db.session.scalars(
-        db.select(PeerRound).where(PeerRound.course_id == project.course_id, PeerRound.opens_on <= date.today())
-        .order_by(PeerRound.opens_on.desc(), PeerRound.id.desc())))
-    done = set(db.session.scalars(db.select(PeerRating.round_id).where(
-        PeerRating.project_id == project.id, PeerRating.rater_id == user.id).distinct()))
+    rounds_statement, done_statement = _rounds_for_student_statements()
+    rounds = list(db.session.scalars(rounds_statement, {"course_id": project.course_id, "today": date.today()}))
+    done = set(db.session.scalars(done_statement, {"project_id": project.id, "user_id": user.id}))
     return [(r, r.id in done) for r in rounds]
+
+
+@cache
+def _rounds_for_student_statements():
+    """Built once per process, with the course, the day, the project and the person as bound parameters."""
+    rounds = (db.select(PeerRound)
+              .where(PeerRound.course_id == bindparam("course_id"), PeerRound.opens_on <= bindparam("today"))
+              .order_by(PeerRound.opens_on.desc(), PeerRound.id.desc()))
+    done = db.select(PeerRating.round_id).where(
+        PeerRating.project_id == bindparam("project_id"), PeerRating.rater_id == bindparam("user_id")).distinct()
+    return rounds, done
 
 
 def open_for(user, today: date | None = None) -> list[tuple[PeerRound, Project]]:

@@ -2,7 +2,8 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.services import invite
@@ -10,7 +11,7 @@ from ..courses.forms import InviteForm
 from ..courses.routes import load_course
 from ..extensions import db
 from ..forms import EmptyForm, choices
-from ..models import Organisation, Project, ProjectMember
+from ..models import CourseStaff, Organisation, Project, ProjectMember, User
 from ..policy import permission
 from ..sections import load_board
 from .forms import ProjectForm
@@ -55,15 +56,20 @@ def new(course, course_id):
     return render_template("projects/form.html", form=form, course=course, project=None), 422 if form.errors else 200
 
 
+# The board's people, with their names, in one statement each, built once per process.
+_BOARD_MEMBERS = (db.select(ProjectMember).where(ProjectMember.project_id == bindparam("project_id"))
+                  .options(joinedload(ProjectMember.user)).order_by(ProjectMember.role.desc(), ProjectMember.joined_at))
+_BOARD_TEACHERS = (db.select(User).join(CourseStaff, CourseStaff.user_id == User.id)
+                   .where(CourseStaff.course_id == bindparam("course_id")).order_by(CourseStaff.id))
+
+
 @bp.get("/projects/<int:project_id>")
 @permission("project.view", load_project)
 def show(project, project_id):
     """The project board: course, partner, team and people with their roles."""
-    members = db.session.scalars(
-        db.select(ProjectMember).where(ProjectMember.project_id == project.id)
-        .options(selectinload(ProjectMember.user)).order_by(ProjectMember.role.desc(), ProjectMember.joined_at)
-    ).all()
-    teachers = [staff.user for staff in project.course.staff]
+    bound = {"project_id": project.id, "course_id": project.course_id}
+    members = db.session.scalars(_BOARD_MEMBERS, bound).all()
+    teachers = db.session.scalars(_BOARD_TEACHERS, bound).all()
     return render_template("projects/show.html", project=project, members=members, teachers=teachers,
                            sections=load_board(project, current_user))
 

@@ -1,7 +1,9 @@
 """What reflections add to other pages: a board section (the student's own count and the team's
 shared entries; for a teacher, how many there are) and timeline links for those who may open them."""
+from functools import cache
+
 from flask import url_for
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 
 from ..extensions import db
 from ..models.base import as_utc
@@ -14,15 +16,24 @@ from ..sections import activity_link, activity_openable, board_section
 def board(project, user) -> dict:
     if not can(user, "reflection.list", project):
         return {"project": project, "visible": False}
-    mine = func.sum(db.case((Reflection.author_id == user.id, 1), else_=0))
-    shared = func.sum(db.case((Reflection.visibility == SHARED, 1), else_=0))
-    query = (db.select(func.count(Reflection.id), mine, shared, func.max(Reflection.created_at))
-             .where(Reflection.project_id == project.id))
-    if project_role(user, project) != "teacher":  # a student counts what they may read, not teammates' private ones
-        query = query.where(or_(Reflection.author_id == user.id, Reflection.visibility == SHARED))
-    total, own, team, last = db.session.execute(query).one()
+    # a student counts what they may read, not teammates' private ones
+    query = _counts_statement(readable_only=project_role(user, project) != "teacher")
+    total, own, team, last = db.session.execute(query, {"project_id": project.id, "user_id": user.id}).one()
     return {"project": project, "visible": True, "total": total or 0, "own": int(own or 0),
             "shared": int(team or 0), "last": as_utc(last), "can_write": can(user, "reflection.write", project)}
+
+
+@cache
+def _counts_statement(readable_only: bool):
+    """Built once per process (for teachers, and for those who count only what they may read), with
+    the project and the person as bound parameters."""
+    mine = func.sum(db.case((Reflection.author_id == bindparam("user_id"), 1), else_=0))
+    shared = func.sum(db.case((Reflection.visibility == SHARED, 1), else_=0))
+    query = (db.select(func.count(Reflection.id), mine, shared, func.max(Reflection.created_at))
+             .where(Reflection.project_id == bindparam("project_id")))
+    if readable_only:
+        query = query.where(or_(Reflection.author_id == bindparam("user_id"), Reflection.visibility == SHARED))
+    return query
 
 
 @activity_link("reflection")
