@@ -125,3 +125,23 @@ def test_signing_in_by_emailed_link_gets_the_same_timeouts_and_audit(client, wor
     assert login.user_id == world.loner.id and login.detail["route"] == "/login/link/<token>"
     clock.advance(31)
     assert client.get("/profile").status_code == 302
+
+
+def test_the_cookie_is_written_only_when_the_session_changes(client, world, clock):
+    """A response that sent an unchanged session back would race with a logout: a slower answer (the icon,
+    a stylesheet, the bell) arriving after the logout's would put the old cookie back, and the browser would
+    come to the login page without "You are logged out.". Only a change writes the cookie: signing in, a
+    flash, the last-seen time (at most once a minute)."""
+    _login(client, world.loner)
+
+    def writes(path):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        return any(cookie.startswith("session=") for cookie in response.headers.getlist("Set-Cookie"))
+
+    client.get("/profile")  # the form's CSRF token goes into the session once
+    assert not writes("/static/favicon.svg")
+    assert not writes("/profile")
+    clock.advance(1)
+    assert writes("/profile")  # the last-seen time moved on
+    assert not writes("/profile")

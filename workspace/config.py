@@ -58,6 +58,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The cookie is written when the session changes (signing in, a flash, the last-seen time at most once a
+    # minute: auth/sessions.py), not on every answer: an unchanged copy sent back by a slow answer (an icon, a
+    # poll) could land after a logout's and put the old session back in the browser, losing the logout's message.
+    SESSION_REFRESH_EACH_REQUEST = False
     MAX_CONTENT_LENGTH = 30 * 1024 * 1024
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"

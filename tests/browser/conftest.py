@@ -215,7 +215,11 @@ def axe_violations(page) -> list:
     axe answers through a promise, which never settles where scripts are disabled; a no-JS page
     is checked as a copy: the same markup, served at the same address (so its stylesheet and
     colours apply), in a scratch context where axe may run.
+
+    A click on a link returns once the next page's document has begun, still empty: the check waits
+    for it to load (a copy taken earlier would be `<html><head></head><body></body></html>`).
     """
+    page.wait_for_load_state("load")
     if page.context not in _WITHOUT_JS:
         return _run_axe(page)
     copy, served = _scratch_page(page.context.browser)
