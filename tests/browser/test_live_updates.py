@@ -164,7 +164,9 @@ def test_an_agreed_goal_moves_on_the_board_of_someone_on_another_server_within_2
         assert time.monotonic() - started < 2
         # Told politely to the other person, and the partner's own action swapped in place, not announced.
         expect(student.locator("#announcer")).to_have_text("The goals were updated.", timeout=2000)
-        assert partner.locator(f"#goal-{goal.id}.goal-card-agreed").count() == 1
+        # The partner's own answer may come after the student's update (it is rendered, compressed and its
+        # e-mail handed over before it leaves), so it is waited for; what matters is that it is not announced.
+        expect(partner.locator(f"#goal-{goal.id}.goal-card-agreed")).to_have_count(1, timeout=2000)
         assert partner.locator("#announcer").text_content() != "This goal was updated."
         assert student.url.endswith(f"/projects/{world.project.id}")  # no reload, no navigation
         assert student.evaluate("document.activeElement === document.body")  # focus stays where it was
