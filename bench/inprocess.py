@@ -28,6 +28,9 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
     parser.add_argument("--callees", action="append", default=[],
                         help="with --cprofile: also print what functions matching this pattern call")
+    parser.add_argument("--dump", help="with --cprofile: write the profile to this file (pstats format)")
+    parser.add_argument("--callers", action="append", default=[],
+                        help="with --cprofile: also print what calls the functions matching this pattern")
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=args.database, BENCH_QUERY_HEADER="1")
     os.environ.setdefault("SECRET_KEY", "bench-profile-" + "x" * 32)
@@ -95,10 +98,14 @@ def main() -> None:
         print(f"{page['name']:<28} {ms:7.2f} ms  queries {resp.headers.get('X-Query-Count')}  "
               f"bytes {len(resp.get_data())}", flush=True)
         if profiler:
+            if args.dump:
+                profiler.dump_stats(args.dump)
             stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
             stats.print_stats(45)
             for pattern in args.callees:
                 stats.print_callees(pattern)
+            for pattern in args.callers:
+                stats.print_callers(pattern)
 
 
 def page_login(client, email, password):
