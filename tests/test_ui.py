@@ -160,3 +160,37 @@ def test_no_page_carries_an_inline_style_or_script(client, world):
         page = text(client.get(path))
         assert not re.search(r"<[^>]+\sstyle=", page), path
         assert not re.search(r"<script(?![^>]*\ssrc=)", page), path
+
+
+def test_an_icon_is_written_once_per_request_and_name(app):
+    """ui.icon keeps each name's markup for the request (in `g`, which a request's own app context
+    holds): the same name gives the same markup, another name its own symbol, a new request starts afresh."""
+    from workspace.ui import icon
+
+    with app.app_context(), app.test_request_context("/"):
+        check, alert = icon("check"), icon("alert")
+        assert icon("check") is check and check != alert
+        assert re.fullmatch(r'<svg class="icon" aria-hidden="true" focusable="false"><use '
+                            r'href="/static/icons\.svg\?v=[0-9a-f]+#check"></use></svg>', str(check))
+        assert str(alert).endswith('#alert"></use></svg>')
+    with app.app_context(), app.test_request_context("/"):
+        assert icon("check") is not check and icon("check") == check
+
+
+def test_template_addresses_are_built_once_and_follow_where_the_app_is_mounted(app, client):
+    """Templates build each address once per process (ui.template_url_for), keyed by where the app is
+    mounted: the same page served under a prefix links under that prefix, and at the root again without."""
+    from workspace import ui
+
+    assert app.jinja_env.globals["url_for"] is ui.template_url_for
+    plain = text(client.get("/login"))
+    mounted = text(client.get("/login", environ_overrides={"SCRIPT_NAME": "/ws"}))
+    again = text(client.get("/login"))
+    assert 'href="/password/forgot"' in plain and 'href="/password/forgot"' in again
+    assert 'href="/ws/password/forgot"' in mounted and 'href="/password/forgot"' not in mounted
+    assert re.search(r'href="/ws/static/css/app\.css\?v=[0-9a-f]+"', mounted)  # static files keep their version
+    with app.app_context(), app.test_request_context("/login"):
+        assert ui.template_url_for("auth.login", next="/a") == "/login?next=/a"
+        assert ui.template_url_for("auth.login", next="/b") == "/login?next=/b"
+        assert ui.template_url_for("auth.login", _anchor="top") == "/login#top"  # options go to Flask
+        assert ui.template_url_for("auth.login", next=["/c", "/d"]) == "/login?next=/c&next=/d"

@@ -200,3 +200,6 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["localized"] = localized  # {{ entry.summary|localized(entry.summary_made) }}
     app.jinja_env.globals["g"] = g
+    from .ui import template_url_for
+
+    app.jinja_env.globals["url_for"] = template_url_for  # each address built once per process

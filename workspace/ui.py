@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from babel.dates import format_timedelta
-from flask import g, has_app_context, url_for
+from flask import current_app, g, has_app_context, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -83,6 +83,36 @@ def icon_href(name: str) -> str:
     return sprite + "#" + name
 
 
+_URLS: dict = {}  # (script root, endpoint, values) -> address, for templates (`template_url_for`)
+_URLS_LIMIT = 20_000  # ids make many keys: the memo starts again beyond this many addresses
+
+
+def template_url_for(endpoint: str, **values) -> str:
+    """The templates' `url_for`: the same address as Flask's, each address built once per process.
+
+    A page's navigation alone builds some twenty addresses that never change (its stylesheets, scripts,
+    menu), and werkzeug's routing map takes about as long for each as a small template does for a
+    card. An address depends on the endpoint, its values and where the app is mounted (the request's
+    script root), unless it is relative to the request's blueprint (".name"), absolute, or has other
+    options (`_external`, `_scheme`, `_anchor`, `_method`): those, values that cannot be a key (a list),
+    and the debug server (whose static versions change with the files) go to Flask every time."""
+    app = current_app._get_current_object()
+    if endpoint[:1] == "." or app.debug or not has_request_context():
+        return app.url_for(endpoint, **values)
+    try:
+        key = (request.script_root, endpoint, *sorted((k, type(v), v) for k, v in values.items()))
+        address = _URLS.get(key)
+    except TypeError:  # a value that cannot be hashed or ordered
+        return app.url_for(endpoint, **values)
+    if address is None:
+        if any(k[:1] == "_" for k in values):
+            return app.url_for(endpoint, **values)
+        if len(_URLS) >= _URLS_LIMIT:
+            _URLS.clear()
+        address = _URLS[key] = app.url_for(endpoint, **values)
+    return address
+
+
 def id_link(endpoint: str, key: str, **values) -> tuple[str, str]:
     """The address of `endpoint` for any value of the id `key`, as (before, after) the id: a list's
     links cost one url_for per page instead of one per item (`before + str(id) + after`)."""
@@ -99,8 +129,16 @@ _TITLE = Markup(' title="{}"')
 
 def icon(name: str) -> Markup:
     """An icon from the sprite, hidden from assistive technology: the words beside it say the same.
-    (`_ui.html` exports it as `icon`; Python rather than a macro, as it is called per card and row.)"""
-    return _ICON.format(icon_href(name))
+    (`_ui.html` exports it as `icon`; Python rather than a macro, as it is called per card and row.)
+    Written once per request and name: a board shows some 50 icons of a dozen kinds, and Markup.format
+    walks string.Formatter for each."""
+    icons = g.get("_icons")
+    if icons is None:
+        icons = g._icons = {}
+    markup = icons.get(name)
+    if markup is None:
+        markup = icons[name] = _ICON.format(icon_href(name))
+    return markup
 
 
 def badge(kind: str, text, icon_name: str | None = None, title=None) -> Markup:
