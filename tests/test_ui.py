@@ -192,5 +192,17 @@ def test_template_addresses_are_built_once_and_follow_where_the_app_is_mounted(a
     with app.app_context(), app.test_request_context("/login"):
         assert ui.template_url_for("auth.login", next="/a") == "/login?next=/a"
         assert ui.template_url_for("auth.login", next="/b") == "/login?next=/b"
-        assert ui.template_url_for("auth.login", _anchor="top") == "/login#top"  # options go to Flask
+        assert ui.template_url_for("auth.login", next=1) == "/login?next=1"
+        assert ui.template_url_for("auth.login", next=True) == "/login?next=True"  # the value's type is in the key
+        assert ui.template_url_for("auth.login", _anchor="top") == "/login#top"
         assert ui.template_url_for("auth.login", next=["/c", "/d"]) == "/login?next=/c&next=/d"
+        memo = app.extensions["workspace.urls"]
+        kept = len(memo)
+        long = "/" + "a" * 200  # a stranger's text: built, never kept
+        assert ui.template_url_for("auth.login", next=long) == f"/login?next={long}" and len(memo) == kept
+    for host in ("a.example", "b.example"):  # options (here `_external`) go to Flask every time
+        with app.app_context(), app.test_request_context("/login", base_url=f"http://{host}"):
+            assert ui.template_url_for("auth.login", _external=True) == f"http://{host}/login"
+    for path in ("/showcase", "/notifications"):  # relative to the request's blueprint
+        with app.app_context(), app.test_request_context(path):
+            assert ui.template_url_for(".index") == path

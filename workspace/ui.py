@@ -83,8 +83,8 @@ def icon_href(name: str) -> str:
     return sprite + "#" + name
 
 
-_URLS: dict = {}  # (script root, endpoint, values) -> address, for templates (`template_url_for`)
 _URLS_LIMIT = 20_000  # ids make many keys: the memo starts again beyond this many addresses
+_KEY_TEXT = 64  # longer text (a `next` address, a search) is never a key: strangers' input must not fill the memo
 
 
 def template_url_for(endpoint: str, **values) -> str:
@@ -93,23 +93,25 @@ def template_url_for(endpoint: str, **values) -> str:
     A page's navigation alone builds some twenty addresses that never change (its stylesheets, scripts,
     menu), and werkzeug's routing map takes about as long for each as a small template does for a
     card. An address depends on the endpoint, its values and where the app is mounted (the request's
-    script root), unless it is relative to the request's blueprint (".name"), absolute, or has other
-    options (`_external`, `_scheme`, `_anchor`, `_method`): those, values that cannot be a key (a list),
-    and the debug server (whose static versions change with the files) go to Flask every time."""
+    script root). Kept per app (in `app.extensions`) only when every value is a number or a short text;
+    an address relative to the request's blueprint (".name"), with options (`_external`, `_scheme`,
+    `_anchor`, `_method`), with other values (a list, a long text) or from the debug server (whose
+    static versions change with the files) goes to Flask every time."""
     app = current_app._get_current_object()
     if endpoint[:1] == "." or app.debug or not has_request_context():
         return app.url_for(endpoint, **values)
-    try:
-        key = (request.script_root, endpoint, *sorted((k, type(v), v) for k, v in values.items()))
-        address = _URLS.get(key)
-    except TypeError:  # a value that cannot be hashed or ordered
-        return app.url_for(endpoint, **values)
-    if address is None:
-        if any(k[:1] == "_" for k in values):
+    for name, value in values.items():
+        if name[:1] == "_" or not (isinstance(value, int) or (isinstance(value, str) and len(value) <= _KEY_TEXT)):
             return app.url_for(endpoint, **values)
-        if len(_URLS) >= _URLS_LIMIT:
-            _URLS.clear()
-        address = _URLS[key] = app.url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *sorted((k, type(v), v) for k, v in values.items()))
+    memo = app.extensions.get("workspace.urls")
+    if memo is None:
+        memo = app.extensions["workspace.urls"] = {}
+    address = memo.get(key)
+    if address is None:
+        if len(memo) >= _URLS_LIMIT:
+            memo.clear()
+        address = memo[key] = app.url_for(endpoint, **values)
     return address
 
 
