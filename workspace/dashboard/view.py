@@ -20,12 +20,8 @@ from markupsafe import Markup, escape
 from ..evaluations.services import WORK_AGAIN_LABELS
 from ..fast_format import PageFormats
 from ..fast_gettext import translations
-from ..ui import icon_href, id_link
+from ..ui import icon, id_link
 from .signals import ProjectSignals, days_since
-
-
-def _icon(name: str) -> str:
-    return f'<svg class="icon" aria-hidden="true" focusable="false"><use href="{escape(icon_href(name))}"></use></svg>'
 
 
 def sparkline(values, low: float = 1, high: float = 5, width: int = 96, height: int = 24, _xs=None, _ys=None) -> str:
@@ -65,7 +61,7 @@ class Page:
         self.formats = PageFormats(html=True)
         self._xs: dict = {}
         self._ys: dict = {}
-        self.alert, self.check, self.clock = _icon("alert"), _icon("check"), _icon("clock")
+        self.alert, self.check, self.clock = str(icon("alert")), str(icon("check")), str(icon("clock"))
         self._url = tuple(str(escape(part)) for part in id_link("projects.show", "project_id"))
 
     def project_url(self, project_id: int) -> str:
