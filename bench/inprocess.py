@@ -28,10 +28,12 @@ def main() -> None:
     parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
     parser.add_argument("--callees", action="append", default=[],
                         help="with --cprofile: also print what functions matching this pattern call")
-    parser.add_argument("--dump", help="with --cprofile: write the profile to this file (pstats format)")
+    parser.add_argument("--dump", help="with --cprofile: write each page's profile to DUMP.<page> (pstats format)")
     parser.add_argument("--callers", action="append", default=[],
                         help="with --cprofile: also print what calls the functions matching this pattern")
     args = parser.parse_args()
+    if (args.dump or args.callers or args.callees) and not args.cprofile:
+        parser.error("--dump, --callers and --callees need --cprofile")
     os.environ.update(DATABASE_URL=args.database, BENCH_QUERY_HEADER="1")
     os.environ.setdefault("SECRET_KEY", "bench-profile-" + "x" * 32)
     import generate
@@ -99,7 +101,7 @@ def main() -> None:
               f"bytes {len(resp.get_data())}", flush=True)
         if profiler:
             if args.dump:
-                profiler.dump_stats(args.dump)
+                profiler.dump_stats(f"{args.dump}.{page['name'].split(' (')[0].replace(' ', '-')}")
             stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
             stats.print_stats(45)
             for pattern in args.callees:

@@ -356,7 +356,7 @@ def test_two_reviews_at_once_meet_the_version_check(world, in_request):
     db.session.rollback()
 
 
-def test_a_version_submitted_meanwhile_is_not_submitted_twice(app, world):
+def test_a_version_submitted_meanwhile_is_not_submitted_twice(world):
     """Two submissions of one version at the same moment (tests/test_reliability_concurrency.py found
     it on PostgreSQL): the request read the version before the other submission committed, and the
     deliverable after it. Only one submission finds the version unsubmitted; the other is refused."""

@@ -200,13 +200,13 @@ def _run_axe(page) -> list:
         from axe_playwright_python.sync_playwright import Axe
 
         _AXE = Axe()
-    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"], "iframes": False}
     # The pages have no frames, and a clean page needs no CSS selectors of its elements: about a third of
     # axe's time here. Only when there are violations does axe run again to name the elements for the report.
-    lean = _AXE.run(page, options={**options, "iframes": False, "selectors": False, "ancestry": False})
+    lean = _AXE.run(page, options={**options, "selectors": False, "ancestry": False})
     if not lean.response["violations"]:
         return []
-    return _AXE.run(page, options={**options, "iframes": False}).response["violations"]
+    return _AXE.run(page, options=options).response["violations"]
 
 
 def axe_violations(page) -> list:
