@@ -1,0 +1,118 @@
+"""`database.PlainRead` (issue 19): a prebuilt SELECT read from the driver's cursor gives the rows
+SQLAlchemy gives, value for value and type for type, on SQLite and on PostgreSQL; it is counted and
+fails like any other statement, and it reads inside the session's transaction."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, event, exc, literal
+
+from workspace.database import PlainRead
+from workspace.extensions import db
+from workspace.models import ActionItem, CheckUp, Goal, PeerRound, User
+
+from .factories import create_action, create_checkup, create_goal
+
+_PROJECT = bindparam("project_id")
+
+
+def _statements():
+    """Statements of every kind of column the pages read: numbers, texts, dates, UTC times, booleans,
+    JSON, NULLs from an outer join, a literal bound in the statement, an aggregate, a label."""
+    return {
+        "action items": (db.select(ActionItem.id, ActionItem.text, ActionItem.due_date, ActionItem.done, User.id,
+                                   User.name)
+                         .outerjoin(User, User.id == ActionItem.owner_id)
+                         .where(ActionItem.project_id == _PROJECT).order_by(ActionItem.id)),
+        "check-ups": (db.select(CheckUp.id, CheckUp.planned_at, CheckUp.state, CheckUp.created_at)
+                      .where(CheckUp.project_id == _PROJECT, CheckUp.state != "confirmed").order_by(CheckUp.id)),
+        "goals counted": (db.select(Goal.state, db.func.count(Goal.id).label("n"), db.func.max(Goal.state_changed_at))
+                          .where(Goal.project_id == _PROJECT).group_by(Goal.state).order_by(Goal.state)),
+        "a literal": db.select(literal("p").label("kind"), Goal.id, Goal.target_date).where(Goal.project_id == _PROJECT)
+                     .order_by(Goal.id),
+        "peer rounds": db.select(PeerRound.id, PeerRound.dimensions, PeerRound.opens_on)
+                       .where(PeerRound.course_id == bindparam("course_id")).order_by(PeerRound.id),
+    }
+
+
+def _world_with_rows(world):
+    checkup = create_checkup(world.project, state="logged", days_ago=3)
+    create_checkup(world.project, state="planned", days_ago=-4)
+    create_action(checkup, world.student, text="Send the <draft> & more", due=date(2026, 3, 1))
+    create_action(checkup, world.partner, text="Nobody's", done=True).owner_id = None
+    create_goal(world.project, world.student, title="Routes", target_date=date(2027, 1, 31))
+    create_goal(world.project, world.partner, side="partner", state="agreed", title="Maps")
+    db.session.add(PeerRound(course_id=world.course.id, title="Mid-term", opens_on=date(2026, 5, 1),
+                             closes_on=date(2026, 5, 8), dimensions=["effort", "care"]))
+    db.session.commit()
+
+
+def test_rows_are_what_sqlalchemy_gives_value_for_value_and_type_for_type(world):
+    _world_with_rows(world)
+    params = {"project_id": world.project.id, "course_id": world.course.id}
+    for name, statement in _statements().items():
+        expected = [tuple(row) for row in db.session.execute(statement, params)]
+        got = PlainRead(statement)(params)
+        assert expected, name
+        assert [tuple(row) for row in got] == expected, name
+        assert [[type(v) for v in row] for row in got] == [[type(v) for v in row] for row in expected], name
+    times = PlainRead(_statements()["check-ups"])(params)
+    assert all(row.planned_at.tzinfo == timezone.utc and row.created_at.tzinfo == timezone.utc for row in times)
+    actions = PlainRead(_statements()["action items"])(params)
+    assert actions[0].text == "Send the <draft> & more" and actions[0].done is False and actions[1].done is True
+    assert actions[1].id_1 is None and actions[1].name is None  # the outer join's missing owner
+    assert actions[0].due_date == date(2026, 3, 1)
+
+
+def test_a_read_is_counted_as_a_statement_and_sees_the_sessions_own_writes(world, count_queries):
+    read = PlainRead(db.select(Goal.title).where(Goal.project_id == _PROJECT).order_by(Goal.id))
+    project_id = world.project.id
+    with count_queries() as statements:
+        assert read({"project_id": project_id}) == []
+    assert len(statements) == 1 and statements[0].startswith("SELECT goal.title")
+    goal = create_goal(world.project, world.student, title="Not committed yet")
+    # in the session's transaction, not committed: a read of that transaction sees it
+    assert [row.title for row in read({"project_id": project_id})] == ["Not committed yet"]
+    goal.title = "Changed, not flushed"  # the session flushes pending changes before the read, as for a query
+    assert [row.title for row in read({"project_id": project_id})] == ["Changed, not flushed"]
+    with db.session.no_autoflush:
+        goal.title = "Changed within no_autoflush"
+        assert [row.title for row in read({"project_id": project_id})] == ["Changed, not flushed"]
+    db.session.rollback()
+    assert read({"project_id": world.project.id}) == []
+
+
+def test_a_driver_error_is_sqlalchemys_error_and_the_page_says_the_database_is_away(app, client, world):
+    read = PlainRead(db.select(Goal.id).where(Goal.project_id == _PROJECT))
+    error = db.engine.dialect.loaded_dbapi.OperationalError
+
+    def fail(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("SELECT goal.id"):
+            raise error("the database went away (simulated)")
+
+    event.listen(db.engine, "before_cursor_execute", fail)
+    try:
+        with pytest.raises(exc.OperationalError, match="went away"):
+            read({"project_id": world.project.id})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", fail)
+    db.session.rollback()
+    assert read({"project_id": world.project.id}) == []
+
+
+def test_a_statement_with_a_list_parameter_is_refused(world):
+    read = PlainRead(db.select(Goal.id).where(Goal.id.in_(bindparam("ids", expanding=True))))
+    with pytest.raises(ValueError, match="expanding"):
+        read({"ids": [1, 2]})
+
+
+def test_a_bound_time_is_sent_as_sqlalchemy_sends_it(world):
+    """Parameters go through their types' processing (a UTC time on SQLite is text)."""
+    create_checkup(world.project, state="logged", days_ago=3)
+    create_checkup(world.project, state="logged", days_ago=10)
+    db.session.commit()
+    since = datetime.now(timezone.utc) - timedelta(days=5)
+    statement = db.select(CheckUp.id).where(CheckUp.project_id == _PROJECT, CheckUp.planned_at > bindparam(
+        "since", type_=CheckUp.planned_at.type))
+    params = {"project_id": world.project.id, "since": since}
+    assert [tuple(r) for r in PlainRead(statement)(params)] == [tuple(r) for r in db.session.execute(statement, params)]
+    assert len(PlainRead(statement)(params)) == 1
