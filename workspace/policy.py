@@ -34,7 +34,7 @@ def _standing(user) -> dict:
     cache = g.setdefault("_standing", {})
     if user.id not in cache:
         roles, courses, orgs = {}, set(), set()
-        for kind, key, role in db.session.execute(_standing_statement(), {"standing_user_id": user.id}):
+        for kind, key, role in _standing_statement()({"standing_user_id": user.id}):
             if kind == "p":
                 roles[key] = role
             elif kind == "c":
@@ -47,18 +47,21 @@ def _standing(user) -> dict:
 
 @cache
 def _standing_statement():
-    """The three memberships as one UNION ALL, built once per process (the person is a bound parameter)."""
+    """The three memberships as one UNION ALL, built once per process (the person is a bound parameter)
+    and read as plain rows."""
     from sqlalchemy import String, bindparam, literal_column, null, union_all
+
+    from .database import PlainRead
 
     user_id = bindparam("standing_user_id")
     no_role = null().cast(String)
-    return union_all(
+    return PlainRead(union_all(
         db.select(literal_column("'p'"), ProjectMember.project_id, ProjectMember.role)
         .where(ProjectMember.user_id == user_id),
         db.select(literal_column("'c'"), CourseStaff.course_id, no_role).where(CourseStaff.user_id == user_id),
         db.select(literal_column("'o'"), OrganisationMember.organisation_id, no_role)
         .where(OrganisationMember.user_id == user_id),
-    )
+    ))
 
 
 def forget_standing() -> None:

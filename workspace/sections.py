@@ -97,8 +97,6 @@ def _counts(user, bell: bool):
 
     if not user.is_authenticated:
         return {}, badge_state_of(0, 0)
-    from .extensions import db
-
     counts = {name: counter(user) for name, counter in WAITING.items() if not hasattr(counter, "statement")}
     built = tuple((name, counter) for name, counter in WAITING.items() if hasattr(counter, "statement"))
     state = None
@@ -108,8 +106,10 @@ def _counts(user, bell: bool):
             from sqlalchemy import select
 
             columns = list(_combined(built).selected_columns) if built else []
-            _COMBINED[key] = select(*columns, *(badge_state_columns(_AnyUser()) if bell else ()))
-        row = db.session.execute(_COMBINED[key], {"waiting_user_id": user.id}).one()
+            from .database import PlainRead
+
+            _COMBINED[key] = PlainRead(select(*columns, *(badge_state_columns(_AnyUser()) if bell else ())))
+        row = _COMBINED[key]({"waiting_user_id": user.id})[0]
         counts.update((name, n or 0) for (name, _counter), n in zip(built, row))
         if bell:
             state = badge_state_of(row[-2], row[-1])

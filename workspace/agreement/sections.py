@@ -5,6 +5,7 @@ from functools import cache
 from flask import url_for
 from sqlalchemy import and_, bindparam, exists, tuple_
 
+from ..database import PlainRead
 from ..extensions import db
 from ..models import Project, ProjectMember
 from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion
@@ -64,11 +65,11 @@ def home(user):
 
 
 _BOARD_AGREEMENT = db.select(Agreement).where(Agreement.project_id == bindparam("project_id"))
-_BOARD_MEMBERS = (db.select(db.func.count()).select_from(ProjectMember)
-                  .where(ProjectMember.project_id == bindparam("project_id")))
-_BOARD_ACCEPTED = (db.select(AgreementAcceptance.user_id).join(AgreementVersion)
-                   .where(AgreementVersion.agreement_id == bindparam("agreement_id"),
-                          AgreementVersion.number == bindparam("number")))
+_BOARD_MEMBERS = PlainRead(db.select(db.func.count()).select_from(ProjectMember)
+                           .where(ProjectMember.project_id == bindparam("project_id")))
+_BOARD_ACCEPTED = PlainRead(db.select(AgreementAcceptance.user_id).join(AgreementVersion)
+                            .where(AgreementVersion.agreement_id == bindparam("agreement_id"),
+                                   AgreementVersion.number == bindparam("number")))
 
 
 @board_section("agreement", "agreement/_board.html")
@@ -78,11 +79,10 @@ def board(project, user):
     agreement = db.session.scalar(_BOARD_AGREEMENT, {"project_id": project.id})
     if agreement is None:
         return {"project": project, "agreement": None}
-    members = db.session.scalar(_BOARD_MEMBERS, {"project_id": project.id})
-    accepted_ids = set(db.session.scalars(_BOARD_ACCEPTED, {"agreement_id": agreement.id,
-                                                            "number": agreement.number}))
+    members = _BOARD_MEMBERS.scalar({"project_id": project.id})
+    accepted_ids = {row.user_id for row in _BOARD_ACCEPTED({"agreement_id": agreement.id, "number": agreement.number})}
     return {"project": project, "agreement": agreement, "members": members, "accepted": len(accepted_ids),
-            "i_accepted": user.id in accepted_ids, "counts": services.reciprocity_of([agreement.id])[agreement.id]}
+            "i_accepted": user.id in accepted_ids, "counts": services.reciprocity_of_one(agreement.id)}
 
 
 def _agreement_link(anchor: str):

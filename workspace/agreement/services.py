@@ -11,9 +11,11 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from flask_babel import format_date, ngettext
 from flask_babel import to_user_timezone
+from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
 from ..activity import record
+from ..database import PlainRead
 from ..extensions import db
 from ..models import ProjectMember, User
 from ..models.agreement import (
@@ -31,9 +33,12 @@ def _agreement_of(project) -> Agreement | None:
     return db.session.scalar(db.select(Agreement).where(Agreement.project_id == project.id))
 
 
+_CADENCE = PlainRead(db.select(Agreement.cadence_days).where(Agreement.project_id == bindparam("project_id")))
+
+
 def cadence_days(project) -> int | None:
     """Days between check-ups the agreement sets, or None when it sets none (one query)."""
-    return db.session.scalar(db.select(Agreement.cadence_days).where(Agreement.project_id == project.id))
+    return _CADENCE.scalar({"project_id": project.id})
 
 
 def checkup_channel(project) -> str:
@@ -442,6 +447,16 @@ def reciprocity_of(agreement_ids) -> dict:
     for row in rows:
         by_agreement.setdefault(row.agreement_id, []).append((row.side, row.due_date, row.done_at))
     return {aid: reciprocity(by_agreement.get(aid, []), on) for aid in agreement_ids}
+
+
+_RECIPROCITY_ONE = PlainRead(
+    db.select(Responsibility.side, Responsibility.due_date, Responsibility.done_at)
+    .where(Responsibility.agreement_id == bindparam("agreement_id"), Responsibility.removed_at.is_(None)))
+
+
+def reciprocity_of_one(agreement_id: int) -> dict:
+    """`reciprocity_of` for one agreement, with a statement built once per process."""
+    return reciprocity(_RECIPROCITY_ONE({"agreement_id": agreement_id}), today())
 
 
 def diff(old: dict | None, new: dict) -> list[str]:

@@ -5,6 +5,7 @@ from flask import url_for
 from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
+from ..database import PlainRead
 from ..extensions import db
 from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember, User
 from ..models.checkup import LOGGED, OPEN, is_held, is_overdue
@@ -51,22 +52,24 @@ class _ActionRow:
 _PROJECT = bindparam("project_id")
 # The board's statements, built once per process with the project as a bound parameter: plain rows of
 # the columns the section shows, nothing hydrated (issue 19).
-_BOARD_CHECKUPS = db.select(CheckUp.id, CheckUp.planned_at, CheckUp.state).where(CheckUp.project_id == _PROJECT)
-_BOARD_OPEN_FEEDBACK = (db.select(FeedbackItem.id, FeedbackItem.checkup_id)
-                        .where(FeedbackItem.project_id == _PROJECT, FeedbackItem.state == OPEN))
-_BOARD_ACTIONS = (db.select(ActionItem.id, ActionItem.text, ActionItem.due_date, ActionItem.done, User.id, User.name)
-                  .outerjoin(User, User.id == ActionItem.owner_id)
-                  .where(ActionItem.project_id == _PROJECT, ActionItem.done.is_(False))
-                  .order_by(ActionItem.due_date, ActionItem.id))
+_BOARD_CHECKUPS = PlainRead(db.select(CheckUp.id, CheckUp.planned_at, CheckUp.state)
+                            .where(CheckUp.project_id == _PROJECT))
+_BOARD_OPEN_FEEDBACK = PlainRead(db.select(FeedbackItem.id, FeedbackItem.checkup_id)
+                                 .where(FeedbackItem.project_id == _PROJECT, FeedbackItem.state == OPEN))
+_BOARD_ACTIONS = PlainRead(db.select(ActionItem.id, ActionItem.text, ActionItem.due_date, ActionItem.done, User.id,
+                                     User.name)
+                           .outerjoin(User, User.id == ActionItem.owner_id)
+                           .where(ActionItem.project_id == _PROJECT, ActionItem.done.is_(False))
+                           .order_by(ActionItem.due_date, ActionItem.id))
 
 
 @board_section("checkups", "checkups/_board.html")
 def board(project, user) -> dict:
     """Latest check-up, next due or overdue, open feedback (and how much is flagged), open actions."""
     bound = {"project_id": project.id}
-    checkups = [_CheckUpRow(*row) for row in db.session.execute(_BOARD_CHECKUPS, bound)]
-    open_items = db.session.execute(_BOARD_OPEN_FEEDBACK, bound).all()
-    actions = [_ActionRow(*row) for row in db.session.execute(_BOARD_ACTIONS, bound)]
+    checkups = [_CheckUpRow(*row) for row in _BOARD_CHECKUPS(bound)]
+    open_items = _BOARD_OPEN_FEEDBACK(bound)
+    actions = [_ActionRow(*row) for row in _BOARD_ACTIONS(bound)]
     held = [c for c in checkups if c.held]
     return {
         "project": project, "schedule": services.schedule(project, checkups),

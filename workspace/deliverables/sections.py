@@ -7,6 +7,7 @@ from flask import url_for
 from sqlalchemy import and_, bindparam, literal, union_all
 from sqlalchemy.orm import aliased
 
+from ..database import PlainRead
 from ..extensions import db
 from ..models import (
     Deliverable, DeliverableVersion, HandoverItem, Project, ProjectMember, StoredFile, VersionLink,
@@ -43,7 +44,7 @@ def _per_deliverable(column, of):
 # The board's statement, built once per process with the project as a bound parameter (building a
 # SELECT and its cache key cost more than the database's answer): plain rows, the latest version and
 # the handover progress looked up per deliverable through their indexes.
-_BOARD_DELIVERABLES = (
+_BOARD_DELIVERABLES = PlainRead(
     db.select(Deliverable.id, Deliverable.title, Deliverable.kind, Deliverable.state, Deliverable.due_date,
               _per_deliverable(db.func.max(DeliverableVersion.number), DeliverableVersion),
               _per_deliverable(db.func.count(HandoverItem.ticked_at), HandoverItem),
@@ -54,7 +55,7 @@ _BOARD_DELIVERABLES = (
 @board_section("deliverables", "deliverables/_board.html")
 def board(project, user) -> dict:
     """Each deliverable's state, its latest version and handover progress: 1 query."""
-    rows = db.session.execute(_BOARD_DELIVERABLES, {"project_id": project.id})
+    rows = _BOARD_DELIVERABLES({"project_id": project.id})
     return {"project": project, "deliverables": [_BoardRow(*row) for row in rows]}
 
 

@@ -7,6 +7,7 @@ from flask import url_for
 from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import joinedload
 
+from ..database import PlainRead
 from ..extensions import db
 from ..models import Goal, GoalComment, Project, ProjectMember, RootCauseRevision, User
 from ..models.goal import PROPOSED
@@ -29,26 +30,67 @@ def state_counts(project_id: int) -> dict[str, int]:
 
 _PROJECT = bindparam("project_id")
 # The board's statements, built once per process with the project as a bound parameter (building a
-# SELECT and its cache key cost more than SQLite's answer).
-_BOARD_GOALS = (db.select(Goal).where(Goal.project_id == _PROJECT)
-                .options(joinedload(Goal.proposer)).order_by(Goal.position, Goal.id))
-_BOARD_COMMENTS = (db.select(GoalComment.goal_id, db.func.count(GoalComment.id))
-                   .join(Goal, Goal.id == GoalComment.goal_id).where(Goal.project_id == _PROJECT)
-                   .group_by(GoalComment.goal_id))
-_BOARD_ROOT_CAUSE = (db.select(RootCauseRevision).where(RootCauseRevision.project_id == _PROJECT)
-                     .options(joinedload(RootCauseRevision.author)).order_by(RootCauseRevision.number.desc()).limit(1))
+# SELECT and its cache key cost more than SQLite's answer), read as plain rows (issue 19: loading
+# fifteen goals with their proposers as ORM objects cost more than the rest of the section's reads).
+_BOARD_GOALS = PlainRead(
+    db.select(Goal.id, Goal.project_id, Goal.title, Goal.description, Goal.partner_need, Goal.success_criteria,
+              Goal.target_date, Goal.state, Goal.proposer_side, Goal.drop_side, Goal.revision_number, Goal.version,
+              Goal.evidence, Goal.drop_reason, Goal.proposer_id, User.name.label("proposer_name"))
+    .outerjoin(User, User.id == Goal.proposer_id)
+    .where(Goal.project_id == _PROJECT).order_by(Goal.position, Goal.id))
+_BOARD_COMMENTS = PlainRead(db.select(GoalComment.goal_id, db.func.count(GoalComment.id))
+                            .join(Goal, Goal.id == GoalComment.goal_id).where(Goal.project_id == _PROJECT)
+                            .group_by(GoalComment.goal_id))
+_BOARD_ROOT_CAUSE = PlainRead(
+    db.select(RootCauseRevision.number, RootCauseRevision.text, RootCauseRevision.created_at,
+              RootCauseRevision.author_id, User.name.label("author_name"))
+    .outerjoin(User, User.id == RootCauseRevision.author_id)
+    .where(RootCauseRevision.project_id == _PROJECT).order_by(RootCauseRevision.number.desc()).limit(1))
+
+
+class _Person:
+    """The name a card shows of a goal's proposer or a revision's author."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+class BoardGoal:
+    """What the board's card (`cards.BoardCards.card`), the state machine and the policy's goal rules
+    read of a goal: its columns, its proposer's name and its project (the board's own)."""
+
+    __slots__ = ("id", "project_id", "title", "description", "partner_need", "success_criteria", "target_date",
+                 "state", "proposer_side", "drop_side", "revision_number", "version", "evidence", "drop_reason",
+                 "proposer", "project")
+
+    def __init__(self, row, project):
+        (self.id, self.project_id, self.title, self.description, self.partner_need, self.success_criteria,
+         self.target_date, self.state, self.proposer_side, self.drop_side, self.revision_number, self.version,
+         self.evidence, self.drop_reason, proposer_id, proposer_name) = row
+        self.proposer = _Person(proposer_name) if proposer_id is not None else None
+        self.project = project
+
+
+class _RootCause:
+    __slots__ = ("number", "text", "created_at", "author")
+
+    def __init__(self, number, text, created_at, author_id, author_name):
+        self.number, self.text, self.created_at = number, text, created_at
+        self.author = _Person(author_name) if author_id is not None else None
 
 
 @board_section("goals", "goals/_board.html")
 def board(project, user) -> dict:
     """Goals grouped by state in the team's order, with counts and the current root cause: 3 queries."""
     bound = {"project_id": project.id}
-    goals = db.session.scalars(_BOARD_GOALS, bound).all()
+    goals = [BoardGoal(row, project) for row in _BOARD_GOALS(bound)]
     groups = {state: [] for state in BOARD_ORDER}
     for goal in goals:
         groups[goal.state].append(goal)
-    comment_counts = dict(db.session.execute(_BOARD_COMMENTS, bound).all())
-    root_cause = db.session.scalar(_BOARD_ROOT_CAUSE, bound)
+    comment_counts = dict(_BOARD_COMMENTS(bound))
+    root_cause = next((_RootCause(*row) for row in _BOARD_ROOT_CAUSE(bound)), None)
     return {"project": project, "groups": groups, "counts": {s: len(g) for s, g in groups.items()},
             "total": len(goals), "comment_counts": comment_counts, "root_cause": root_cause}
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam
 
 from ..activity import record
+from ..database import PlainRead
 from ..extensions import db
 from ..models import PeerRating, PeerRound, Project, ProjectMember, User
 from ..models.base import utcnow
@@ -204,7 +205,7 @@ def rounds_for_student(project, user) -> list[tuple[PeerRound, bool]]:
     """The course's rounds that have opened, newest first, each with whether this student submitted."""
     rounds_statement, done_statement = _rounds_for_student_statements()
     rounds = list(db.session.scalars(rounds_statement, {"course_id": project.course_id, "today": date.today()}))
-    done = set(db.session.scalars(done_statement, {"project_id": project.id, "user_id": user.id}))
+    done = {row.round_id for row in done_statement({"project_id": project.id, "user_id": user.id})}
     return [(r, r.id in done) for r in rounds]
 
 
@@ -214,8 +215,8 @@ def _rounds_for_student_statements():
     rounds = (db.select(PeerRound)
               .where(PeerRound.course_id == bindparam("course_id"), PeerRound.opens_on <= bindparam("today"))
               .order_by(PeerRound.opens_on.desc(), PeerRound.id.desc()))
-    done = db.select(PeerRating.round_id).where(
-        PeerRating.project_id == bindparam("project_id"), PeerRating.rater_id == bindparam("user_id")).distinct()
+    done = PlainRead(db.select(PeerRating.round_id).where(
+        PeerRating.project_id == bindparam("project_id"), PeerRating.rater_id == bindparam("user_id")).distinct())
     return rounds, done
 
 

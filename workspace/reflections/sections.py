@@ -5,6 +5,7 @@ from functools import cache
 from flask import url_for
 from sqlalchemy import bindparam, func, or_
 
+from ..database import PlainRead
 from ..extensions import db
 from ..models.base import as_utc
 from ..models.reflection import SHARED, Reflection
@@ -18,7 +19,7 @@ def board(project, user) -> dict:
         return {"project": project, "visible": False}
     # a student counts what they may read, not teammates' private ones
     query = _counts_statement(readable_only=project_role(user, project) != "teacher")
-    total, own, team, last = db.session.execute(query, {"project_id": project.id, "user_id": user.id}).one()
+    total, own, team, last = query({"project_id": project.id, "user_id": user.id})[0]
     return {"project": project, "visible": True, "total": total or 0, "own": int(own or 0),
             "shared": int(team or 0), "last": as_utc(last), "can_write": can(user, "reflection.write", project)}
 
@@ -26,14 +27,14 @@ def board(project, user) -> dict:
 @cache
 def _counts_statement(readable_only: bool):
     """Built once per process (for teachers, and for those who count only what they may read), with
-    the project and the person as bound parameters."""
+    the project and the person as bound parameters; read as a plain row."""
     mine = func.sum(db.case((Reflection.author_id == bindparam("user_id"), 1), else_=0))
     shared = func.sum(db.case((Reflection.visibility == SHARED, 1), else_=0))
     query = (db.select(func.count(Reflection.id), mine, shared, func.max(Reflection.created_at))
              .where(Reflection.project_id == bindparam("project_id")))
     if readable_only:
         query = query.where(or_(Reflection.author_id == bindparam("user_id"), Reflection.visibility == SHARED))
-    return query
+    return PlainRead(query)
 
 
 @activity_link("reflection")
