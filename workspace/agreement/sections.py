@@ -64,25 +64,36 @@ def home(user):
     return {"items": items}
 
 
-_BOARD_AGREEMENT = db.select(Agreement).where(Agreement.project_id == bindparam("project_id"))
-_BOARD_MEMBERS = PlainRead(db.select(db.func.count()).select_from(ProjectMember)
-                           .where(ProjectMember.project_id == bindparam("project_id")))
-_BOARD_ACCEPTED = PlainRead(db.select(AgreementAcceptance.user_id).join(AgreementVersion)
-                            .where(AgreementVersion.agreement_id == bindparam("agreement_id"),
-                                   AgreementVersion.number == bindparam("number")))
+def _board_statement():
+    """The agreement's number, the project's members, how many of them accepted the current version and
+    whether this person did: one row."""
+    current = and_(AgreementVersion.agreement_id == Agreement.id, AgreementVersion.number == Agreement.number)
+    accepted = (db.select(db.func.count(db.distinct(AgreementAcceptance.user_id)))
+                .join(AgreementVersion, AgreementVersion.id == AgreementAcceptance.agreement_version_id)
+                .where(current).scalar_subquery())
+    mine = (exists().where(AgreementAcceptance.agreement_version_id == AgreementVersion.id,
+                           AgreementAcceptance.user_id == bindparam("user_id"), current))
+    members = (db.select(db.func.count(ProjectMember.id)).where(ProjectMember.project_id == Agreement.project_id)
+               .scalar_subquery())
+    return (db.select(Agreement.id, Agreement.number, members.label("members"), accepted.label("accepted"),
+                      mine.label("i_accepted"))
+            .where(Agreement.project_id == bindparam("project_id")))
+
+
+_BOARD_AGREEMENT = PlainRead(_board_statement(), "BoardAgreement")
 
 
 @board_section("agreement", "agreement/_board.html")
 def board(project, user):
-    """The agreement's state, who accepted the current version, the reciprocity counts: 4 queries,
-    the first three with statements built once per process (building a SELECT cost more than its answer)."""
-    agreement = db.session.scalar(_BOARD_AGREEMENT, {"project_id": project.id})
-    if agreement is None:
+    """The agreement's version and who accepted it (one statement, built once per process), and the
+    promises kept per side (one more)."""
+    rows = _BOARD_AGREEMENT({"project_id": project.id, "user_id": user.id})
+    if not rows:
         return {"project": project, "agreement": None}
-    members = _BOARD_MEMBERS.scalar({"project_id": project.id})
-    accepted_ids = {row.user_id for row in _BOARD_ACCEPTED({"agreement_id": agreement.id, "number": agreement.number})}
-    return {"project": project, "agreement": agreement, "members": members, "accepted": len(accepted_ids),
-            "i_accepted": user.id in accepted_ids, "counts": services.reciprocity_of_one(agreement.id)}
+    agreement = rows[0]
+    return {"project": project, "agreement": agreement, "members": agreement.members,
+            "accepted": agreement.accepted, "i_accepted": bool(agreement.i_accepted),
+            "counts": services.reciprocity_of_one(agreement.id)}
 
 
 def _agreement_link(anchor: str):

@@ -201,10 +201,11 @@ def _flag(team: TeamSummary, peer_round, today: date) -> None:
             m.flags.append(("missing", _("no peer feedback submitted")))
 
 
-def rounds_for_student(project, user) -> list[tuple[PeerRound, bool]]:
-    """The course's rounds that have opened, newest first, each with whether this student submitted."""
+def rounds_for_student(project, user) -> list[tuple]:
+    """The course's rounds that have opened, newest first, each with whether this student submitted
+    (plain rows of what the board shows of a round: id, title, closing day, release)."""
     rounds_statement, done_statement = _rounds_for_student_statements()
-    rounds = list(db.session.scalars(rounds_statement, {"course_id": project.course_id, "today": date.today()}))
+    rounds = rounds_statement({"course_id": project.course_id, "today": date.today()})
     done = {row.round_id for row in done_statement({"project_id": project.id, "user_id": user.id})}
     return [(r, r.id in done) for r in rounds]
 
@@ -212,9 +213,10 @@ def rounds_for_student(project, user) -> list[tuple[PeerRound, bool]]:
 @cache
 def _rounds_for_student_statements():
     """Built once per process, with the course, the day, the project and the person as bound parameters."""
-    rounds = (db.select(PeerRound)
-              .where(PeerRound.course_id == bindparam("course_id"), PeerRound.opens_on <= bindparam("today"))
-              .order_by(PeerRound.opens_on.desc(), PeerRound.id.desc()))
+    rounds = PlainRead(db.select(PeerRound.id, PeerRound.title, PeerRound.closes_on, PeerRound.released_at)
+                       .where(PeerRound.course_id == bindparam("course_id"),
+                              PeerRound.opens_on <= bindparam("today", type_=PeerRound.opens_on.type))
+                       .order_by(PeerRound.opens_on.desc(), PeerRound.id.desc()), "BoardRound")
     done = PlainRead(db.select(PeerRating.round_id).where(
         PeerRating.project_id == bindparam("project_id"), PeerRating.rater_id == bindparam("user_id")).distinct())
     return rounds, done

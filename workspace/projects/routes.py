@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.services import invite
 from ..courses.forms import InviteForm
 from ..courses.routes import load_course
+from ..database import PlainRead
 from ..extensions import db
 from ..forms import EmptyForm, choices
 from ..models import CourseStaff, Organisation, Project, ProjectMember, User
@@ -56,20 +57,49 @@ def new(course, course_id):
     return render_template("projects/form.html", form=form, course=course, project=None), 422 if form.errors else 200
 
 
-# The board's people, with their names, in one statement each, built once per process.
-_BOARD_MEMBERS = (db.select(ProjectMember).where(ProjectMember.project_id == bindparam("project_id"))
-                  .options(joinedload(ProjectMember.user)).order_by(ProjectMember.role.desc(), ProjectMember.joined_at))
-_BOARD_TEACHERS = (db.select(User).join(CourseStaff, CourseStaff.user_id == User.id)
-                   .where(CourseStaff.course_id == bindparam("course_id")).order_by(CourseStaff.id))
+# The board's project with its course and partner organisation (the page names both) in one statement.
+_BOARD_PROJECT = (db.select(Project).where(Project.id == bindparam("project_id"))
+                  .options(joinedload(Project.course), joinedload(Project.organisation)))
+
+
+def load_board_project(project_id, **_):
+    return db.session.scalar(_BOARD_PROJECT, {"project_id": project_id})
+
+
+# The board's people, with their names, in one statement each, built once per process: plain rows.
+_BOARD_MEMBERS = PlainRead(
+    db.select(ProjectMember.id, ProjectMember.role, User.name).join(User, User.id == ProjectMember.user_id)
+    .where(ProjectMember.project_id == bindparam("project_id"))
+    .order_by(ProjectMember.role.desc(), ProjectMember.joined_at))
+_BOARD_TEACHERS = PlainRead(
+    db.select(User.name).join(CourseStaff, CourseStaff.user_id == User.id)
+    .where(CourseStaff.course_id == bindparam("course_id")).order_by(CourseStaff.id))
+
+
+class _Person:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+class _BoardMember:
+    """What the board's list of people shows of a member, and what the policy's `member.remove` reads."""
+
+    __slots__ = ("id", "role", "user", "project", "project_id")
+
+    def __init__(self, row, project):
+        self.id, self.role, self.user = row.id, row.role, _Person(row.name)
+        self.project, self.project_id = project, project.id
 
 
 @bp.get("/projects/<int:project_id>")
-@permission("project.view", load_project)
+@permission("project.view", load_board_project)
 def show(project, project_id):
     """The project board: course, partner, team and people with their roles."""
     bound = {"project_id": project.id, "course_id": project.course_id}
-    members = db.session.scalars(_BOARD_MEMBERS, bound).all()
-    teachers = db.session.scalars(_BOARD_TEACHERS, bound).all()
+    members = [_BoardMember(row, project) for row in _BOARD_MEMBERS(bound)]
+    teachers = _BOARD_TEACHERS(bound)
     return render_template("projects/show.html", project=project, members=members, teachers=teachers,
                            sections=load_board(project, current_user))
 

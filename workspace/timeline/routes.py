@@ -2,8 +2,9 @@
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
+from ..database import PlainRead
 from ..extensions import db
 from ..i18n import subject_label
 from ..models import Activity, ProjectMember, User
@@ -29,16 +30,18 @@ def _newest(project_id):
     )
 
 
-# The board's five newest entries with their actors in one statement, built once per process with the
-# project as a bound parameter.
-_BOARD_NEWEST = (db.select(Activity).where(Activity.project_id == bindparam("project_id"))
-                 .options(joinedload(Activity.actor)).order_by(Activity.created_at.desc(), Activity.id.desc())
-                 .limit(BOARD_ENTRIES))
+# The board's five newest entries in one statement, built once per process with the project as a
+# bound parameter: plain rows of what an entry shows and links to (`timeline/_entry.html`, `links_for`).
+_BOARD_NEWEST = PlainRead(
+    db.select(Activity.id, Activity.project_id, Activity.subject_type, Activity.subject_id, Activity.summary,
+              Activity.summary_made, Activity.created_at)
+    .where(Activity.project_id == bindparam("project_id"))
+    .order_by(Activity.created_at.desc(), Activity.id.desc()).limit(BOARD_ENTRIES), "Entry")
 
 
 @board_section("timeline", "timeline/_board.html")
 def board(project, user):
-    entries = db.session.scalars(_BOARD_NEWEST, {"project_id": project.id}).all()
+    entries = _BOARD_NEWEST({"project_id": project.id})
     return {"entries": entries, "link_for": links_for(entries, user)}
 
 
