@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 
 from .extensions import db
 
@@ -144,6 +144,14 @@ class PlainRead:
             return list(map(make, fetched))
         return [make([value if process is None else process(value) for process, value in zip(results, row)])
                 for row in fetched]
+
+    def one(self, params: dict | None = None):
+        """The one row; an error when there is none or more than one, as `Result.one()`."""
+        rows = self(params)
+        if len(rows) != 1:
+            raise (NoResultFound if not rows else MultipleResultsFound)(
+                "No row was found when one was required" if not rows else "Multiple rows were found when one was required")
+        return rows[0]
 
     def scalar(self, params: dict | None = None):
         """The first column of the first row, or None."""

@@ -93,21 +93,47 @@ def project_roles(user) -> dict[int, str]:
     return dict(_standing(user)["roles"])
 
 
+def staffed_courses(user) -> frozenset[int]:
+    """Ids of the courses the user teaches, from the standing read once per request."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    return frozenset(_standing(user)["courses"])
+
+
+def organisations_of(user) -> frozenset[int]:
+    """Ids of the organisations the user speaks for, from the standing read once per request."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    return frozenset(_standing(user)["orgs"])
+
+
 def teaches(user, course: Course) -> bool:
     return user.is_authenticated and (course.id in _standing(user)["courses"] or user.is_admin)
 
 
 def enrolled_in(user, course: Course) -> bool:
     """An enrolled (not departed) student of the course; read lazily, once per request."""
-    if not user.is_authenticated:
-        return False
+    return course.id in enrolled_courses(user)
+
+
+def enrolled_courses(user) -> frozenset[int]:
+    """Ids of the courses the user is an enrolled (not departed) student of; read lazily, once per request."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
     cache = g.setdefault("_enrolled", {})
     if user.id not in cache:
-        cache[user.id] = set(db.session.scalars(
-            db.select(CourseEnrolment.course_id).where(
-                CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED)
-        ))
-    return course.id in cache[user.id]
+        cache[user.id] = frozenset(row.course_id for row in _enrolled_statement()({"user_id": user.id}))
+    return cache[user.id]
+
+
+@cache
+def _enrolled_statement():
+    from sqlalchemy import bindparam
+
+    from .database import PlainRead
+
+    return PlainRead(db.select(CourseEnrolment.course_id).where(
+        CourseEnrolment.user_id == bindparam("user_id"), CourseEnrolment.status == ENROLLED))
 
 
 def speaks_for(user, organisation: Organisation) -> bool:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
+from ..database import PlainRead
 from ..fast_format import PageFormats
 from ..models import ProjectMember, User
 from ..models.agreement import (
@@ -52,31 +52,32 @@ class Promise:
             self.state = "open"
 
 
-# The page's statements, built once per process (building a select costs more than running it here).
+# The page's statements, built once per process (building a select costs more than running it here),
+# read as plain rows.
 _decided_by, _person, _done_by = aliased(User), aliased(User), aliased(User)
-_HEAD = (
+_HEAD = PlainRead(
     select(Agreement.id, Agreement.number, Agreement.cadence_days, Agreement.checkup_channel,
            AgreementVersion.id, AgreementVersion.number, AgreementVersion.snapshot, AgreementVersion.created_at)
     .outerjoin(AgreementVersion, (AgreementVersion.agreement_id == Agreement.id)
                & AgreementVersion.number.in_([Agreement.number, Agreement.number - 1]))
     .where(Agreement.project_id == bindparam("project_id")))
-_MEMBERS = (
+_MEMBERS = PlainRead(
     select(ProjectMember.user_id, ProjectMember.role, User.name).join(User, User.id == ProjectMember.user_id)
     .where(ProjectMember.project_id == bindparam("project_id"))
     .order_by(ProjectMember.role.desc(), ProjectMember.joined_at, ProjectMember.id))
-_ACCEPTED = (select(AgreementAcceptance.user_id, AgreementAcceptance.accepted_at)
+_ACCEPTED = PlainRead(select(AgreementAcceptance.user_id, AgreementAcceptance.accepted_at)
              .where(AgreementAcceptance.agreement_version_id == bindparam("version_id")))
-_ROLES = (
+_ROLES = PlainRead(
     select(AgreementRole.id, AgreementRole.name, AgreementRole.description, AgreementRole.version, User.name)
     .outerjoin(role_holder, role_holder.c.role_id == AgreementRole.id)
     .outerjoin(User, User.id == role_holder.c.user_id)
     .where(AgreementRole.agreement_id == bindparam("agreement_id")).order_by(AgreementRole.id, User.name, User.id))
-_CONSENT = (
+_CONSENT = PlainRead(
     select(ConsentItem.id, ConsentItem.kind, ConsentItem.details, ConsentItem.state, ConsentItem.withdrawn,
            ConsentItem.version, _decided_by.name, ConsentItem.decided_at)
     .outerjoin(_decided_by, _decided_by.id == ConsentItem.decided_by_id)
     .where(ConsentItem.agreement_id == bindparam("agreement_id")).order_by(ConsentItem.id))
-_PROMISES = (
+_PROMISES = PlainRead(
     select(Responsibility.id, Responsibility.series_id, Responsibility.what, Responsibility.side, _person.name,
            Responsibility.due_date, Responsibility.recurrence, Responsibility.every_n, Responsibility.every_unit,
            Responsibility.done_at, _done_by.name, Responsibility.note, Responsibility.version)
@@ -88,9 +89,8 @@ _PROMISES = (
 
 def agreement_page(project, viewer) -> dict:
     """Everything the agreement page shows, in six statements whatever the number of items."""
-    run = db.session.execute
-    head = run(_HEAD, {"project_id": project.id}).all()
-    member_rows = run(_MEMBERS, {"project_id": project.id}).all()
+    head = _HEAD({"project_id": project.id})
+    member_rows = _MEMBERS({"project_id": project.id})
     # who may do what, asked of the policy once per page (per side for marking a promise kept)
     may = {"may_edit": can(viewer, "agreement.edit", project), "may_accept": can(viewer, "agreement.accept", project),
            "may_consent": can(viewer, "agreement.consent", project)}
@@ -102,11 +102,11 @@ def agreement_page(project, viewer) -> dict:
     version, previous = versions[number], versions.get(number - 1)
     agreement = Head(agreement_id, number, cadence_days, channel)
 
-    accepted = dict(run(_ACCEPTED, {"version_id": version.id}).all())
+    accepted = dict(_ACCEPTED({"version_id": version.id}))
     members = [Member(user_id, role, name, accepted.get(user_id)) for user_id, role, name in member_rows]
 
     roles, by_id = [], {}
-    for role_id, name, description, role_version, holder in run(_ROLES, {"agreement_id": agreement_id}):
+    for role_id, name, description, role_version, holder in _ROLES({"agreement_id": agreement_id}):
         if role_id not in by_id:
             by_id[role_id] = Role(role_id, name, description, role_version, [])
             roles.append(by_id[role_id])
@@ -115,10 +115,10 @@ def agreement_page(project, viewer) -> dict:
 
     labels = services.consent_labels()
     consent = [Consent(item_id, kind, labels.get(kind, kind), *rest)
-               for item_id, kind, *rest in run(_CONSENT, {"agreement_id": agreement_id})]
+               for item_id, kind, *rest in _CONSENT({"agreement_id": agreement_id})]
 
     today = services.today()
-    rows = [Promise(row, today) for row in run(_PROMISES, {"agreement_id": agreement_id})]
+    rows = [Promise(row, today) for row in _PROMISES({"agreement_id": agreement_id})]
     last_kept = {}
     for r in rows:
         if r.is_recurring and r.done_at is not None:

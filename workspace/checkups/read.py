@@ -15,11 +15,11 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import aliased
 from wtforms.widgets import Select
 
+from ..database import PlainRead
 from ..extensions import db
 from ..models import ActionItem, CheckUp, CheckUpAttendee, Correction, FeedbackItem, Goal, ProjectMember, PulseRating, User
 from ..models.checkup import CONFIRMED, OPEN, PLANNED
 from ..policy import can
-from ..ui import id_link
 
 # Rules about an item of a check-up read its project only: asked once with the project.
 _OfProject = namedtuple("_OfProject", "project")
@@ -48,35 +48,35 @@ class CheckupView:
 
 
 _logged_by, _confirmed_by, _responded_by, _owner, _author = (aliased(User) for _ in range(5))
-_CHECKUP = (
+_CHECKUP = PlainRead(
     select(CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.channel, CheckUp.location, CheckUp.agenda,
            CheckUp.state, CheckUp.summary, CheckUp.decisions, CheckUp.logged_at, CheckUp.confirmed_at, CheckUp.version,
            _logged_by.name, _confirmed_by.name)
     .outerjoin(_logged_by, _logged_by.id == CheckUp.logged_by_id)
     .outerjoin(_confirmed_by, _confirmed_by.id == CheckUp.confirmed_by_id)
     .where(CheckUp.id == bindparam("checkup_id")))
-_ATTENDEES = (
+_ATTENDEES = PlainRead(
     select(CheckUpAttendee.user_id, func.coalesce(User.name, CheckUpAttendee.guest_name))
     .outerjoin(User, User.id == CheckUpAttendee.user_id)
     .where(CheckUpAttendee.checkup_id == bindparam("checkup_id")).order_by(CheckUpAttendee.id))
-_FEEDBACK = (
+_FEEDBACK = PlainRead(
     select(FeedbackItem.id, FeedbackItem.checkup_id, FeedbackItem.raised_by, FeedbackItem.text, FeedbackItem.state,
            FeedbackItem.goal_id, Goal.title, FeedbackItem.integrated_where, FeedbackItem.reason,
            FeedbackItem.responded_at, _responded_by.name, FeedbackItem.version)
     .outerjoin(Goal, Goal.id == FeedbackItem.goal_id)
     .outerjoin(_responded_by, _responded_by.id == FeedbackItem.responded_by_id)
     .where(FeedbackItem.checkup_id == bindparam("checkup_id")).order_by(FeedbackItem.id))
-_ACTIONS = (
+_ACTIONS = PlainRead(
     select(ActionItem.id, ActionItem.text, ActionItem.due_date, ActionItem.done, _owner.name)
     .outerjoin(_owner, _owner.id == ActionItem.owner_id)
     .where(ActionItem.checkup_id == bindparam("checkup_id")).order_by(ActionItem.id))
-_CORRECTIONS = (
+_CORRECTIONS = PlainRead(
     select(Correction.id, Correction.text, Correction.created_at, Correction.resolution, Correction.resolved_at,
            _author.name)
     .outerjoin(_author, _author.id == Correction.author_id)
     .where(Correction.checkup_id == bindparam("checkup_id")).order_by(Correction.id))
 # This check-up's pulse per side and value (as services.pulse_aggregates), and how many the viewer gave.
-_PULSE = (
+_PULSE = PlainRead(
     select(PulseRating.checkup_id, PulseRating.side, PulseRating.value_key, func.avg(PulseRating.score),
            func.count(PulseRating.id), func.sum(case((PulseRating.user_id == bindparam("user_id"), 1), else_=0)))
     .where(PulseRating.project_id == bindparam("project_id"), PulseRating.checkup_id == bindparam("checkup_id"))
@@ -86,27 +86,26 @@ _COMMENTS = (
     .where(PulseRating.checkup_id == bindparam("checkup_id"), PulseRating.side.in_(bindparam("sides", expanding=True)),
            PulseRating.comment != "")
     .order_by(PulseRating.side, PulseRating.value_key, PulseRating.id))
-_HELD = (select(CheckUp.id, CheckUp.planned_at)
+_HELD = PlainRead(select(CheckUp.id, CheckUp.planned_at)
          .where(CheckUp.project_id == bindparam("project_id"), CheckUp.state != PLANNED)
          .order_by(CheckUp.planned_at.desc()))
-_GOALS = (select(Goal.id, Goal.title).where(Goal.project_id == bindparam("project_id"))
+_GOALS = PlainRead(select(Goal.id, Goal.title).where(Goal.project_id == bindparam("project_id"))
           .order_by(Goal.position, Goal.id))
-_MEMBERS = (
+_MEMBERS = PlainRead(
     select(ProjectMember.user_id, User.name, ProjectMember.role).join(User, User.id == ProjectMember.user_id)
     .where(ProjectMember.project_id == bindparam("project_id")).order_by(ProjectMember.role.desc(), ProjectMember.id))
 
 
 def checkup(checkup_id: int) -> CheckupView:
     """The check-up with its attendees, feedback items, action items and corrections (five statements)."""
-    run = db.session.execute
     key = {"checkup_id": checkup_id}
-    view = CheckupView(run(_CHECKUP, key).one())
-    view.attendees = [Attendee(*row) for row in run(_ATTENDEES, key)] if view.held else []
-    view.feedback_items = [Feedback(*row) for row in run(_FEEDBACK, key)]
+    view = CheckupView(_CHECKUP.one(key))
+    view.attendees = [Attendee(*row) for row in _ATTENDEES(key)] if view.held else []
+    view.feedback_items = [Feedback(*row) for row in _FEEDBACK(key)]
     today = date.today()
     view.action_items = [Action(item_id, text, due, done, owner, not done and due < today)
-                         for item_id, text, due, done, owner in run(_ACTIONS, key)]
-    view.corrections = [CorrectionRow(*row) for row in run(_CORRECTIONS, key)] if view.held else []
+                         for item_id, text, due, done, owner in _ACTIONS(key)]
+    view.corrections = [CorrectionRow(*row) for row in _CORRECTIONS(key)] if view.held else []
     return view
 
 
@@ -123,7 +122,7 @@ def permissions(viewer, checkup_obj, project) -> dict:
 
 def pulse_rows(project, checkup_id: int, viewer) -> tuple[list, int]:
     """(checkup_id, side, value_key, average, count) rows of this check-up, and how many values the viewer rated."""
-    rows = db.session.execute(_PULSE, {"project_id": project.id, "checkup_id": checkup_id, "user_id": viewer.id}).all()
+    rows = _PULSE({"project_id": project.id, "checkup_id": checkup_id, "user_id": viewer.id})
     return [row[:5] for row in rows], sum(row[5] or 0 for row in rows)
 
 
@@ -136,16 +135,16 @@ def comments(checkup_id: int, sides) -> list[Comment]:
 
 
 def held_checkups(project) -> list[HeldCheckup]:
-    return [HeldCheckup(*row) for row in db.session.execute(_HELD, {"project_id": project.id})]
+    return [HeldCheckup(*row) for row in _HELD({"project_id": project.id})]
 
 
 def goals(project) -> list:
-    return db.session.execute(_GOALS, {"project_id": project.id}).all()
+    return _GOALS({"project_id": project.id})
 
 
 def members(project) -> list:
     """(user_id, name, role) of the project's members, students first."""
-    return db.session.execute(_MEMBERS, {"project_id": project.id}).all()
+    return _MEMBERS({"project_id": project.id})
 
 
 def open_items(view: CheckupView) -> list:

@@ -6,6 +6,7 @@ from sqlalchemy import bindparam
 from ..extensions import db
 from ..models import Course, CourseEnrolment, Project, ProjectMember
 from ..models.enrolment import ENROLLED
+from ..policy import enrolled_courses
 from ..sections import home_section
 from .forms import JoinForm
 
@@ -23,7 +24,8 @@ def home(user) -> dict | None:
     """Two queries: the courses the person is enrolled in, and which of them hold a team of theirs."""
     if user.is_teacher or user.is_admin:
         return None
-    courses = db.session.scalars(_courses_statement(), {"user_id": user.id}).all()
+    # the courses only when the policy's (once per request) enrolments hold one
+    courses = db.session.scalars(_courses_statement(), {"user_id": user.id}).all() if enrolled_courses(user) else []
     in_team = set(db.session.scalars(
         db.select(Project.course_id).join(ProjectMember, ProjectMember.project_id == Project.id)
         .where(ProjectMember.user_id == user.id, ProjectMember.role == "student")

@@ -6,9 +6,10 @@ from flask_login import current_user
 from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
+from ..database import PlainRead
 from ..extensions import db
 from ..models import Course, CourseStaff, Organisation, Project, ProjectMember
-from ..policy import PUBLIC, SIGNED_IN, permission
+from ..policy import PUBLIC, SIGNED_IN, permission, project_roles, staffed_courses
 from ..sections import load_home
 
 bp = Blueprint("main", __name__)
@@ -27,7 +28,7 @@ def index():
 def _memberships():
     """The person's projects as plain rows of what the lists show (one query, no ORM objects),
     built once per process with the person as the bound parameter `user_id`."""
-    return (
+    return PlainRead(
         db.select(ProjectMember.role, Project.id, Project.title, Course.name.label("course_name"),
                   Organisation.name.label("organisation_name"))
         .join(Project, Project.id == ProjectMember.project_id)
@@ -38,20 +39,24 @@ def _memberships():
     )
 
 
+@cache
+def _courses():
+    """The courses the person teaches with their projects and partners, built once per process."""
+    return (db.select(Course).join(CourseStaff, CourseStaff.course_id == Course.id)
+            .where(CourseStaff.user_id == bindparam("user_id"))
+            .options(selectinload(Course.projects).selectinload(Project.organisation))
+            .order_by(Course.created_at.desc()))
+
+
 @bp.get("/home")
 @permission(SIGNED_IN)
 def home():
     """Students see their projects, partners their organisation's, teachers their courses."""
-    memberships = db.session.execute(_memberships(), {"user_id": current_user.id}).all()
+    memberships = _memberships()({"user_id": current_user.id}) if project_roles(current_user) else []
     student_projects = [row for row in memberships if row.role == "student"]
     partner_projects = [row for row in memberships if row.role == "partner"]
-    courses = db.session.scalars(
-        db.select(Course)
-        .join(CourseStaff, CourseStaff.course_id == Course.id)
-        .where(CourseStaff.user_id == current_user.id)
-        .options(selectinload(Course.projects).selectinload(Project.organisation))
-        .order_by(Course.created_at.desc())
-    ).all()
+    # the courses' statement only for those who teach one (the policy's standing, read anyway, knows)
+    courses = db.session.scalars(_courses(), {"user_id": current_user.id}).all() if staffed_courses(current_user) else []
     return render_template(
         "main/home.html", student_projects=student_projects, partner_projects=partner_projects, courses=courses,
         sections=load_home(current_user),

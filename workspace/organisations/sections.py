@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Introduction, OrganisationMember
 from ..models.organisation_profile import DECLINED, PENDING
+from ..policy import organisations_of
 from ..sections import home_section, waiting_counter
 
 
@@ -36,6 +37,8 @@ def _home_statement():
 
 @home_section("introductions", "organisations/_home_introductions.html")
 def home(user) -> dict | None:
+    if not organisations_of(user):  # nobody's voice: no introduction waits for them (and no query)
+        return None
     rows = db.session.execute(_home_statement(), {"user_id": user.id}).all()
     if not rows:
         return None

@@ -9,6 +9,7 @@ from ..extensions import db
 from ..models import ENROLLED, Course, CourseEnrolment, Project, ProjectMember, User
 from ..models.base import utcnow
 from ..models.team_formation import OPEN, PUBLISHED, ChoiceRound, Placement, ProjectChoice
+from ..policy import enrolled_courses
 from ..sections import home_section
 
 
@@ -37,7 +38,9 @@ def _statements():
 @home_section("teams", "teams/_home.html")
 def home(user) -> dict | None:
     rounds_statement, placed_statement = _statements()
-    rounds = db.session.execute(rounds_statement, {"user_id": user.id, "now": utcnow()}).all()
+    # open rounds are for enrolled students only (the policy's enrolments, read once per request, know)
+    rounds = (db.session.execute(rounds_statement, {"user_id": user.id, "now": utcnow()}).all()
+              if enrolled_courses(user) else [])
     placed = db.session.execute(placed_statement, {"user_id": user.id}).all()
     if not rounds and not placed:
         return None
