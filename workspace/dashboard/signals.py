@@ -86,13 +86,15 @@ def days_since(moment: datetime | None, now: datetime) -> int | None:
 
 @cache
 def _course_projects_statement():
-    """The course's projects with their summary rows: built once per process, the course is `course_id`."""
+    """The course's projects with their summary rows: built once per process, the course is `course_id`,
+    read as plain rows."""
+    from ..database import PlainRead
     from .summary import ProjectSummary
 
-    return (db.select(Project.id, Project.title, Project.start_date, Organisation.name, ProjectSummary.data)
-            .join(Organisation, Organisation.id == Project.organisation_id)
-            .outerjoin(ProjectSummary, ProjectSummary.project_id == Project.id)
-            .where(Project.course_id == bindparam("course_id")).order_by(Project.title))
+    return PlainRead(db.select(Project.id, Project.title, Project.start_date, Organisation.name, ProjectSummary.data)
+                     .join(Organisation, Organisation.id == Project.organisation_id)
+                     .outerjoin(ProjectSummary, ProjectSummary.project_id == Project.id)
+                     .where(Project.course_id == bindparam("course_id")).order_by(Project.title))
 
 
 def course_signals(course, now: datetime | None = None, catalogue=None) -> list[ProjectSignals]:
@@ -100,7 +102,7 @@ def course_signals(course, now: datetime | None = None, catalogue=None) -> list[
     rows (workspace/dashboard/summary.py), the time-dependent parts judged here against `now`.
     With `catalogue` (the request's translations) the reasons are translated straight from it."""
     now = now or utcnow()
-    projects = db.session.execute(_course_projects_statement(), {"course_id": course.id}).all()
+    projects = _course_projects_statement()({"course_id": course.id})
     rows = {p.id: ProjectSignals(p.id, p.title, p.name, p.start_date) for p in projects}
     if not rows:
         return []
