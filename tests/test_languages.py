@@ -177,3 +177,31 @@ def test_the_forms_own_messages_are_in_each_persons_language(client, world, monk
             text = page.get_data(as_text=True)
             assert required in text, text[:200]
     assert reads.count("wtforms") == 2  # once per language
+
+
+def test_one_action_mails_each_recipient_in_their_own_language(client, world, sent_mail):
+    """The e-mail's words are made once per language of the people told (issue 19), never one
+    person's language for another: a Dutch, an English and a student without a choice (the
+    acting partner's language, English here) each get their own."""
+    from workspace.models import ProjectMember
+
+    dutch, english, unset = world.student, create_user("Eng Student", locale="en"), create_user("No Choice", locale="")
+    dutch.locale = "nl"
+    for student in (english, unset):
+        db.session.add(ProjectMember(project_id=world.project.id, user_id=student.id, role="student"))
+    db.session.commit()
+    client.login(world.partner)
+    sent_mail.clear()
+    response = client.post_form(f"/projects/{world.project.id}/goals/new", {
+        "title": "Routes", "description": "Time slots", "partner_need": "Long waits",
+        "success_criteria": "Median wait under 30 min", "target_date": world.project.start_date.isoformat(),
+    })
+    assert response.status_code == 303
+    mails = {m["to"]: m for m in sent_mail}
+    assert set(mails) == {dutch.email, english.email, unset.email}
+    assert "heeft het doel “Routes” voorgesteld" in mails[dutch.email]["subject"]
+    assert "Open het in de werkplaats (als het nodig is, log je eerst in):" in mails[dutch.email]["body"]
+    for person in (english, unset):
+        assert "proposed the goal “Routes”" in mails[person.email]["subject"]
+        assert "Open it in the workspace" in mails[person.email]["body"]
+        assert "heeft" not in mails[person.email]["subject"] + mails[person.email]["body"]

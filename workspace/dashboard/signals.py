@@ -148,64 +148,91 @@ FIELDS = {
 KINDS = tuple(FIELDS)
 
 
+@cache
+def _input_statements() -> dict:
+    """`project_inputs`' statements, one per kind (the agreement has two), built once per process
+    with the projects as the expanding parameter `ids`: an action's summary refresh built two or
+    three of them at every commit (issue 19)."""
+    ids = bindparam("ids", expanding=True)
+    return {
+        "goals": db.select(
+            Goal.project_id,
+            _count(Goal.state == AGREED),
+            _count(Goal.state.in_((PROPOSED, CHANGES_REQUESTED))),
+            func.min(case((and_(Goal.state == PROPOSED, Goal.proposer_side == "student"), Goal.state_changed_at))),
+            func.min(case((and_(Goal.state == PROPOSED, Goal.proposer_side == "partner"), Goal.state_changed_at))),
+        ).where(Goal.project_id.in_(ids)).group_by(Goal.project_id),
+        "responsibilities": db.select(Agreement.project_id, Responsibility.side, Responsibility.due_date)
+        .join(Agreement, Agreement.id == Responsibility.agreement_id)
+        .where(Agreement.project_id.in_(ids), Responsibility.done_at.is_(None), Responsibility.removed_at.is_(None),
+               Responsibility.due_date.is_not(None))
+        .order_by(Responsibility.due_date),
+        "cadence": db.select(Agreement.project_id, Agreement.cadence_days).where(Agreement.project_id.in_(ids)),
+        "checkups": db.select(CheckUp.project_id, CheckUp.state, CheckUp.planned_at)
+        .where(CheckUp.project_id.in_(ids), CheckUp.state.in_((*HELD, PLANNED))).order_by(CheckUp.planned_at),
+        "feedback": db.select(FeedbackItem.project_id, func.count(), func.min(FeedbackItem.created_at))
+        .where(FeedbackItem.project_id.in_(ids), FeedbackItem.state == OPEN).group_by(FeedbackItem.project_id),
+        "deliverables": db.select(Deliverable.project_id, Deliverable.state, Deliverable.state_changed_at,
+                                  Deliverable.due_date)
+        .where(Deliverable.project_id.in_(ids), Deliverable.state != HANDED_OVER),
+        "members": db.select(ProjectMember.project_id, func.count()).where(ProjectMember.project_id.in_(ids))
+        .group_by(ProjectMember.project_id),
+        "agreement": db.select(Agreement.project_id, AgreementVersion.created_at, func.count(ProjectMember.id))
+        .join(AgreementVersion, and_(AgreementVersion.agreement_id == Agreement.id,
+                                     AgreementVersion.number == Agreement.number))
+        .outerjoin(AgreementAcceptance, AgreementAcceptance.agreement_version_id == AgreementVersion.id)
+        .outerjoin(ProjectMember, and_(ProjectMember.project_id == Agreement.project_id,
+                                       ProjectMember.user_id == AgreementAcceptance.user_id))
+        .where(Agreement.project_id.in_(ids))
+        .group_by(Agreement.project_id, AgreementVersion.created_at),
+        "pulse": db.select(PulseRating.project_id, PulseRating.side, CheckUp.planned_at, func.avg(PulseRating.score))
+        .join(CheckUp, CheckUp.id == PulseRating.checkup_id)
+        .where(PulseRating.project_id.in_(ids))
+        .group_by(PulseRating.project_id, PulseRating.side, CheckUp.id, CheckUp.planned_at),
+        "activity": db.select(Activity.project_id, func.max(Activity.created_at)).where(Activity.project_id.in_(ids))
+        .group_by(Activity.project_id),
+    }
+
+
 def project_inputs(ids, kinds=KINDS, session=None) -> dict[int, dict]:
     """What the signals of these projects are computed from, as JSON: one aggregate query per kind
     for all of them (only `kinds`: a summary row refreshes what a change touched). Nothing here
     depends on the time of asking (dates that become late are kept as lists), so the summary row
     holds it from one change to the next."""
     session = session or db.session
+    ids = list(ids)
     inputs = {project_id: {key: type(empty)() if isinstance(empty, (list, dict)) else empty
                            for kind in kinds for key, empty in FIELDS[kind].items()} for project_id in ids}
+    statements, bound = _input_statements(), {"ids": ids}
+
+    def rows(name):
+        return session.execute(statements[name], bound)
+
     if "goals" in kinds:
-        for r in session.execute(
-            db.select(
-                Goal.project_id,
-                _count(Goal.state == AGREED),
-                _count(Goal.state.in_((PROPOSED, CHANGES_REQUESTED))),
-                func.min(case((and_(Goal.state == PROPOSED, Goal.proposer_side == "student"), Goal.state_changed_at))),
-                func.min(case((and_(Goal.state == PROPOSED, Goal.proposer_side == "partner"), Goal.state_changed_at))),
-            ).where(Goal.project_id.in_(ids)).group_by(Goal.project_id)
-        ):
+        for r in rows("goals"):
             inputs[r[0]].update(goals_agreed=int(r[1] or 0), goals_waiting=int(r[2] or 0),
                                 partner_wait_since=_iso(r[3]), students_wait_since=_iso(r[4]))
 
     if "responsibilities" in kinds:
-        for project_id, side, due in session.execute(
-            db.select(Agreement.project_id, Responsibility.side, Responsibility.due_date)
-            .join(Agreement, Agreement.id == Responsibility.agreement_id)
-            .where(Agreement.project_id.in_(ids), Responsibility.done_at.is_(None), Responsibility.removed_at.is_(None),
-                   Responsibility.due_date.is_not(None))
-            .order_by(Responsibility.due_date)
-        ):
+        for project_id, side, due in rows("responsibilities"):
             inputs[project_id]["open_due"].setdefault(side, []).append(due.isoformat())
 
     if "agreement" in kinds:
-        for project_id, cadence in session.execute(
-            db.select(Agreement.project_id, Agreement.cadence_days).where(Agreement.project_id.in_(ids))
-        ):
+        for project_id, cadence in rows("cadence"):
             inputs[project_id]["cadence_days"] = cadence
     if "checkups" in kinds:
-        for project_id, state, planned_at in session.execute(
-            db.select(CheckUp.project_id, CheckUp.state, CheckUp.planned_at)
-            .where(CheckUp.project_id.in_(ids), CheckUp.state.in_((*HELD, PLANNED))).order_by(CheckUp.planned_at)
-        ):
+        for project_id, state, planned_at in rows("checkups"):
             if state == PLANNED:
                 inputs[project_id]["planned"].append(_iso(planned_at))
             else:
                 inputs[project_id]["last_checkup"] = _iso(planned_at)  # ordered: the latest held wins
 
     if "feedback" in kinds:
-        for project_id, count, oldest in session.execute(
-            db.select(FeedbackItem.project_id, func.count(), func.min(FeedbackItem.created_at))
-            .where(FeedbackItem.project_id.in_(ids), FeedbackItem.state == OPEN).group_by(FeedbackItem.project_id)
-        ):
+        for project_id, count, oldest in rows("feedback"):
             inputs[project_id].update(open_feedback=count, oldest_open_feedback=_iso(oldest))
 
     if "deliverables" in kinds:
-        for project_id, state, changed, due in session.execute(
-            db.select(Deliverable.project_id, Deliverable.state, Deliverable.state_changed_at, Deliverable.due_date)
-            .where(Deliverable.project_id.in_(ids), Deliverable.state != HANDED_OVER)
-        ):
+        for project_id, state, changed, due in rows("deliverables"):
             entry = inputs[project_id]
             if state == IN_REVIEW:
                 entry["reviews_waiting"] += 1
@@ -215,38 +242,18 @@ def project_inputs(ids, kinds=KINDS, session=None) -> dict[int, dict]:
                 entry["deliverables_due"].append(due.isoformat())
 
     if "members" in kinds:
-        for project_id, members in session.execute(
-            db.select(ProjectMember.project_id, func.count()).where(ProjectMember.project_id.in_(ids))
-            .group_by(ProjectMember.project_id)
-        ):
+        for project_id, members in rows("members"):
             inputs[project_id]["members"] = members
     if "agreement" in kinds:
-        for project_id, since, accepted in session.execute(
-            db.select(Agreement.project_id, AgreementVersion.created_at, func.count(ProjectMember.id))
-            .join(AgreementVersion, and_(AgreementVersion.agreement_id == Agreement.id,
-                                         AgreementVersion.number == Agreement.number))
-            .outerjoin(AgreementAcceptance, AgreementAcceptance.agreement_version_id == AgreementVersion.id)
-            .outerjoin(ProjectMember, and_(ProjectMember.project_id == Agreement.project_id,
-                                           ProjectMember.user_id == AgreementAcceptance.user_id))
-            .where(Agreement.project_id.in_(ids))
-            .group_by(Agreement.project_id, AgreementVersion.created_at)
-        ):
+        for project_id, since, accepted in rows("agreement"):
             inputs[project_id].update(agreement_since=_iso(since), accepted=accepted)
 
     if "pulse" in kinds:
-        for project_id, side, planned_at, average in session.execute(
-            db.select(PulseRating.project_id, PulseRating.side, CheckUp.planned_at, func.avg(PulseRating.score))
-            .join(CheckUp, CheckUp.id == PulseRating.checkup_id)
-            .where(PulseRating.project_id.in_(ids))
-            .group_by(PulseRating.project_id, PulseRating.side, CheckUp.id, CheckUp.planned_at)
-        ):
+        for project_id, side, planned_at, average in rows("pulse"):
             inputs[project_id]["pulse"].setdefault(side, []).append((_iso(planned_at), float(average)))
 
     if "activity" in kinds:
-        for project_id, last in session.execute(
-            db.select(Activity.project_id, func.max(Activity.created_at)).where(Activity.project_id.in_(ids))
-            .group_by(Activity.project_id)
-        ):
+        for project_id, last in rows("activity"):
             inputs[project_id]["last_activity"] = _iso(last)
     return inputs
 

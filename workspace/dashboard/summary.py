@@ -9,7 +9,7 @@ bypass the session's objects (bulk SQL, an archive from before this table) are c
 `flask rebuild-summaries`; until then a project without a row is computed in full when shown.
 """
 import click
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -92,15 +92,19 @@ def _forget(session):
     session.info.pop(MARKS, None)
 
 
+# The rows to refresh, built once per process (every commit that changes a project asks it).
+_STORED = (select(ProjectSummary.project_id, ProjectSummary.data)
+           .where(ProjectSummary.project_id.in_(bindparam("ids", expanding=True)))
+           .order_by(ProjectSummary.project_id).with_for_update())
+
+
 def refresh(projects: dict, session=None) -> None:
     """Compute again the given kinds of input ({project id: kinds}) and write them into the rows;
     a project without a row yet gets every kind."""
     session = session or db.session
     # Locked (PostgreSQL; SQLite serialises writers anyway), in id order: a concurrent change to the
     # same project waits, then reads this one's row, so neither writes back the other's stale kinds.
-    stored = dict(session.execute(select(ProjectSummary.project_id, ProjectSummary.data)
-                                  .where(ProjectSummary.project_id.in_(projects))
-                                  .order_by(ProjectSummary.project_id).with_for_update()).all())
+    stored = dict(session.execute(_STORED, {"ids": list(projects)}).all())
     unseen = set(projects) - set(stored)
     new = set(session.scalars(select(Project.id).where(Project.id.in_(unseen)))) if unseen else set()
     now, table = utcnow(), ProjectSummary.__table__

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam
 
 from ..activity import LISTENERS
+from ..database import PlainRead
 from ..extensions import db
 from ..models import EmailPreference, Notification, ProjectMember, User
 from ..models.checkup import LOGGED
@@ -32,17 +33,19 @@ def _goal_turn(goal) -> str | None:
 # A project's members with their role, their e-mail preference and whether they were told of the entry
 # already (its key): one statement, built once per process, answers who is told, the actor's side and
 # who wants the e-mail now. A person has at most one notification per key (unique), so one row each.
-_PEOPLE = (db.select(User, ProjectMember.role, EmailPreference.email.label("preference"),
-                     Notification.id.label("noted"))
-           .join(ProjectMember, ProjectMember.user_id == User.id)
-           .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
-           .outerjoin(Notification, and_(Notification.user_id == User.id, Notification.key == bindparam("key")))
-           .where(ProjectMember.project_id == bindparam("project_id")).order_by(ProjectMember.id))
+# Plain rows of what `notify` reads of a person (id, e-mail, whether active, language).
+_PEOPLE = PlainRead(
+    db.select(User.id, User.email, User.active, User.locale, ProjectMember.role,
+              EmailPreference.email.label("preference"), Notification.id.label("noted"))
+    .join(ProjectMember, ProjectMember.user_id == User.id)
+    .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
+    .outerjoin(Notification, and_(Notification.user_id == User.id, Notification.key == bindparam("key")))
+    .where(ProjectMember.project_id == bindparam("project_id")).order_by(ProjectMember.id), "Member")
 
 
 def _people(project, entry) -> list:
     db.session.flush()  # the entry's id names its notifications
-    return db.session.execute(_PEOPLE, {"project_id": project.id, "key": f"activity-{entry.id}"}).all()
+    return _PEOPLE({"project_id": project.id, "key": f"activity-{entry.id}"})
 
 
 def on_activity(entry, subject, project, actor) -> None:
@@ -62,7 +65,7 @@ def on_activity(entry, subject, project, actor) -> None:
             roles, text = [turn], _("%(news)s — your side's turn", news=entry.summary)
         else:  # agreed, achieved, dropped: news for the other side of whoever acted
             people = _people(project, entry)
-            acting = next((row.role for row in people if actor is not None and row.User.id == actor.id), None)
+            acting = next((row.role for row in people if actor is not None and row.id == actor.id), None)
             other = OTHER.get(acting)
             roles = [other] if other else None
     elif kind == "agreement" and verb in ("created", "new_version"):
@@ -82,9 +85,9 @@ def on_activity(entry, subject, project, actor) -> None:
     if people is None:
         people = _people(project, entry)
     told = [row for row in people if row.role in roles]
-    notify([row.User for row in told], kind, f"activity-{entry.id}", text, link_for(entry) or "", project=project,
-           actor=actor, preferences={row.User.id: row.preference or IMMEDIATE for row in told},
-           already={row.User.id for row in told if row.noted is not None})
+    notify(told, kind, f"activity-{entry.id}", text, link_for(entry) or "", project=project,
+           actor=actor, preferences={row.id: row.preference or IMMEDIATE for row in told},
+           already={row.id for row in told if row.noted is not None})
 
 
 def _tell_discussion(entry, goal, project, actor) -> None:

@@ -21,7 +21,8 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
     """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once
     (`later`: through `flask send-mail`, for a bulk step such as a class import). A caller that has
     read the users' e-mail preferences ({user id: choice}) and who among them has been told of the
-    key already (their ids) passes them."""
+    key already (their ids) passes them. Of a user this reads `id`, `email`, `active` and `locale`
+    (a User, or a plain row of those). The e-mail's words are made once per language."""
     recipients = {u.id: u for u in users if u is not None and (actor is None or u.id != actor.id)}
     if not recipients:
         return []
@@ -33,6 +34,7 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
             db.select(EmailPreference.user_id, EmailPreference.email).where(EmailPreference.user_id.in_(recipients))
         ).all())
     rows, mails, made, now = [], [], recall(text), utcnow()
+    worded: dict = {}  # language -> (subject, body)
     for user_id, user in recipients.items():
         if user_id in already:
             continue
@@ -41,10 +43,13 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
                      "text": text, "text_made": made, "url": url, "created_at": now,
                      "emailed_at": now if emailed else None})
         if emailed:
-            with _in_language_of(user):
-                shown = localized(text, made)
-                mails.append((user.email, _("Co-creation workspace: %(text)s", text=_shorten(shown)),
-                              _email_body(shown, url)))
+            words = worded.get(user.locale)
+            if words is None:
+                with _in_language_of(user):
+                    shown = localized(text, made)
+                    words = worded[user.locale] = (_("Co-creation workspace: %(text)s", text=_shorten(shown)),
+                                                   _email_body(shown, url))
+            mails.append((user.email, *words))
     if not rows:
         return []
     # One INSERT for all the notes and one for all the mail: an action that tells six people
