@@ -116,3 +116,55 @@ def test_a_bound_time_is_sent_as_sqlalchemy_sends_it(world):
     params = {"project_id": world.project.id, "since": since}
     assert [tuple(r) for r in PlainRead(statement)(params)] == [tuple(r) for r in db.session.execute(statement, params)]
     assert len(PlainRead(statement)(params)) == 1
+
+
+def test_a_missing_or_unbindable_parameter_is_a_statement_error_and_a_whole_entity_is_refused(world):
+    read = PlainRead(db.select(CheckUp.id).where(CheckUp.planned_at > bindparam("since", type_=CheckUp.planned_at.type)))
+    with pytest.raises(exc.StatementError, match="A value is required for bind parameter 'since'"):
+        read({})
+    with pytest.raises(exc.StatementError, match="naive datetime"):
+        read({"since": datetime(2026, 1, 1)})  # noqa: DTZ001 (the point: a time without a zone)
+    with pytest.raises(ValueError, match="not whole entities"):
+        PlainRead(db.select(Goal).where(Goal.project_id == _PROJECT))
+
+
+def test_a_statement_without_its_join_warns_as_sqlalchemy_does():
+    """The engine's linting runs on the one compilation: a forgotten join is a warning (an error in the suite)."""
+    read = PlainRead(db.select(Goal.id, User.name).where(Goal.project_id == _PROJECT))
+    with pytest.warns(exc.SAWarning, match="cartesian product"):
+        read({"project_id": 1})
+
+
+def test_a_lost_connection_is_sqlalchemys_error_and_the_next_read_gets_a_working_one(world, database_url):
+    """A connection lost under a read comes out as SQLAlchemy's error, marked invalidated, whatever closing
+    the cursor then says; the next read gets a working connection. On PostgreSQL the read's own backend is
+    terminated; on SQLite the driver's error for a closed database is raised (a file cannot go away)."""
+    read = PlainRead(db.select(Goal.id).where(Goal.project_id == _PROJECT))
+    project_id = world.project.id
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        lost = db.engine.dialect.loaded_dbapi.ProgrammingError("Cannot operate on a closed database.")
+
+        def fail(conn, cursor, statement, parameters, context, executemany):
+            if statement.startswith("SELECT goal.id"):
+                raise lost
+    else:
+        import psycopg
+
+        admin = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+        def fail(conn, cursor, statement, parameters, context, executemany):
+            if statement.startswith("SELECT goal.id"):
+                admin.execute("SELECT pg_terminate_backend(%s, 5000)", (conn.connection.dbapi_connection.info.backend_pid,))
+
+    event.listen(db.engine, "before_cursor_execute", fail)
+    try:
+        with pytest.raises(exc.DBAPIError) as raised:
+            read({"project_id": project_id})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", fail)
+        if db.engine.dialect.name != "sqlite":
+            admin.close()
+    assert raised.value.connection_invalidated
+    db.session.rollback()
+    assert read({"project_id": project_id}) == []

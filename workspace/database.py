@@ -4,7 +4,8 @@ from contextlib import contextmanager
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
+from sqlalchemy.sql.compiler import WARN_LINTING
 
 from .extensions import db
 
@@ -61,44 +62,53 @@ class PlainRead:
     `session.execute` of a prebuilt SELECT of five columns cost about 150 µs on this project's
     machine, and SQLite's own work about 20 µs of it: the rest is SQLAlchemy's execution (the ORM's
     session events and result, the Core's execution context and result metadata). A page read
-    twenty of them (issue 19). Here the statement is compiled once per database dialect; each read
-    binds its parameters, sends the SQL on the session's connection (so in its transaction), and
-    applies each column type's result processing (SQLite's dates and booleans, the UTC times) to
-    plain rows (named tuples of the statement's column keys).
+    twenty of them (issue 19). Here the statement is compiled once per database dialect (with the
+    engine's linting: a missing join still warns, and warnings fail the tests); each read binds its
+    parameters, sends the SQL on the session's connection (so in its transaction), and applies each
+    column type's result processing (SQLite's dates and booleans, the UTC times) to plain rows (named
+    tuples of the statement's column keys).
 
-    What stays the same as a `session.execute`: the statement's SQL and parameters, the session's
-    autoflush (pending changes are flushed first, so a request reads back what it changed), the engine's
-    `before_cursor_execute`/`after_cursor_execute` listeners (the query counts, the tests' fault
-    injection), and the errors: a driver's error is raised as SQLAlchemy's exception for it
-    (`DBAPIError.instance`, so `OperationalError` still gives the friendly 503), and a lost
-    connection is invalidated, as SQLAlchemy does for its own statements. Statements with
-    expanding (IN) or computed parameters are refused."""
+    What stays the same as a `session.execute`: the statement's SQL and parameters; the session's
+    autoflush (pending changes are flushed first, so a request reads back what it changed; so not
+    for use inside flush events); the engine's `before_cursor_execute`/`after_cursor_execute`
+    listeners (the query counts, the tests' fault injection), which get no execution context
+    (`context` is None; with `SQLALCHEMY_RECORD_QUERIES`, whose listener needs one, reads go through
+    `session.execute`); and the errors: a driver's error is raised as SQLAlchemy's exception for it
+    (`DBAPIError.instance`, so `OperationalError` still gives the friendly 503), a lost connection is
+    invalidated (its pool replaces it; `pool_pre_ping` checks the others), a missing or unbindable
+    parameter is a `StatementError`. Not here: whole ORM entities and loader options (refused),
+    expanding (IN) and computed parameters (refused), `echo` logging and `handle_error` events."""
 
     __slots__ = ("statement", "_prepared", "row")
 
     def __init__(self, statement, name: str = "Row"):
+        for description in getattr(statement, "column_descriptions", ()):
+            entity = description.get("entity")
+            if entity is not None and description.get("expr") is entity:
+                raise ValueError(f"PlainRead reads columns, not whole entities ({entity.__name__})")
         self.statement = statement
         # (dialect, driver) -> [sql, parameter order or None, defaults, bind processors, escaped names,
-        #                       result processors (known after the first read)]
+        #                       required names, result processors (known after the first read)]
         self._prepared: dict = {}
         keys = list(statement.selected_columns.keys())
         self.row = namedtuple(name, keys, rename=True)
 
     def _prepare(self, connection):
         dialect = connection.dialect
-        compiled = self.statement.compile(dialect=dialect)
+        compiled = self.statement.compile(dialect=dialect, linting=dialect.compiler_linting | WARN_LINTING)
         sql = compiled.string
         if "POSTCOMPILE" in sql or any(b.expanding or b.callable is not None for b in compiled.binds.values()):
             raise ValueError("PlainRead takes statements without expanding or callable parameters")
         escaped = getattr(compiled, "escaped_bind_names", None) or {}
         defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+        required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
         binders = {}
         for name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 binders[name] = processor
         order = tuple(compiled.positiontup) if compiled.positional else None
-        prepared = [sql, order, defaults, binders, escaped, None]
+        prepared = [sql, order, defaults, binders, escaped, required, None]
         self._prepared[dialect.name, dialect.driver] = prepared
         return prepared
 
@@ -106,27 +116,39 @@ class PlainRead:
         types = [column.type for column in self.statement.selected_columns]
         return tuple(t.dialect_impl(dialect).result_processor(dialect, d[1]) for t, d in zip(types, description))
 
+    def _parameters(self, prepared, params):
+        sql, order, defaults, binders, escaped, required = prepared[:6]
+        missing = required.difference(params or ())
+        if missing:
+            raise StatementError(f"A value is required for bind parameter {sorted(missing)[0]!r}", sql, params, None)
+        values = {**defaults, **params} if params else dict(defaults)
+        try:
+            for name, processor in binders.items():
+                values[name] = processor(values[name])
+        except Exception as error:  # as SQLAlchemy wraps a value its type cannot bind
+            raise StatementError(f"({type(error).__qualname__}) {error}", sql, params, error) from error
+        if order is not None:
+            return tuple(values[name] for name in order)
+        if escaped:
+            return {escaped.get(name, name): value for name, value in values.items()}
+        return values
+
     def __call__(self, params: dict | None = None) -> list:
         """The rows, as named tuples."""
         session = db.session()
+        if current_app.config.get("SQLALCHEMY_RECORD_QUERIES"):
+            return [self.row._make(row) for row in session.execute(self.statement, params or {})]
         if session.autoflush:
             session.flush()  # as the ORM does before a query: what this request changed is read back
         connection = session.connection()
         dialect = connection.dialect
         prepared = self._prepared.get((dialect.name, dialect.driver)) or self._prepare(connection)
-        sql, order, defaults, binders, escaped, results = prepared
-        values = {**defaults, **params} if params else dict(defaults)
-        for name, processor in binders.items():
-            values[name] = processor(values[name])
-        if order is not None:
-            parameters = tuple(values[name] for name in order)
-        elif escaped:
-            parameters = {escaped.get(name, name): value for name, value in values.items()}
-        else:
-            parameters = values
+        sql, results = prepared[0], prepared[6]
+        parameters = self._parameters(prepared, params)
         dispatch = connection.dispatch
-        cursor = connection.connection.cursor()
+        cursor = None
         try:
+            cursor = connection.connection.cursor()
             for listener in dispatch.before_cursor_execute:
                 sql, parameters = listener(connection, cursor, sql, parameters, None, False)
             cursor.execute(sql, parameters)
@@ -134,11 +156,11 @@ class PlainRead:
                 listener(connection, cursor, sql, parameters, None, False)
             fetched = cursor.fetchall()
             if results is None:
-                results = prepared[5] = self._results(dialect, cursor.description)
+                results = prepared[6] = self._results(dialect, cursor.description)
         except dialect.loaded_dbapi.Error as error:
+            _close(cursor)
             raise _wrapped(connection, cursor, sql, parameters, error) from error
-        finally:
-            cursor.close()
+        _close(cursor)
         make = self.row._make
         if not any(results):
             return list(map(make, fetched))
@@ -157,6 +179,16 @@ class PlainRead:
         """The first column of the first row, or None."""
         rows = self(params)
         return rows[0][0] if rows else None
+
+
+def _close(cursor) -> None:
+    """Close a cursor as SQLAlchemy does: an error in closing (its connection is gone) is not the news."""
+    if cursor is None:
+        return
+    try:
+        cursor.close()
+    except Exception:  # noqa: BLE001  # nosec B110 (the error that matters is raised by the caller)
+        pass
 
 
 def _wrapped(connection, cursor, sql, parameters, error):
