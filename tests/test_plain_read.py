@@ -168,3 +168,18 @@ def test_a_lost_connection_is_sqlalchemys_error_and_the_next_read_gets_a_working
     assert raised.value.connection_invalidated
     db.session.rollback()
     assert read({"project_id": project_id}) == []
+
+
+def test_get_is_the_sessions_object_when_it_holds_one_and_one_select_otherwise(world, count_queries):
+    from workspace.database import get
+    from workspace.models import Project
+
+    project_id = world.project.id
+    db.session.expunge_all()
+    with count_queries() as statements:
+        project = get(Project, project_id)
+        again = get(Project, project_id)
+        missing = get(Project, 10 ** 6)
+    assert project is again and project.id == project_id and missing is None
+    assert len(statements) == 2  # the project once, the missing one once; the second `get` asked nobody
+    assert get(User, world.student.id) is world.student

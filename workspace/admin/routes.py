@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from ..activity import record
 from ..courses.routes import dashboard_thresholds
 from ..courses.services import create_course
+from ..database import get
 from ..extensions import db
 from ..forms import choices
 from ..models import Course, CourseStaff, User
@@ -19,7 +20,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def load_user(user_id, **_):
-    return db.session.get(User, user_id)
+    return get(User, user_id)
 
 
 @bp.get("/users")

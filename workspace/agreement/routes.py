@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..database import get
 from ..extensions import db
 from ..forms import choices
 from ..htmx import is_htmx
@@ -34,7 +35,7 @@ bp = Blueprint("agreement", __name__)
 # ---- loaders: nested objects by both ids ---------------------------------------------------------
 
 def load_project(project_id, **_):
-    return db.session.get(Project, project_id)
+    return get(Project, project_id)
 
 
 def load_agreement(project_id, **_):

@@ -46,12 +46,13 @@ def setup_login(app) -> None:
 
     @login_manager.user_loader
     def load_user(identity: str):
+        from ..database import get
         from ..models import User
 
         user_id, _, version = identity.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        user = get(User, int(user_id))
         # A cookie saved before logout or a password change carries an old version.
         if user is None or user.session_version != int(version):
             return None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..courses.routes import load_course
+from ..database import get
 from ..extensions import db
 from ..fast_format import PageFormats
 from ..forms import EmptyForm, choices
@@ -33,7 +34,7 @@ bp = Blueprint("checkups", __name__)
 # ---- loaders: nested objects by every id in the URL ------------------------------------------
 
 def load_project(project_id, **_):
-    return db.session.get(Project, project_id)
+    return get(Project, project_id)
 
 
 def load_checkup(project_id, checkup_id, **_):

@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from ..auth.services import invite
+from ..database import get
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import ENROLLED, Course, CourseEnrolment, CourseStaff, Invitation, Project
@@ -18,7 +19,7 @@ bp = Blueprint("courses", __name__, url_prefix="/courses")
 
 
 def load_course(course_id, **_):
-    return db.session.get(Course, course_id)
+    return get(Course, course_id)
 
 
 def load_invitation(course_id, invitation_id, **_):

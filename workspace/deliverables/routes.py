@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..database import get
 from ..extensions import db
 from ..forms import EmptyForm, choices
 from ..htmx import is_htmx, render
@@ -40,7 +41,7 @@ def _limits(state):
 # ---- loaders: nested objects always by both ids -------------------------------------------------
 
 def load_project(project_id, **_):
-    return db.session.get(Project, project_id)
+    return get(Project, project_id)
 
 
 def load_deliverable(project_id, deliverable_id, **_):

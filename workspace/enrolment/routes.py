@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_
 from sqlalchemy.orm import contains_eager
 
+from ..database import get
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx, render
@@ -31,7 +32,7 @@ SOURCE_LABELS = {"csv": N_("class list"), "join": N_("join code"), "lti": N_("le
 
 
 def load_course(course_id, **_):
-    return db.session.get(Course, course_id)
+    return get(Course, course_id)
 
 
 def load_enrolment(course_id, enrolment_id, **_):

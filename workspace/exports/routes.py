@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..csvcells import csv_response
+from ..database import get
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx
@@ -20,7 +21,7 @@ bp = Blueprint("exports", __name__)
 
 
 def load_project(project_id, **_):
-    return db.session.get(Project, project_id)
+    return get(Project, project_id)
 
 
 @bp.app_context_processor

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..database import reading
+from ..database import get, reading
 from ..extensions import db
 from ..htmx import is_htmx, trigger
 from ..models import Goal, GoalComment, GoalRevision, Project, RootCauseRevision
@@ -29,7 +29,7 @@ bp = Blueprint("goals", __name__)
 
 
 def load_project(project_id, **_):
-    return db.session.get(Project, project_id)
+    return get(Project, project_id)
 
 
 def load_goal(project_id, goal_id, **_):

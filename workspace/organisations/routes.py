@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..activity import record
+from ..database import get
 from ..extensions import db
 from ..forms import choices
 from ..htmx import is_htmx, render
@@ -30,7 +31,7 @@ bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
 
 def load_organisation(organisation_id, **_):
-    return db.session.get(Organisation, organisation_id)
+    return get(Organisation, organisation_id)
 
 
 def load_side(organisation_id, introduction_id, **_):

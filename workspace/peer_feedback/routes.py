@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..courses.routes import load_course
+from ..database import get
 from ..extensions import db
 from ..htmx import is_htmx, render
 from ..models import PeerRound, Project
@@ -28,7 +29,7 @@ def load_round(course_id, round_id, **_):
 
 def load_team_round(project_id, round_id, **_):
     """The round as the project's team meets it: both must belong to the same course (else 404)."""
-    project = db.session.get(Project, project_id)
+    project = get(Project, project_id)
     peer_round = project and db.session.scalar(
         db.select(PeerRound).filter_by(id=round_id, course_id=project.course_id))
     return TeamRound(project, peer_round) if peer_round else None

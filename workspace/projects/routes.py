@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.services import invite
 from ..courses.forms import InviteForm
 from ..courses.routes import load_course
-from ..database import PlainRead
+from ..database import PlainRead, get
 from ..extensions import db
 from ..forms import EmptyForm, choices
 from ..models import CourseStaff, Organisation, Project, ProjectMember, User
@@ -23,7 +23,7 @@ bp = Blueprint("projects", __name__)
 
 
 def load_project(project_id, **_):
-    return db.session.get(Project, project_id)
+    return get(Project, project_id)
 
 
 def load_member(project_id, member_id, **_):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..database import get
 from ..extensions import db
 from ..forms import EmptyForm
 from ..htmx import is_htmx, render
@@ -24,7 +25,7 @@ bp = Blueprint("reflections", __name__, url_prefix="/projects/<int:project_id>/r
 
 
 def load_project(project_id, **_):
-    return db.session.get(Project, project_id)
+    return get(Project, project_id)
 
 
 def load_reflection(project_id, reflection_id, **_):

@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from ..database import get
 from ..extensions import db
 from ..forms import EmptyForm, choices
 from ..htmx import is_htmx, render
@@ -27,7 +28,7 @@ TEAMS_PER_PAGE = 10
 
 
 def load_course(course_id, **_):
-    return db.session.get(Course, course_id)
+    return get(Course, course_id)
 
 
 def load_round(course_id, round_id, **_):
