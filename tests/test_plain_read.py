@@ -174,7 +174,7 @@ def test_get_is_the_sessions_object_when_it_holds_one_and_one_select_otherwise(w
     from workspace.database import get
     from workspace.models import Project
 
-    project_id = world.project.id
+    project_id, student_id = world.project.id, world.student.id
     db.session.expunge_all()
     with count_queries() as statements:
         project = get(Project, project_id)
@@ -182,4 +182,7 @@ def test_get_is_the_sessions_object_when_it_holds_one_and_one_select_otherwise(w
         missing = get(Project, 10 ** 6)
     assert project is again and project.id == project_id and missing is None
     assert len(statements) == 2  # the project once, the missing one once; the second `get` asked nobody
-    assert get(User, world.student.id) is world.student
+    student = db.session.get(User, student_id)
+    with count_queries() as statements:
+        assert get(User, student_id) is student
+    assert statements == []
