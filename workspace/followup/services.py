@@ -37,16 +37,37 @@ def target_courses(user) -> list[Course]:
 
 @cache
 def _successors_statement():
-    """Built once per process; the project is the bound parameter `project_id`."""
-    from sqlalchemy.orm import joinedload
+    """Built once per process; the project is the bound parameter `project_id`; plain rows."""
+    from ..database import PlainRead
 
-    return (db.select(Project).where(Project.predecessor_id == bindparam("project_id"))
-            .options(joinedload(Project.course)).order_by(Project.start_date, Project.id))
+    return PlainRead(db.select(Project.id, Project.title, Project.start_date, Project.end_date, Project.course_id,
+                               Course.name.label("course_name"))
+                     .join(Course, Course.id == Project.course_id)
+                     .where(Project.predecessor_id == bindparam("project_id"))
+                     .order_by(Project.start_date, Project.id))
 
 
-def successors(project) -> list[Project]:
-    """The follow-ups of a project, oldest first (one query, with their courses)."""
-    return list(db.session.scalars(_successors_statement(), {"project_id": project.id}))
+class _CourseName:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+class Successor:
+    """What the board and the follow-up form show of a follow-up project, and what the policy's
+    `project.view` reads of it (its id and course)."""
+
+    __slots__ = ("id", "title", "start_date", "end_date", "course_id", "course")
+
+    def __init__(self, row):
+        self.id, self.title, self.start_date, self.end_date, self.course_id = row[:5]
+        self.course = _CourseName(row.course_name)
+
+
+def successors(project) -> list[Successor]:
+    """The follow-ups of a project, oldest first (one query, with their courses' names)."""
+    return [Successor(row) for row in _successors_statement()({"project_id": project.id})]
 
 
 def _field_refused(message, field: str) -> Refused:
