@@ -98,14 +98,14 @@ def waiting(user) -> int:
 @home_section("checkups_to_confirm", "checkups/_home_confirm.html")
 def to_confirm(user) -> dict | None:
     """Check-up logs waiting for this partner's confirmation, as plain rows of what the list shows."""
-    checkups = db.session.execute(_to_confirm_statement(), {"user_id": user.id}).all()
+    checkups = _to_confirm_statement()({"user_id": user.id})
     return {"checkups": checkups} if checkups else None
 
 
 @cache
 def _to_confirm_statement():
-    """Built once per process; the person is the bound parameter `user_id`."""
-    return (_logs_to_confirm(_BoundUser(), CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.summary,
+    """Built once per process; the person is the bound parameter `user_id`; plain rows."""
+    return PlainRead(_logs_to_confirm(_BoundUser(), CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.summary,
                              CheckUp.version, Project.title.label("project_title"))
             .join(Project, Project.id == CheckUp.project_id).order_by(CheckUp.planned_at))
 

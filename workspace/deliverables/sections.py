@@ -101,7 +101,7 @@ def _review_queue_statements():
                       StoredFile.size).where(StoredFile.version_id.in_(versions))
     links = db.select(VersionLink.version_id, literal("link"), VersionLink.id, VersionLink.url,
                       VersionLink.label, literal(0)).where(VersionLink.version_id.in_(versions))
-    return queue, union_all(files, links).order_by("kind", "id")
+    return PlainRead(queue), union_all(files, links).order_by("kind", "id")
 
 
 def review_queue(user) -> list[tuple[_Row, _Row]]:
@@ -109,7 +109,7 @@ def review_queue(user) -> list[tuple[_Row, _Row]]:
     records of what the home shows: two queries (the queue, then its versions' files and links),
     no ORM objects hydrated."""
     queue, parts = _review_queue_statements()
-    rows = db.session.execute(queue, {"user_id": user.id}).all()
+    rows = queue({"user_id": user.id})
     versions = {row.version_id: _Row(id=row.version_id, number=row.number, note=row.note, files=[], links=[])
                 for row in rows}
     if versions:

@@ -1,6 +1,5 @@
 """What goals add to other pages: the board section, the partner's home queue, the nav badge.
 Each loader makes a fixed number of queries, whatever the number of goals."""
-from collections import namedtuple
 from functools import cache
 
 from flask import url_for
@@ -132,8 +131,8 @@ _QUEUE_COLUMNS = (Goal.id, Goal.project_id, Goal.title, Goal.description, Goal.p
 
 @cache
 def _partner_queue_rows_statement():
-    """Built once per process; the person is the bound parameter `user_id`."""
-    return (
+    """Built once per process; the person is the bound parameter `user_id`; plain rows."""
+    return PlainRead(
         db.select(*_QUEUE_COLUMNS)
         .join(ProjectMember, and_(ProjectMember.project_id == Goal.project_id,
                                   ProjectMember.user_id == bindparam("user_id"), ProjectMember.role == "partner"))
@@ -147,13 +146,7 @@ def _partner_queue_rows_statement():
 def partner_queue_rows(user) -> list:
     """`partner_queue` as plain rows of what the home's card shows (one query, nothing hydrated), as
     named tuples: a template reading a field of SQLAlchemy's Row pays ten times a named tuple's."""
-    result = db.session.execute(_partner_queue_rows_statement(), {"user_id": user.id})
-    return list(map(_row_type(tuple(result.keys()))._make, result))
-
-
-@cache
-def _row_type(fields: tuple):
-    return namedtuple("GoalQueueRow", fields)
+    return _partner_queue_rows_statement()({"user_id": user.id})
 
 
 @home_section("goals", "goals/_home.html")
