@@ -49,6 +49,7 @@ class BoardCards:
         self._reorder: dict = {}  # project id -> may the reader reorder its goals
         self._decided: dict = {}  # kind of card -> (steps, waits)
         self._badges: dict = {}  # state -> the state's badge
+        self._revision = self._gettext("Revision %(n)s, proposed by %(name)s (%(side)s)")
 
     # ---- looked up once per page ------------------------------------------------------------------
 
@@ -128,15 +129,18 @@ class BoardCards:
         if waits:
             out.append(f' <span class="badge badge-warn goal-waiting">{icon("arrow-right")}{_("waiting for you")}</span>')
         proposer = goal.proposer
-        revision = Markup(self._gettext("Revision %(n)s, proposed by %(name)s (%(side)s)")) % {  # nosec B704
-            "n": goal.revision_number, "name": proposer.name if proposer else _("someone who left"),
+        # Markup(text) % values, as `_()` gives it, written as the plain `%` of the catalogue's text with
+        # each value escaped (a number as it is; the texts of `_` are Markup already): the same string
+        # without markupsafe's per-value helper objects
+        revision = self._revision % {
+            "n": goal.revision_number, "name": escape(proposer.name) if proposer else _("someone who left"),
             "side": _("student team") if goal.proposer_side == "student" else _("partner")}
         out.append(f'\n  </p>\n  <p class="meta">\n    {revision}')
         if goal.target_date:
             out.append(f' · {_("target date")} {self._date(goal.target_date)}')
         if comment_count:
-            out.append(" · " + Markup(self._ngettext("%(num)d comment", "%(num)d comments",  # nosec B704
-                                                     comment_count)) % {"num": comment_count})
+            out.append(" · " + self._ngettext("%(num)d comment", "%(num)d comments", comment_count)
+                       % {"num": comment_count})
         out.append("\n  </p>")
         description, need, criteria = goal.description, goal.partner_need, goal.success_criteria
         if description or need or criteria:
