@@ -182,6 +182,16 @@ class PlainRead:
         return rows[0][0] if rows else None
 
 
+class Named:
+    """What a page shows of a row's related person or course: its name (`goal.proposer.name`,
+    `member.user.name`, `project.course.name`), for read models of plain rows."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
 def _close(cursor) -> None:
     """Close a cursor as SQLAlchemy does: an error in closing (its connection is gone) is not the news."""
     if cursor is None:

@@ -5,7 +5,7 @@ from flask import url_for
 from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
-from ..database import PlainRead
+from ..database import Named, PlainRead
 from ..extensions import db
 from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember, User
 from ..models.checkup import LOGGED, OPEN, is_held, is_overdue
@@ -28,13 +28,6 @@ class _CheckUpRow:
         return is_held(self.state)
 
 
-class _Owner:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-
 class _ActionRow:
     """What the board's list shows of an open action item."""
 
@@ -42,7 +35,7 @@ class _ActionRow:
 
     def __init__(self, id, text, due_date, done, owner_id, owner_name):  # noqa: A002
         self.id, self.text, self.due_date, self.done = id, text, due_date, done
-        self.owner = _Owner(owner_name) if owner_id is not None else None
+        self.owner = Named(owner_name) if owner_id is not None else None
 
     @property
     def overdue(self) -> bool:

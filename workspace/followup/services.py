@@ -13,6 +13,7 @@ from sqlalchemy import bindparam
 
 from ..activity import record
 from ..agreement.services import _open_responsibilities, snapshot
+from ..database import Named, PlainRead
 from ..extensions import db
 from ..goals.services import STATE_LABELS, current_root_cause
 from ..models import (
@@ -38,20 +39,11 @@ def target_courses(user) -> list[Course]:
 @cache
 def _successors_statement():
     """Built once per process; the project is the bound parameter `project_id`; plain rows."""
-    from ..database import PlainRead
-
     return PlainRead(db.select(Project.id, Project.title, Project.start_date, Project.end_date, Project.course_id,
                                Course.name.label("course_name"))
                      .join(Course, Course.id == Project.course_id)
                      .where(Project.predecessor_id == bindparam("project_id"))
                      .order_by(Project.start_date, Project.id))
-
-
-class _CourseName:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
 
 
 class Successor:
@@ -62,7 +54,7 @@ class Successor:
 
     def __init__(self, row):
         self.id, self.title, self.start_date, self.end_date, self.course_id = row[:5]
-        self.course = _CourseName(row.course_name)
+        self.course = Named(row.course_name)
 
 
 def successors(project) -> list[Successor]:

@@ -6,7 +6,7 @@ from flask import url_for
 from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import joinedload
 
-from ..database import PlainRead
+from ..database import Named, PlainRead
 from ..extensions import db
 from ..models import Goal, GoalComment, Project, ProjectMember, RootCauseRevision, User
 from ..models.goal import PROPOSED
@@ -47,15 +47,6 @@ _BOARD_ROOT_CAUSE = PlainRead(
     .where(RootCauseRevision.project_id == _PROJECT).order_by(RootCauseRevision.number.desc()).limit(1))
 
 
-class _Person:
-    """The name a card shows of a goal's proposer or a revision's author."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-
 class BoardGoal:
     """What the board's card (`cards.BoardCards.card`), the state machine and the policy's goal rules
     read of a goal: its columns, its proposer's name and its project (the board's own)."""
@@ -68,7 +59,7 @@ class BoardGoal:
         (self.id, self.project_id, self.title, self.description, self.partner_need, self.success_criteria,
          self.target_date, self.state, self.proposer_side, self.drop_side, self.revision_number, self.version,
          self.evidence, self.drop_reason, proposer_id, proposer_name) = row
-        self.proposer = _Person(proposer_name) if proposer_id is not None else None
+        self.proposer = Named(proposer_name) if proposer_id is not None else None
         self.project = project
 
 
@@ -77,7 +68,7 @@ class _RootCause:
 
     def __init__(self, number, text, created_at, author_id, author_name):
         self.number, self.text, self.created_at = number, text, created_at
-        self.author = _Person(author_name) if author_id is not None else None
+        self.author = Named(author_name) if author_id is not None else None
 
 
 @board_section("goals", "goals/_board.html")

@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.services import invite
 from ..courses.forms import InviteForm
 from ..courses.routes import load_course
-from ..database import PlainRead, get
+from ..database import Named, PlainRead, get
 from ..extensions import db
 from ..forms import EmptyForm, choices
 from ..models import CourseStaff, Organisation, Project, ProjectMember, User
@@ -76,20 +76,13 @@ _BOARD_TEACHERS = PlainRead(
     .where(CourseStaff.course_id == bindparam("course_id")).order_by(CourseStaff.id))
 
 
-class _Person:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-
 class _BoardMember:
     """What the board's list of people shows of a member, and what the policy's `member.remove` reads."""
 
     __slots__ = ("id", "role", "user", "project", "project_id")
 
     def __init__(self, row, project):
-        self.id, self.role, self.user = row.id, row.role, _Person(row.name)
+        self.id, self.role, self.user = row.id, row.role, Named(row.name)
         self.project, self.project_id = project, project.id
 
 
