@@ -186,3 +186,23 @@ def test_get_is_the_sessions_object_when_it_holds_one_and_one_select_otherwise(w
     with count_queries() as statements:
         assert get(User, student_id) is student
     assert statements == []
+
+
+def test_a_read_from_within_a_flush_does_not_flush_again(world):
+    """A flush event that asks the policy (whose standing is a PlainRead) reads, as the ORM's queries do there."""
+    from sqlalchemy.orm import Session
+
+    from workspace.policy import forget_standing, project_role
+
+    seen = []
+
+    def before_flush(session, context, instances):
+        forget_standing()
+        seen.append(project_role(world.student, world.project))
+
+    event.listen(Session, "before_flush", before_flush)
+    try:
+        create_goal(world.project, world.student, title="Asked during a flush")
+    finally:
+        event.remove(Session, "before_flush", before_flush)
+    assert seen and set(seen) == {"student"}

@@ -70,8 +70,8 @@ class PlainRead:
     tuples of the statement's column keys).
 
     What stays the same as a `session.execute`: the statement's SQL and parameters; the session's
-    autoflush (pending changes are flushed first, so a request reads back what it changed; so not
-    for use inside flush events); the engine's `before_cursor_execute`/`after_cursor_execute`
+    autoflush (pending changes are flushed first, so a request reads back what it changed; not
+    within a flush, as the ORM); the engine's `before_cursor_execute`/`after_cursor_execute`
     listeners (the query counts, the tests' fault injection), which get no execution context
     (`context` is None; with `SQLALCHEMY_RECORD_QUERIES`, whose listener needs one, reads go through
     `session.execute`); and the errors: a driver's error is raised as SQLAlchemy's exception for it
@@ -139,8 +139,10 @@ class PlainRead:
         session = db.session()
         if current_app.config.get("SQLALCHEMY_RECORD_QUERIES"):
             return [self.row._make(row) for row in session.execute(self.statement, params or {})]
-        if session.autoflush:
-            session.flush()  # as the ORM does before a query: what this request changed is read back
+        # as the ORM does before a query: what this request changed is read back; not from within a
+        # flush (a flush event asking the policy), where the ORM skips it too
+        if session.autoflush and not getattr(session, "_flushing", False):
+            session.flush()
         connection = session.connection()
         dialect = connection.dialect
         prepared = self._prepared.get((dialect.name, dialect.driver)) or self._prepare(connection)
@@ -161,6 +163,9 @@ class PlainRead:
         except dialect.loaded_dbapi.Error as error:
             _close(cursor)
             raise _wrapped(connection, cursor, sql, parameters, error) from error
+        except BaseException:  # a listener's own error, an interruption: the cursor is closed all the same
+            _close(cursor)
+            raise
         _close(cursor)
         make = self.row._make
         if not any(results):
