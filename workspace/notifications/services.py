@@ -17,12 +17,13 @@ from ..models.notification import DIGEST, IMMEDIATE
 
 def notify(users, kind: str, key: str, text: str, url: str = "", project=None, actor=None,
            email: bool = True, later: bool = False, preferences: dict | None = None,
-           already: set | None = None) -> list[Notification]:
+           already: set | None = None) -> list[int]:
     """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once
     (`later`: through `flask send-mail`, for a bulk step such as a class import). A caller that has
     read the users' e-mail preferences ({user id: choice}) and who among them has been told of the
     key already (their ids) passes them. Of a user this reads `id`, `email`, `active` and `locale`
-    (a User, or a plain row of those). The e-mail's words are made once per language."""
+    (a User, or a plain row of those). The e-mail's words are made once per language. Returns the
+    new notifications' ids (no ORM objects are made of them: nobody here reads them)."""
     recipients = {u.id: u for u in users if u is not None and (actor is None or u.id != actor.id)}
     if not recipients:
         return []
@@ -54,7 +55,7 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
         return []
     # One INSERT for all the notes and one for all the mail: an action that tells six people
     # sends two statements, not twelve.
-    created = db.session.scalars(insert(Notification).returning(Notification), rows).all()
+    created = db.session.scalars(insert(Notification).returning(Notification.id), rows).all()
     queue_mails(mails, later=later)
     return created
 
