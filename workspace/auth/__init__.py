@@ -6,7 +6,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..htmx import hx_redirect
 
 
