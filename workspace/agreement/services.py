@@ -436,26 +436,13 @@ def reciprocity(rows, on: date) -> dict:
     return counts
 
 
-def reciprocity_of(agreement_ids) -> dict:
-    """Reciprocity per agreement id, in one query."""
-    rows = db.session.execute(
-        db.select(Responsibility.agreement_id, Responsibility.side, Responsibility.due_date, Responsibility.done_at)
-        .where(Responsibility.agreement_id.in_(agreement_ids), Responsibility.removed_at.is_(None))
-    ).all() if agreement_ids else []
-    on = today()
-    by_agreement: dict[int, list] = {}
-    for row in rows:
-        by_agreement.setdefault(row.agreement_id, []).append((row.side, row.due_date, row.done_at))
-    return {aid: reciprocity(by_agreement.get(aid, []), on) for aid in agreement_ids}
-
-
 _RECIPROCITY_ONE = PlainRead(
     db.select(Responsibility.side, Responsibility.due_date, Responsibility.done_at)
     .where(Responsibility.agreement_id == bindparam("agreement_id"), Responsibility.removed_at.is_(None)))
 
 
 def reciprocity_of_one(agreement_id: int) -> dict:
-    """`reciprocity_of` for one agreement, with a statement built once per process."""
+    """`reciprocity` of one agreement's promises (one statement, built once per process)."""
     return reciprocity(_RECIPROCITY_ONE({"agreement_id": agreement_id}), today())
 
 
