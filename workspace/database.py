@@ -42,6 +42,23 @@ def configure_engine(app) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def commit_keeping_loaded() -> None:
+    """Commit, and keep what the session has loaded instead of expiring it.
+
+    For a decision whose answer is rendered in the same request: after a plain commit the project
+    and the person (and the decided object) are expired, and the answer loads each again, two or
+    three statements that read back what this request already holds. Safe only where the decision
+    changes nothing in the loaded objects behind the ORM's back (no Core UPDATE of their tables);
+    what the ORM flushed is what the database now holds. Rollbacks still expire everything."""
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
+
+
 @contextmanager
 def reading():
     """In a request that may write: the transactions begun within this block only read. On SQLite

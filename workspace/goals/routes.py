@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..database import get, reading
+from ..database import commit_keeping_loaded, get, reading
 from ..extensions import db
 from ..htmx import is_htmx, trigger
 from ..models import Goal, GoalComment, GoalRevision, Project, RootCauseRevision
@@ -196,7 +196,7 @@ def _act(goal, form, step: str, run, done: str):
     else:
         try:
             run(project, goal, form)
-            db.session.commit()
+            commit_keeping_loaded()  # the answer reads the project and the person this request loaded
         except (StaleVersion, StaleDataError):
             db.session.rollback()
             goal = load_goal(project.id, goal.id)
