@@ -88,12 +88,18 @@ def recall(text: str) -> dict | None:
 
 
 def _make(recipe: dict) -> str:
-    from flask_babel import gettext, ngettext
+    """Flask-Babel's `gettext`/`ngettext` of the recipe, from the request's catalogue as the templates'
+    `_()` finds it (`fast_gettext.translations`): a timeline shows one made text per line."""
+    from .fast_gettext import translations
 
     params = {name: _make(value["made"]) if isinstance(value, dict) else value
               for name, value in recipe["params"].items()}
     message, plural = recipe["msgid"], recipe.get("plural")  # (not in the call: `make messages` reads calls)
-    return ngettext(message, plural, recipe["num"], **params) if plural else gettext(message, **params)
+    if plural:
+        params.setdefault("num", recipe["num"])
+        return translations().ungettext(message, plural, recipe["num"]) % params
+    text = translations().ugettext(message)
+    return text % params if params else text
 
 
 def localized(text: str, recipe: dict | None) -> str:

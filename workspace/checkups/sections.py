@@ -1,7 +1,6 @@
 """What check-ups add to the board, the home page and the waiting badge (fixed query counts)."""
 from functools import cache
 
-from flask import url_for
 from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
@@ -11,6 +10,7 @@ from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember, 
 from ..models.checkup import LOGGED, OPEN, is_held, is_overdue
 from ..sections import activity_link, board_section, home_section, waiting_counter
 from . import services
+from ..ui import template_url_for
 
 BOARD_ACTIONS_SHOWN = 5
 
@@ -124,12 +124,12 @@ def _my_actions_statement():
 
 @activity_link("checkup")
 def _checkup_link(project_id, subject_id):
-    return url_for("checkups.show", project_id=project_id, checkup_id=subject_id)
+    return template_url_for("checkups.show", project_id=project_id, checkup_id=subject_id)
 
 
 def _item_link(kind: str):
     def link(project_id, subject_id):
-        return url_for("checkups.find_item", project_id=project_id, kind=kind, item_id=subject_id)
+        return template_url_for("checkups.find_item", project_id=project_id, kind=kind, item_id=subject_id)
     return link
 
 

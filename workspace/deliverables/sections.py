@@ -3,7 +3,6 @@ home page, and the navigation badge. Each makes a fixed number of queries, whate
 number of deliverables and versions."""
 from functools import cache
 
-from flask import url_for
 from sqlalchemy import and_, bindparam, literal, union_all
 from sqlalchemy.orm import aliased
 
@@ -16,6 +15,7 @@ from ..models.deliverable import IN_REVIEW, is_late
 from ..policy import project_roles
 from ..sections import activity_link, board_section, home_section, waiting_counter
 from .forms import ReviewForm
+from ..ui import template_url_for
 
 
 _PROJECT = bindparam("project_id")
@@ -61,7 +61,7 @@ def board(project, user) -> dict:
 
 @activity_link("deliverable")
 def _deliverable_link(project_id, subject_id):
-    return url_for("deliverables.show", project_id=project_id, deliverable_id=subject_id)
+    return template_url_for("deliverables.show", project_id=project_id, deliverable_id=subject_id)
 
 
 def _partner_of():

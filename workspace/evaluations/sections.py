@@ -1,11 +1,11 @@
 """What the evaluation adds to other pages: a partner's open evaluations on the home page, and a
 section on the project board (teachers ask, close and release; the team reads once released)."""
-from flask import url_for
 
 from ..policy import can, project_role
 from ..sections import activity_link, board_section, home_section
 from .forms import evaluation_form
 from .services import evaluation_of, open_for
+from ..ui import template_url_for
 
 
 @home_section("evaluations", "evaluations/_home.html")
@@ -29,4 +29,4 @@ def board(project, user) -> dict:
 @activity_link("partnerevaluation")
 def _evaluation_link(project_id, subject_id):
     """A timeline line about the evaluation leads to its panel on the board (which says what this reader may see)."""
-    return url_for("projects.show", project_id=project_id) + "#evaluation-section"
+    return template_url_for("projects.show", project_id=project_id) + "#evaluation-section"

@@ -12,6 +12,7 @@ from ..models import Goal, GoalComment, Project, ProjectMember, RootCauseRevisio
 from ..models.goal import PROPOSED
 from ..policy import project_roles
 from ..sections import activity_link, board_section, home_section, waiting_counter
+from ..ui import template_url_for
 from .services import (
     BOARD_ORDER, STATE_ICON_NAMES, STATE_KINDS, STATE_LABELS, allowed_steps, count_waiting, count_waiting_statement,
     side_of, waits_for,
@@ -180,9 +181,9 @@ def waiting(user) -> int:
 
 @activity_link("goal")
 def _goal_link(project_id, subject_id):
-    return url_for("goals.show", project_id=project_id, goal_id=subject_id)
+    return template_url_for("goals.show", project_id=project_id, goal_id=subject_id)
 
 
 @activity_link("rootcauserevision")
 def _root_cause_link(project_id, subject_id):
-    return url_for("goals.relevance", project_id=project_id)
+    return template_url_for("goals.relevance", project_id=project_id)

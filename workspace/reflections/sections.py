@@ -2,7 +2,6 @@
 shared entries; for a teacher, how many there are) and timeline links for those who may open them."""
 from functools import cache
 
-from flask import url_for
 from sqlalchemy import bindparam, func, or_
 
 from ..database import PlainRead
@@ -11,6 +10,7 @@ from ..models.base import as_utc
 from ..models.reflection import SHARED, Reflection
 from ..policy import can, project_role
 from ..sections import activity_link, activity_openable, board_section
+from ..ui import template_url_for
 
 
 @board_section("reflections", "reflections/_board.html")
@@ -39,7 +39,7 @@ def _counts_statement(readable_only: bool):
 
 @activity_link("reflection")
 def _reflection_link(project_id, subject_id):
-    return url_for("reflections.show", project_id=project_id, reflection_id=subject_id)
+    return template_url_for("reflections.show", project_id=project_id, reflection_id=subject_id)
 
 
 @activity_openable("reflection")

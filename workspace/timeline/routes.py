@@ -1,5 +1,5 @@
 """The project timeline: every recorded activity, newest first, readable by every member."""
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
@@ -11,6 +11,7 @@ from ..models import Activity, ProjectMember, User
 from ..policy import permission
 from ..projects.routes import load_project
 from ..sections import activity_link, board_section, links_for
+from ..ui import template_url_for
 
 bp = Blueprint("timeline", __name__)
 
@@ -20,7 +21,7 @@ BOARD_ENTRIES = 5
 
 @activity_link("project")
 def _project_link(project_id, subject_id):
-    return url_for("projects.show", project_id=project_id)
+    return template_url_for("projects.show", project_id=project_id)
 
 
 def _newest(project_id):
