@@ -22,6 +22,7 @@ from ..models.agreement import (
 from ..policy import can
 from ..ui import id_link
 from . import services
+from .items import promise_items
 
 # The rule `responsibility.mark_done` reads the promise's project and side only: asked once per side.
 _Promise = namedtuple("_Promise", "project side")
@@ -135,6 +136,7 @@ def agreement_page(project, viewer) -> dict:
         "accepted_count": len(accepted), "i_accepted": viewer.id in accepted,
         "everyone_accepted": bool(members) and all(m.accepted_at is not None for m in members),
         "roles": roles, "consent_items": consent, "responsibilities": shown, "last_kept": last_kept,
+        "promise_items": promise_items,
         "counts": services.reciprocity([(r.side, r.due_date, r.done_at) for r in rows], today),
         "formats": formats,
         # the printable view shows the version's snapshot (agreement/_snapshot.html)
