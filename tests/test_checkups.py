@@ -663,7 +663,7 @@ def test_the_answer_forms_fields_are_rendered_as_the_field_macro_renders_them(ap
     checkup = create_checkup(world.project, state="logged")
     items = [create_feedback(checkup, state="open"), create_feedback(checkup, state="open")]
     items[1].state, items[1].reason = "not_integrated", "Not <now> & later"
-    goals = choices([(0, "— no goal —"), (7, "A goal & <more>"), (8, "Another")])
+    goals = choices([(0, "— no goal —"), (7, "A goal & <more>"), (8, "Another \"quoted\" one")])
     macro = '{% from "_forms.html" import field %}{{ field(f) }}'
     with app.test_request_context("/"):
         fields = read.FieldHTML()

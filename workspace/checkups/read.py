@@ -16,7 +16,6 @@ from sqlalchemy.orm import aliased
 from wtforms.widgets import Select
 
 from ..database import PlainRead
-from ..extensions import db
 from ..models import ActionItem, CheckUp, CheckUpAttendee, Correction, FeedbackItem, Goal, ProjectMember, PulseRating, User
 from ..models.checkup import CONFIRMED, OPEN, PLANNED
 from ..policy import can
@@ -81,9 +80,13 @@ _PULSE = PlainRead(
            func.count(PulseRating.id), func.sum(case((PulseRating.user_id == bindparam("user_id"), 1), else_=0)))
     .where(PulseRating.project_id == bindparam("project_id"), PulseRating.checkup_id == bindparam("checkup_id"))
     .group_by(PulseRating.checkup_id, PulseRating.side, PulseRating.value_key))
-_COMMENTS = (
+# The sides a reader may see are one or both: two bound sides (the same one twice for one side), so
+# the statement is built once and read as plain rows.
+_COMMENTS = PlainRead(
     select(PulseRating.side, PulseRating.value_key, PulseRating.comment)
-    .where(PulseRating.checkup_id == bindparam("checkup_id"), PulseRating.side.in_(bindparam("sides", expanding=True)),
+    .where(PulseRating.checkup_id == bindparam("checkup_id"),
+           PulseRating.side.in_([bindparam("side", type_=PulseRating.side.type),
+                                 bindparam("other_side", type_=PulseRating.side.type)]),
            PulseRating.comment != "")
     .order_by(PulseRating.side, PulseRating.value_key, PulseRating.id))
 _HELD = PlainRead(select(CheckUp.id, CheckUp.planned_at)
@@ -130,8 +133,11 @@ def comments(checkup_id: int, sides) -> list[Comment]:
     """The comments of the sides the viewer may see (hidden sides never leave the database)."""
     if not sides:
         return []
-    return [Comment(*row) for row in db.session.execute(
-        _COMMENTS, {"checkup_id": checkup_id, "sides": sorted(sides)})]
+    first, *rest = sorted(sides)
+    if len(rest) > 1:
+        raise ValueError(f"a check-up has two sides, not {sorted(sides)}")
+    return [Comment(*row) for row in _COMMENTS({"checkup_id": checkup_id, "side": first,
+                                                 "other_side": rest[0] if rest else first})]
 
 
 def held_checkups(project) -> list[HeldCheckup]:
@@ -152,6 +158,14 @@ def open_items(view: CheckupView) -> list:
 
 
 # ---- the answer forms of the feedback items ----------------------------------------------------
+
+def _option(choice) -> str:
+    """`Select.render_option(choice)` of WTForms for a choice without its own attributes: the attributes in
+    html_params' sorted order, the value and label escaped (tests/test_checkups.py compares the two)."""
+    value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+    selected = "selected " if choice.selected else ""
+    return f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>'
+
 
 class FieldHTML:
     """What `field(f)` of _forms.html renders (same markup and whitespace) for a field without errors,
@@ -206,7 +220,7 @@ class FieldHTML:
             key = (choice.value, label if isinstance(label, str) else id(label), choice.selected)
             option = self.options.get(key)
             if option is None:
-                option = self.options[key] = Select.render_option(choice)
+                option = self.options[key] = _option(choice)
             html.append(option)
         options = "".join(html)
         self.lists[id(f.choices), f.data] = (f.choices, options)  # the list kept, so that its id stays its own

@@ -4,8 +4,10 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 
 from ..activity import record
+from ..database import PlainRead
 from ..extensions import db
 from ..models import (
     ActionItem, CheckUp, CheckUpAttendee, Correction, CoursePrompt, CourseValueSetting, FeedbackItem, ProjectMember,
@@ -235,10 +237,14 @@ def asked_values(course) -> list[str]:
     return asked_values_of(course.id)
 
 
+# The values a course turned off, built once per process (the check-up page asks on every view).
+_NOT_ASKED = PlainRead(db.select(CourseValueSetting.value_key).where(
+    CourseValueSetting.course_id == bindparam("course_id"), CourseValueSetting.asked.is_(False)))
+
+
 def asked_values_of(course_id: int) -> list[str]:
     """asked_values by the course's id (without loading the course)."""
-    off = set(db.session.scalars(db.select(CourseValueSetting.value_key).where(
-        CourseValueSetting.course_id == course_id, CourseValueSetting.asked.is_(False))))
+    off = {key for (key,) in _NOT_ASKED({"course_id": course_id})}
     return [key for key in VALUE_KEYS if key not in off]
 
 
