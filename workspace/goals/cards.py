@@ -36,6 +36,8 @@ class BoardCards:
     `focus_card`: the goal a decision was just taken on (its state gets the focus);
     `focus_goal` and `focus_direction`: the goal just moved (its menu stays open, the button keeps focus)."""
 
+    view = "board"  # what the step forms say they came from (the answer is the board's section)
+
     def __init__(self, user, focus_card=None, focus_goal=None, focus_direction=None):
         self.user = user
         self.focus_card, self.focus_goal, self.focus_direction = focus_card, focus_goal, focus_direction
@@ -214,14 +216,14 @@ class BoardCards:
         return Markup("".join(out))  # nosec B704 (escaped above)
 
     def _step_form(self, goal, title, endpoint, step, label, note=None, note_label=None, button_class="button") -> str:
-        """goals/_step.html's `step_form` with view="board" and nothing kept."""
+        """goals/_step.html's `step_form` with this writer's view and nothing kept."""
         gid = goal.id
         url = self._url(goal.project_id, endpoint, gid)
         out = (f'\n<form method="post" action="{url}" hx-post="{url}" hx-target="#goal-{gid}" hx-swap="outerHTML"'
                f' class="goal-step" novalidate>'
                f'\n  <input type="hidden" name="csrf_token" value="{self.csrf}">'
                f'\n  <input type="hidden" name="version" value="{goal.version}">'
-               f'\n  <input type="hidden" name="view" value="board">')
+               f'\n  <input type="hidden" name="view" value="{self.view}">')
         if note:
             field_id = f"goal-{gid}-{step}-{note}"
             out += (f'\n  <div class="field">'
@@ -232,6 +234,65 @@ class BoardCards:
                 f'<span class="visually-hidden">: {title}</span></button>\n</form>')
 
     def _step_details(self, goal, title, endpoint, step, summary, label, note, note_label) -> str:
-        """goals/_step.html's `step_details` with view="board" and nothing kept."""
+        """goals/_step.html's `step_details` with this writer's view and nothing kept."""
         return (f'\n<details class="goal-step-details">\n  <summary>{summary}</summary>'
                 f'{self._step_form(goal, title, endpoint, step, label, note, note_label)}\n</details>')
+
+
+class HomeCards(BoardCards):
+    """The goal cards of the partner's home: `goals/_card.html` with view="home" (what an action on
+    one answers with; tests/test_home_render.py compares the two), from the home section's plain rows
+    (`sections.partner_queue_rows`), with what each kind of card offers decided by the section."""
+
+    view = "home"
+
+    def items(self, cards) -> Markup:
+        """Each card in its list item, as the home's list wrote them: (row, {"steps", "waits"}) pairs."""
+        return Markup("".join([self.home_card(goal, decided) for goal, decided in cards]))  # nosec B704
+
+    def home_card(self, goal, decided) -> str:
+        _ = self._
+        gid, state = goal.id, goal.state
+        title = escape(goal.title)
+        out = [
+            f'\n    <li>\n<article id="goal-{gid}" class="card goal-card goal-card-{state}" aria-labelledby="goal-{gid}-title">'
+            f'\n  <h3 id="goal-{gid}-title" class="goal-title">'
+            f'\n    <a href="{self._url(goal.project_id, "show", gid)}">{title}</a>'
+            f'\n  </h3>'
+            f'\n  <p class="goal-state goal-state-{state}">{self._badge(state)}']
+        if decided["waits"]:
+            out.append(f' <span class="badge badge-warn goal-waiting">{icon("arrow-right")}{_("waiting for you")}</span>')
+        revision = self._revision % {
+            "n": goal.revision_number,
+            "name": escape(goal.proposer_name) if goal.proposer_user_id is not None else _("someone who left"),
+            "side": _("student team") if goal.proposer_side == "student" else _("partner")}
+        out.append(f'\n  </p>\n  <p class="meta">{escape(goal.project_title)} ·\n    {revision}')
+        if goal.target_date:
+            out.append(f' · {_("target date")} {self._date(goal.target_date)}')
+        out.append("\n  </p>")
+        description, need, criteria = goal.description, goal.partner_need, goal.success_criteria
+        if description or need or criteria:
+            out.append(f'\n  <details class="goal-details" open>\n    <summary>{_("What the goal says")}</summary>'
+                       f'\n    <dl class="facts">')
+            if description:
+                out.append(f'<dt>{_("Description")}</dt><dd class="prose">{escape(description)}</dd>')
+            if need:
+                out.append(f'<dt>{_(_NEED)}</dt><dd class="prose">{escape(need)}</dd>')
+            if criteria:
+                out.append(f'<dt>{_("Success criteria")}</dt><dd class="prose">{escape(criteria)}</dd>')
+            out.append("\n    </dl>\n  </details>")
+        if state in ("achievement_claimed", "achieved") and goal.evidence:
+            out.append(f'\n  <p class="prose"><strong>{_("Evidence:")}</strong> {escape(goal.evidence)}</p>')
+        if state in ("drop_proposed", "dropped") and goal.drop_reason:
+            out.append(f'\n  <p class="prose"><strong>{_("Reason to drop:")}</strong> {escape(goal.drop_reason)}</p>')
+        steps = decided["steps"]
+        if "approve" in steps or "request_changes" in steps:
+            out.append('\n  <div class="goal-actions">')
+            if "approve" in steps:
+                out.append(self._step_form(goal, title, "approve", "approve", _("Agree to this goal")))
+            if "request_changes" in steps:
+                out.append(self._step_details(goal, title, "request_changes", "request_changes", _("Request changes…"),
+                                              _("Send the request"), "comment", _("What should change?")))
+            out.append("\n  </div>")
+        out.append("\n</article></li>\n    ")
+        return "".join(out)

@@ -19,7 +19,7 @@ from ..models import Goal, GoalComment, GoalRevision, Project, RootCauseRevision
 from ..policy import permission
 from ..rules import Refused, StaleVersion
 from . import sections, services
-from .cards import BoardCards
+from .cards import BoardCards, HomeCards
 from .forms import (
     ChangesForm, ClaimForm, CommentForm, DropForm, GoalForm, KeepForm, MoveForm, RootCauseForm, SendBackForm,
     StepForm,
@@ -63,6 +63,7 @@ def goal_helpers():
 
     return {
         "goal_board_cards": board_cards,
+        "goal_home_cards": lambda cards: HomeCards(user).items(cards),
         "goal_steps": goal_steps,
         "goal_waits_for_me": lambda goal: services.waits_for(goal, side(goal)),
         "goal_side": side,

@@ -2,7 +2,6 @@
 Each loader makes a fixed number of queries, whatever the number of goals."""
 from functools import cache
 
-from flask import url_for
 from sqlalchemy import and_, bindparam
 from sqlalchemy.orm import joinedload
 
@@ -14,7 +13,7 @@ from ..policy import project_roles
 from ..sections import activity_link, board_section, home_section, waiting_counter
 from ..ui import template_url_for
 from .services import (
-    BOARD_ORDER, STATE_ICON_NAMES, STATE_KINDS, STATE_LABELS, allowed_steps, count_waiting, count_waiting_statement,
+    BOARD_ORDER, allowed_steps, count_waiting, count_waiting_statement,
     side_of, waits_for,
 )
 
@@ -160,18 +159,7 @@ def home(user) -> dict | None:
             decided[key] = {"steps": allowed_steps(user, facts, side), "waits": waits_for(facts, side),
                             "side": side}
         cards.append((row, decided[key]))
-    states = {row.state for row, _decision in cards}
-    return {"goals": cards, "states": {state: {"label": STATE_LABELS[state], "kind": STATE_KINDS[state],
-                                               "icon": STATE_ICON_NAMES[state]} for state in states},
-            "urls": _card_urls()}
-
-
-def _card_urls() -> dict[str, str]:
-    """The card's addresses as `%`-patterns of (project id, goal id), each built once per page."""
-    marks = {"project_id": 1234567891, "goal_id": 1987654321}
-    return {endpoint: url_for(f"goals.{endpoint}", **marks).replace("%", "%%")
-            .replace(str(marks["project_id"]), "%(p)d").replace(str(marks["goal_id"]), "%(g)d")
-            for endpoint in ("show", "approve", "request_changes")}
+    return {"goals": cards}  # written by goals/cards.py `HomeCards`
 
 
 @waiting_counter("goals", statement=count_waiting_statement)
