@@ -385,3 +385,55 @@ def test_a_version_submitted_meanwhile_is_not_submitted_twice(world):
     verbs = db.session.scalars(db.select(Activity.verb).where(Activity.subject_type == "deliverable",
                                                               Activity.subject_id == deliverable_id)).all()
     assert "submitted" not in verbs
+
+
+# The board's list as its loop wrote it with the macros, before the rows were written in Python.
+_BOARD_LOOP = """{% from "deliverables/_macros.html" import due, state_label, kind_label -%}
+    {% for d in section.deliverables %}
+    <li>
+      <a href="{{ url_for('deliverables.show', project_id=section.project.id, deliverable_id=d.id) }}">{{ d.title }}</a>
+      <span class="meta">· {{ kind_label(d.kind) }}
+        · {% if d.latest %}{{ _("version %(n)s", n=d.latest) }}{% else %}{{ _("no version yet") }}{% endif %}
+        {% if d.state in ("approved", "handed_over") %}· {{ _("handover %(ticked)s of %(total)s ticked", ticked=d.ticked, total=d.total) }}{% endif %}</span>
+      · {{ state_label(d.state) }}
+      {% if d.due_date %}· {{ due(d) }}{% endif %}
+    </li>
+    {% endfor %}
+@@SPLIT@@{{ deliverable_board_items(section.deliverables, section.project.id) }}"""
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_the_board_rows_written_in_python_are_the_template_loop(app, world, locale):
+    """Every state, with and without a version, a due date (past: late unless handed over; future),
+    handover progress, a hostile title and an unknown kind's fallback, in the reader's language."""
+    from datetime import date, timedelta
+
+    from flask import render_template_string
+    from flask_login import login_user
+
+    from workspace.deliverables.sections import board
+    from workspace.models import User
+
+    hostile = "<script>alert('x')</script> & “quotes” \"double\" {{ 7*7 }} %(n)s"
+    today = date.today()
+    for state in ("draft", "in_review", "changes_requested", "approved", "handed_over"):
+        for due in (None, today - timedelta(days=3), today + timedelta(days=5)):
+            made = create_deliverable(world.project, title=f"{state} {due}", kind="toolkit", state=state,
+                                      items=3, due_date=due)
+            if due is not None:
+                create_deliverable_version(made)
+            if state in ("approved", "handed_over"):
+                made.handover_items[0].ticked_at = made.created_at
+    create_deliverable(world.project, title=hostile, kind="video", items=0)
+    db.session.commit()
+    world.student.locale = locale
+    db.session.commit()
+    with app.test_request_context(f"/projects/{world.project.id}"):
+        user = db.session.get(User, world.student.id)
+        login_user(user)
+        section = board(world.project, user)
+        assert len(section["deliverables"]) == 16
+        loop, written = render_template_string(_BOARD_LOOP, section=section).split("@@SPLIT@@")
+        assert written == loop.removesuffix("\n")
+        assert "&lt;script&gt;" in written and "<script>" not in written
+        assert ("Concept" in written) == (locale == "nl") and "signal-bad" in written

@@ -18,7 +18,7 @@ from ..models import Deliverable, DeliverableVersion, Goal, HandoverItem, Projec
 from ..models.deliverable import APPROVED
 from ..policy import permission
 from ..rules import Refused, StaleVersion
-from . import sections  # noqa: F401  (registers the board, home and waiting sections)
+from . import sections  # registers the board, home and waiting sections
 from .files import DEFAULTS, UploadRefused, check_file, human_size, limit, read_limited
 from .forms import KIND_LABELS, STATE_LABELS, DeliverableForm, HandoverItemForm, ReviewForm, VersionForm
 from .services import (FIELDS, add_handover_item, add_version, create_deliverable, review_version, submit_version,
@@ -29,6 +29,7 @@ bp = Blueprint("deliverables", __name__, url_prefix="/projects/<int:project_id>"
 # every label built and translated at each use of the macro.
 bp.add_app_template_global(KIND_LABELS, "deliverable_kind_labels")
 bp.add_app_template_global(STATE_LABELS, "deliverable_state_labels")
+bp.add_app_template_global(sections.board_items, "deliverable_board_items")
 
 
 @bp.record_once

@@ -1,12 +1,17 @@
 """What deliverables add to other pages: the board section, the partner's review queue on the
 home page, and the navigation badge. Each makes a fixed number of queries, whatever the
 number of deliverables and versions."""
+from datetime import date
 from functools import cache
+
+from markupsafe import Markup, escape
 
 from sqlalchemy import and_, bindparam, literal, union_all
 from sqlalchemy.orm import aliased
 
 from ..database import PlainRead
+from ..fast_format import format_date
+from ..fast_gettext import translations
 from ..extensions import db
 from ..models import (
     Deliverable, DeliverableVersion, HandoverItem, Project, ProjectMember, StoredFile, VersionLink,
@@ -15,7 +20,7 @@ from ..models.deliverable import IN_REVIEW, is_late
 from ..policy import project_roles
 from ..sections import activity_link, board_section, home_section, waiting_counter
 from .forms import ReviewForm
-from ..ui import template_url_for
+from ..ui import icon, id_link, template_url_for
 
 
 _PROJECT = bindparam("project_id")
@@ -50,6 +55,45 @@ _BOARD_DELIVERABLES = PlainRead(
               _per_deliverable(db.func.count(HandoverItem.ticked_at), HandoverItem),
               _per_deliverable(db.func.count(HandoverItem.id), HandoverItem))
     .where(Deliverable.project_id == _PROJECT).order_by(Deliverable.created_at, Deliverable.id))
+
+
+def board_items(deliverables, project_id: int) -> Markup:
+    """The board's list items, written in Python: what the section's loop wrote with the template's
+    macros (`kind_label`, `state_label`, `due`), byte for byte (tests/test_deliverables.py renders the
+    loop beside it). The board shows every deliverable; a row cost about 100 µs through the macros.
+
+    Escaping: the titles are escaped, the labels and catalogue texts as the template's autoescape
+    treats them (`escape`: a lazy label is our own catalogue's text), dates and numbers escaped."""
+    from .forms import KIND_LABELS, STATE_LABELS
+
+    gettext = translations().ugettext
+
+    def _(string, **variables):
+        text = Markup(gettext(string))  # nosec B704 (our catalogue, as the template's `_()` wraps it)
+        return text % variables if variables or "%" in text else text
+
+    before, after = (str(escape(part)) for part in id_link("deliverables.show", "deliverable_id", project_id=project_id))
+    no_version, alert, today = _("no version yet"), None, date.today()
+    out = []
+    for d in deliverables:
+        version = _("version %(n)s", n=d.latest) if d.latest else no_version
+        handover = (f'· {_("handover %(ticked)s of %(total)s ticked", ticked=d.ticked, total=d.total)}'
+                    if d.state in ("approved", "handed_over") else "")
+        icon_name, word = STATE_LABELS.get(d.state, ("circle", d.state))
+        due = ""
+        if d.due_date:
+            when = format_date(d.due_date)
+            if is_late(d.due_date, d.state, today):
+                alert = alert or icon("alert")
+                due = f'· <span class="signal signal-bad">{alert} {_("late: due %(date)s", date=when)}</span>'
+            else:
+                due = f'· {_("due %(date)s", date=when)}'
+        out.append(
+            f'\n    <li>\n      <a href="{before}{d.id}{after}">{escape(d.title)}</a>'
+            f'\n      <span class="meta">· {escape(KIND_LABELS.get(d.kind, d.kind))}\n        · {version}\n        {handover}</span>'
+            f'\n      · <span class="deliverable-state state-{escape(d.state)}">{icon(icon_name)} {escape(word)}</span>'
+            f'\n      {due}\n    </li>\n    ')
+    return Markup("".join(out))  # nosec B704: escaped values and catalogue text
 
 
 @board_section("deliverables", "deliverables/_board.html")
