@@ -126,6 +126,12 @@ def test_a_change_after_an_acceptance_makes_a_new_version_everyone_accepts_again
     assert client.post_form(url(world, "/accept"), {"number": "2"}).status_code == 303
     client.logout()
     client.login(world.student)
+    # the student's home asks for version 2 and says what changed since version 1
+    home = client.get("/home").get_data(as_text=True)
+    waiting = home[home.index('id="home-agreement-'):home.index("</form>", home.index('id="home-agreement-'))]
+    assert "Version 2 of the agreement waits for your acceptance." in waiting and "What changed:" in waiting
+    assert "Responsibility added: Reply to questions within 5 working days" in waiting
+    assert 'name="number" value="2"' in waiting and "Food bank routes" in waiting
     assert client.post_form(url(world, "/accept"), {"number": "2"}, htmx=True).status_code == 200
     assert "accepted by everyone" in client.get(url(world)).get_data(as_text=True)
 

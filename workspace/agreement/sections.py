@@ -1,6 +1,6 @@
 """The agreement on the board (acceptance and promises kept per side), on home (waiting for
 your acceptance) and in the navigation badge. Each loader makes a fixed number of queries."""
-from functools import cache
+from collections import namedtuple
 
 from flask import url_for
 from sqlalchemy import and_, bindparam, exists, tuple_
@@ -13,14 +13,14 @@ from ..sections import activity_link, board_section, home_section, waiting_count
 from . import services
 
 
-def _waiting_query(user):
+def _waiting_query(user, *columns):
     """Agreements of the user's projects whose current version the user has not accepted."""
     accepted = exists().where(
         AgreementAcceptance.user_id == user.id,
         AgreementAcceptance.agreement_version_id == AgreementVersion.id,
     )
     return (
-        db.select(Agreement, Project, AgreementVersion)
+        db.select(*(columns or (Agreement, Project, AgreementVersion)))
         .join(Project, Project.id == Agreement.project_id)
         .join(ProjectMember, and_(ProjectMember.project_id == Project.id, ProjectMember.user_id == user.id))
         .join(AgreementVersion, and_(AgreementVersion.agreement_id == Agreement.id,
@@ -38,29 +38,32 @@ def count_waiting(user) -> int:
     return db.session.scalar(_count_waiting(user)) or 0
 
 
-@cache
-def _home_statement():
-    """Built once per process (building it cost more than running it); the person is `user_id`."""
-    class _BoundUser:
-        id = bindparam("user_id")
+class _BoundUser:
+    id = bindparam("user_id")
 
-    return _waiting_query(_BoundUser()).order_by(Project.title)
+
+# What home shows of an agreement waiting for this person: its number and project, and the current
+# version's snapshot (what changed since the one before); built once per process, read as plain rows.
+_HOME = PlainRead(_waiting_query(_BoundUser(), Agreement.id, Agreement.number, Project.id, Project.title,
+                                 AgreementVersion.snapshot).order_by(Project.title), "Waiting")
+_HomeAgreement = namedtuple("_HomeAgreement", "id number")
+_HomeProject = namedtuple("_HomeProject", "id title")
 
 
 @home_section("agreement", "agreement/_home.html")
 def home(user):
-    rows = db.session.execute(_home_statement(), {"user_id": user.id}).all()
+    rows = _HOME({"user_id": user.id})
     if not rows:
         return None
     previous = {}
-    wanted = [(a.id, a.number - 1) for a, _p, _v in rows if a.number > 1]
+    wanted = [(agreement_id, number - 1) for agreement_id, number, *_rest in rows if number > 1]
     if wanted:
-        for v in db.session.scalars(db.select(AgreementVersion).where(
-                tuple_(AgreementVersion.agreement_id, AgreementVersion.number).in_(wanted))):
-            previous[v.agreement_id] = v
-    items = [{"agreement": a, "project": p, "version": v,
-              "changes": services.diff(previous[a.id].snapshot, v.snapshot) if a.id in previous else []}
-             for a, p, v in rows]
+        previous = dict(db.session.execute(
+            db.select(AgreementVersion.agreement_id, AgreementVersion.snapshot)
+            .where(tuple_(AgreementVersion.agreement_id, AgreementVersion.number).in_(wanted))).all())
+    items = [{"agreement": _HomeAgreement(agreement_id, number), "project": _HomeProject(project_id, title),
+              "changes": services.diff(previous[agreement_id], snapshot) if agreement_id in previous else []}
+             for agreement_id, number, project_id, title, snapshot in rows]
     return {"items": items}
 
 
