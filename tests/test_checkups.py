@@ -673,3 +673,13 @@ def test_the_answer_forms_fields_are_rendered_as_the_field_macro_renders_them(ap
                 assert fields(f) == render_template_string(macro, f=f)
         form.reason.errors = ["Give the reason; the partner sees it."]
         assert fields(form.reason) is None
+    # an option as WTForms writes it, whatever its value: text and Markup with quotes, numbers, booleans
+    from markupsafe import Markup
+    from wtforms.fields.choices import Choice
+    from wtforms.widgets import Select
+
+    for value, label in (('a "b" <c> & d', "x"), (Markup('a"b'), Markup("<b>bold</b>")), (7, '"seven"'),
+                         (True, "yes"), ("", "")):
+        for selected in (True, False):
+            choice = Choice(value, label, selected, None)
+            assert read._option(choice) == Select.render_option(choice), (value, label, selected)

@@ -405,7 +405,8 @@ _BOARD_LOOP = """{% from "deliverables/_macros.html" import due, state_label, ki
 @pytest.mark.parametrize("locale", ["en", "nl"])
 def test_the_board_rows_written_in_python_are_the_template_loop(app, world, locale):
     """Every state, with and without a version, a due date (past: late unless handed over; future),
-    handover progress, a hostile title and an unknown kind's fallback, in the reader's language."""
+    handover progress and a hostile title, in the reader's language (a kind or state outside the
+    lists cannot be stored: the table's check constraints)."""
     from datetime import date, timedelta
 
     from flask import render_template_string

@@ -47,8 +47,13 @@ def test_a_goal_on_the_partner_home_is_the_goal_card_the_actions_answer_with(app
     assert leaver_goal.proposer_id is None
 
     client.login(partner)
-    home = _cards(client.get("/home").get_data(as_text=True))
+    page = client.get("/home").get_data(as_text=True)
+    home = _cards(page)
     assert sorted(home) == sorted(str(g.id) for g in goals)
+    # the list around the cards, as the home's loop wrote it (goals/cards.py `HomeCards.items`)
+    listed = page[page.index('<ul class="plain goal-list">'):page.index("</ul>", page.index("goal-list"))]
+    assert listed.startswith('<ul class="plain goal-list">\n    \n    <li>\n<article id="goal-')
+    assert listed.endswith("</article></li>\n    \n  ") and listed.count("<li>") == len(goals)
     with app.test_request_context("/home"):
         login_user(db.session.get(User, partner.id))
         for goal in goals:

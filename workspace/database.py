@@ -49,7 +49,9 @@ def commit_keeping_loaded() -> None:
     and the person (and the decided object) are expired, and the answer loads each again, two or
     three statements that read back what this request already holds. Safe only where the decision
     changes nothing in the loaded objects behind the ORM's back (no Core UPDATE of their tables);
-    what the ORM flushed is what the database now holds. Rollbacks still expire everything."""
+    what the ORM flushed is what the database now holds. The answer shows those objects as this
+    request knew them: a change another person commits in the moment between is seen on the next
+    read (and a decision on a changed goal is refused as stale). Rollbacks still expire everything."""
     session = db.session()
     expiring = session.expire_on_commit
     session.expire_on_commit = False

@@ -69,6 +69,21 @@ def _gettext(__eval_ctx, __string, **variables):
     return rv % variables
 
 
+def markup_gettext():
+    """`_()` as an autoescaping template has it (Markup, its variables escaped), from the request's
+    catalogue looked up once: for markup written in Python (the agreement's promises, the board's
+    deliverables)."""
+    gettext = translations().ugettext
+
+    def _(string, **variables):
+        rv = Markup(gettext(string))  # nosec B704 (our catalogue, as the template's `_()` wraps it)
+        if not variables and "%" not in rv:
+            return rv
+        return rv % variables
+
+    return _
+
+
 @pass_eval_context
 def _ngettext(__eval_ctx, __singular, __plural, __num, **variables):
     variables.setdefault("num", __num)

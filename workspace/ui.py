@@ -124,6 +124,12 @@ def id_link(endpoint: str, key: str, **values) -> tuple[str, str]:
     return before, after
 
 
+def escaped_link(parts: tuple[str, str]) -> tuple[str, str]:
+    """An `id_link`'s two parts escaped for an attribute, for markup written in Python (the id between
+    them is a number)."""
+    return str(escape(parts[0])), str(escape(parts[1]))
+
+
 _ICON = Markup('<svg class="icon" aria-hidden="true" focusable="false"><use href="{}"></use></svg>')
 _BADGE = Markup('<span class="badge badge-{}"{}>{}{}</span>')
 _TITLE = Markup(' title="{}"')

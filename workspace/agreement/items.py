@@ -13,7 +13,8 @@ escaped), an escaped value (`escape`), a number, or the page's own Markup (the s
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from ..fast_gettext import translations
+from ..fast_gettext import markup_gettext
+from ..ui import escaped_link
 
 
 def promise_items(promises, *, status, side_names, last_kept, marks_side, member, links, formats,
@@ -22,21 +23,13 @@ def promise_items(promises, *, status, side_names, last_kept, marks_side, member
 
     `status`: the status badge per promise state; `marks_side`: the sides whose promises this reader
     may mark as kept; `member`: may edit and remove; `links`: the page's address patterns (`id_link`)."""
-    gettext = translations().ugettext
-
-    def _(string, **variables):
-        text = Markup(gettext(string))  # nosec B704 (our catalogue, as the template's `_()` wraps it)
-        if not variables and "%" not in text:
-            return text
-        return text % variables
-
+    _ = markup_gettext()
     t_edit, t_remove, t_someone = _("Edit"), _("Remove"), _("someone")
     t_mark, t_note = _("Mark as kept"), _("Note (optional)")
     t_no_due, t_remove_resp = _("no due date"), _("Remove this responsibility?")
     csrf = escape(generate_csrf())
-    mark = [str(escape(part)) for part in links["mark_done"]]
-    edit = [str(escape(part)) for part in links["edit_responsibility"]]
-    remove = [str(escape(part)) for part in links["remove_responsibility"]]
+    mark, edit = escaped_link(links["mark_done"]), escaped_link(links["edit_responsibility"])
+    remove = escaped_link(links["remove_responsibility"])
     html = []
     for r in promises:
         rid, what = r.id, escape(r.what)

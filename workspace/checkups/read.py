@@ -164,7 +164,8 @@ def _option(choice) -> str:
     html_params' sorted order, the value and label escaped (tests/test_checkups.py compares the two)."""
     value = str(choice.value) if isinstance(choice.value, bool) else choice.value
     selected = "selected " if choice.selected else ""
-    return f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>'
+    value = escape(value).replace(Markup('"'), Markup("&quot;"))  # as html_params (for a Markup value)
+    return f'<option {selected}value="{value}">{escape(choice.label or choice.value)}</option>'
 
 
 class FieldHTML:

@@ -9,8 +9,8 @@ from ..extensions import db
 from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember, User
 from ..models.checkup import LOGGED, OPEN, is_held, is_overdue
 from ..sections import activity_link, board_section, home_section, waiting_counter
-from . import services
 from ..ui import template_url_for
+from . import services
 
 BOARD_ACTIONS_SHOWN = 5
 

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from ..evaluations.services import WORK_AGAIN_LABELS
 from ..fast_format import PageFormats
 from ..fast_gettext import translations
-from ..ui import icon, id_link
+from ..ui import escaped_link, icon, id_link
 from .signals import ProjectSignals, days_since
 
 
@@ -62,7 +62,7 @@ class Page:
         self._xs: dict = {}
         self._ys: dict = {}
         self.alert, self.check, self.clock = str(icon("alert")), str(icon("check")), str(icon("clock"))
-        self._url = tuple(str(escape(part)) for part in id_link("projects.show", "project_id"))
+        self._url = escaped_link(id_link("projects.show", "project_id"))
 
     def project_url(self, project_id: int) -> str:
         """url_for("projects.show", project_id=project_id), escaped; built once per page."""

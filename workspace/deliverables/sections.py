@@ -1,7 +1,6 @@
 """What deliverables add to other pages: the board section, the partner's review queue on the
 home page, and the navigation badge. Each makes a fixed number of queries, whatever the
 number of deliverables and versions."""
-from datetime import date
 from functools import cache
 
 from markupsafe import Markup, escape
@@ -10,17 +9,17 @@ from sqlalchemy import and_, bindparam, literal, union_all
 from sqlalchemy.orm import aliased
 
 from ..database import PlainRead
-from ..fast_format import format_date
-from ..fast_gettext import translations
 from ..extensions import db
+from ..fast_format import format_date
+from ..fast_gettext import markup_gettext
 from ..models import (
     Deliverable, DeliverableVersion, HandoverItem, Project, ProjectMember, StoredFile, VersionLink,
 )
 from ..models.deliverable import IN_REVIEW, is_late
 from ..policy import project_roles
 from ..sections import activity_link, board_section, home_section, waiting_counter
-from .forms import ReviewForm
-from ..ui import icon, id_link, template_url_for
+from ..ui import escaped_link, icon, id_link, template_url_for
+from .forms import KIND_LABELS, STATE_LABELS, ReviewForm
 
 
 _PROJECT = bindparam("project_id")
@@ -64,16 +63,9 @@ def board_items(deliverables, project_id: int) -> Markup:
 
     Escaping: the titles are escaped, the labels and catalogue texts as the template's autoescape
     treats them (`escape`: a lazy label is our own catalogue's text), dates and numbers escaped."""
-    from .forms import KIND_LABELS, STATE_LABELS
-
-    gettext = translations().ugettext
-
-    def _(string, **variables):
-        text = Markup(gettext(string))  # nosec B704 (our catalogue, as the template's `_()` wraps it)
-        return text % variables if variables or "%" in text else text
-
-    before, after = (str(escape(part)) for part in id_link("deliverables.show", "deliverable_id", project_id=project_id))
-    no_version, alert, today = _("no version yet"), None, date.today()
+    _ = markup_gettext()
+    before, after = escaped_link(id_link("deliverables.show", "deliverable_id", project_id=project_id))
+    no_version, alert = _("no version yet"), None
     out = []
     for d in deliverables:
         version = _("version %(n)s", n=d.latest) if d.latest else no_version
@@ -83,7 +75,7 @@ def board_items(deliverables, project_id: int) -> Markup:
         due = ""
         if d.due_date:
             when = format_date(d.due_date)
-            if is_late(d.due_date, d.state, today):
+            if d.late:
                 alert = alert or icon("alert")
                 due = f'· <span class="signal signal-bad">{alert} {_("late: due %(date)s", date=when)}</span>'
             else:

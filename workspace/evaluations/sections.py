@@ -3,9 +3,9 @@ section on the project board (teachers ask, close and release; the team reads on
 
 from ..policy import can, project_role
 from ..sections import activity_link, board_section, home_section
+from ..ui import template_url_for
 from .forms import evaluation_form
 from .services import evaluation_of, open_for
-from ..ui import template_url_for
 
 
 @home_section("evaluations", "evaluations/_home.html")

@@ -1,6 +1,7 @@
-"""The goal cards of the project board, written in Python: the same HTML, byte for byte, as
-`goals/_card.html` gives with view="board" (tests/test_goal_cards.py renders both, for every state,
-side and kind of text, in two languages).
+"""The goal cards of the project board and of the partner's home, written in Python: the same HTML,
+byte for byte, as `goals/_card.html` gives with view="board" (tests/test_goal_cards.py renders both,
+for every state, side and kind of text, in two languages) and with view="home" (`HomeCards`,
+tests/test_home_render.py).
 
 A board shows every goal of the project, each with its menu of step forms; through the template's
 include, macros, `url_for` and `_()` calls that was about a third of the board's server time. Here
@@ -9,8 +10,8 @@ id) are looked up once per page, what a card offers is decided once per kind of 
 state, proposing and dropping side: all the state machine and the policy's goal rules read), and
 each card is plain string code.
 
-Only the board's plain case is written here: a card that holds a refused step's kept input (`kept`)
-still comes from the template, as on the goal page and the partner's home.
+Only the plain cases are written here: a card that holds a refused step's kept input (`kept`) still
+comes from the template, as does the goal page and the answer to a decision taken on the home.
 
 Escaping: every piece is catalogue text (as Jinja's `_()` gives it: Markup, its variables escaped),
 an escaped value (`escape`), a number, one of the app's own addresses (escaped), or the goal's state
@@ -21,7 +22,7 @@ from markupsafe import Markup, escape
 
 from ..fast_gettext import translations
 from ..policy import can
-from ..ui import icon, id_link, page_formats
+from ..ui import escaped_link, icon, id_link, page_formats
 from . import services
 
 _NEED = "The partner's need it answers"
@@ -68,7 +69,7 @@ class BoardCards:
         urls = self._urls.get(project_id)
         if urls is None:
             urls = self._urls[project_id] = {
-                name: tuple(str(escape(part)) for part in id_link(f"goals.{name}", "goal_id", project_id=project_id))
+                name: escaped_link(id_link(f"goals.{name}", "goal_id", project_id=project_id))
                 for name in _ENDPOINTS}
         before, after = urls[endpoint]
         return f"{before}{goal_id}{after}"

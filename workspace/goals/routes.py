@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -109,10 +108,8 @@ def _board(project, goal):
     """On the board a decision may move the card to another column: the whole goals section answers,
     in place of the card's own target, with focus on the card where it now stands."""
     context = sections.board(project, current_user)
-    # the goal's id from its identity: after the commit its attributes are expired, and the section reads
-    # the goals as plain rows, so `goal.id` would load the goal again only to name it
-    goal_id = sa_inspect(goal).identity[0]
-    response = make_response(render_template("goals/_board_response.html", section=context, focus_card=goal_id))
+    # (the decision was committed without expiring the goal: naming it reads nothing)
+    response = make_response(render_template("goals/_board_response.html", section=context, focus_card=goal.id))
     response.headers["HX-Retarget"] = "#goals"
     response.headers["HX-Reswap"] = "outerHTML"
     response.vary.add("HX-Request")

@@ -37,10 +37,10 @@ deliverable_goal = Table(
 )
 
 
-def is_late(due_date: date | None, state: str, today: date | None = None) -> bool:
+def is_late(due_date: date | None, state: str) -> bool:
     """A deliverable is late when its due day has passed and it is not handed over (`Deliverable.late`,
-    also used by rows that hold only the columns, such as the board's; `today` for a list of them)."""
-    return due_date is not None and due_date < (today or date.today()) and state != HANDED_OVER
+    also used by rows that hold only the columns, such as the board's)."""
+    return due_date is not None and due_date < date.today() and state != HANDED_OVER
 
 
 class Deliverable(db.Model):
