@@ -26,6 +26,9 @@ def main() -> None:
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--generate", action="store_true")
     parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
+    parser.add_argument("--layers", action="store_true",
+                        help="CPU time per request in each layer (the session and person, the view's reads, "
+                             "rendering, the answer, the teardown), measured without a profiler")
     parser.add_argument("--callees", action="append", default=[],
                         help="with --cprofile: also print what functions matching this pattern call")
     parser.add_argument("--dump", help="with --cprofile: write each page's profile to DUMP.<page> (pstats format)")
@@ -34,6 +37,8 @@ def main() -> None:
     args = parser.parse_args()
     if (args.dump or args.callers or args.callees) and not args.cprofile:
         parser.error("--dump, --callers and --callees need --cprofile")
+    if args.layers and args.cprofile:
+        parser.error("--layers measures without the profiler: not with --cprofile")
     os.environ.update(DATABASE_URL=args.database, BENCH_QUERY_HEADER="1")
     os.environ.setdefault("SECRET_KEY", "bench-profile-" + "x" * 32)
     import generate
@@ -89,6 +94,7 @@ def main() -> None:
             event.remove(engine, "before_cursor_execute", listener)
             print("\n".join(seen))
         profiler = cProfile.Profile() if args.cprofile else None
+        layers = Layers() if args.layers else None
         started = time.process_time()
         if profiler:
             profiler.enable()
@@ -99,6 +105,8 @@ def main() -> None:
         ms = 1000 * (time.process_time() - started) / args.n
         print(f"{page['name']:<28} {ms:7.2f} ms  queries {resp.headers.get('X-Query-Count')}  "
               f"bytes {len(resp.get_data())}", flush=True)
+        if layers:
+            layers.report(args.n)
         if profiler:
             if args.dump:
                 profiler.dump_stats(f"{args.dump}.{page['name'].split(' (')[0].replace(' ', '-')}")
@@ -108,6 +116,49 @@ def main() -> None:
                 stats.print_callees(pattern)
             for pattern in args.callers:
                 stats.print_callers(pattern)
+
+
+class Layers:
+    """CPU time spent in each layer of Flask's request handling, by wrapping its methods (no profiler:
+    cProfile's cost per call inflates code that makes many small calls, such as template rendering).
+    Layers nest; `rendering` is inside `view`, `view` inside `dispatch`."""
+
+    WRAPPED = (("request", "flask.app", "Flask", "__call__"), ("context push (cookie)", "flask.ctx", "RequestContext", "push"),
+               ("before request (session, person)", "flask.app", "Flask", "preprocess_request"),
+               ("dispatch (loaders, policy, view)", "flask.app", "Flask", "dispatch_request"),
+               ("after request (gzip, headers)", "flask.app", "Flask", "process_response"),
+               ("teardown (mail, audit)", "flask.ctx", "RequestContext", "pop"))
+
+    def __init__(self):
+        import flask.templating
+        import importlib
+
+        self.spent = {}
+        self.undo = []
+        for label, module, owner, name in self.WRAPPED:
+            cls = getattr(importlib.import_module(module), owner)
+            self._wrap(cls, name, label)
+        self._wrap(flask.templating, "_render", "rendering (templates)")
+
+    def _wrap(self, owner, name, label):
+        original = getattr(owner, name)
+        spent = self.spent
+        spent[label] = 0.0
+
+        def timed(*args, **kwargs):
+            begun = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] += time.process_time() - begun
+        setattr(owner, name, timed)
+        self.undo.append((owner, name, original))
+
+    def report(self, n):
+        for owner, name, original in self.undo:
+            setattr(owner, name, original)
+        for label, seconds in self.spent.items():
+            print(f"    {label:<36} {1000 * seconds / n:7.2f} ms")
 
 
 def page_login(client, email, password):
