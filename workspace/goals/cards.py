@@ -145,21 +145,7 @@ class BoardCards:
             out.append(" · " + self._ngettext("%(num)d comment", "%(num)d comments", comment_count)
                        % {"num": comment_count})
         out.append("\n  </p>")
-        description, need, criteria = goal.description, goal.partner_need, goal.success_criteria
-        if description or need or criteria:
-            out.append(f'\n  <details class="goal-details">\n    <summary>{_("What the goal says")}</summary>'
-                       f'\n    <dl class="facts">')
-            if description:
-                out.append(f'<dt>{_("Description")}</dt><dd class="prose">{escape(description)}</dd>')
-            if need:
-                out.append(f'<dt>{_(_NEED)}</dt><dd class="prose">{escape(need)}</dd>')
-            if criteria:
-                out.append(f'<dt>{_("Success criteria")}</dt><dd class="prose">{escape(criteria)}</dd>')
-            out.append("\n    </dl>\n  </details>")
-        if state in ("achievement_claimed", "achieved") and goal.evidence:
-            out.append(f'\n  <p class="prose"><strong>{_("Evidence:")}</strong> {escape(goal.evidence)}</p>')
-        if state in ("drop_proposed", "dropped") and goal.drop_reason:
-            out.append(f'\n  <p class="prose"><strong>{_("Reason to drop:")}</strong> {escape(goal.drop_reason)}</p>')
+        self._what_it_says(out, goal, "")
         movable = self._may_reorder(goal) and not (first and last)
         if not (steps or movable):
             out.append("\n</article>")
@@ -216,6 +202,27 @@ class BoardCards:
         out.append("\n    </div>\n  </details>\n</article>")
         return Markup("".join(out))  # nosec B704 (escaped above)
 
+    def _what_it_says(self, out: list, goal, details_open: str) -> None:
+        """The card's texts: what the goal says (folded open on the home), the evidence of a claim and
+        the reason to drop."""
+        _ = self._
+        description, need, criteria = goal.description, goal.partner_need, goal.success_criteria
+        if description or need or criteria:
+            out.append(f'\n  <details class="goal-details"{details_open}>\n    <summary>{_("What the goal says")}</summary>'
+                       f'\n    <dl class="facts">')
+            if description:
+                out.append(f'<dt>{_("Description")}</dt><dd class="prose">{escape(description)}</dd>')
+            if need:
+                out.append(f'<dt>{_(_NEED)}</dt><dd class="prose">{escape(need)}</dd>')
+            if criteria:
+                out.append(f'<dt>{_("Success criteria")}</dt><dd class="prose">{escape(criteria)}</dd>')
+            out.append("\n    </dl>\n  </details>")
+        state = goal.state
+        if state in ("achievement_claimed", "achieved") and goal.evidence:
+            out.append(f'\n  <p class="prose"><strong>{_("Evidence:")}</strong> {escape(goal.evidence)}</p>')
+        if state in ("drop_proposed", "dropped") and goal.drop_reason:
+            out.append(f'\n  <p class="prose"><strong>{_("Reason to drop:")}</strong> {escape(goal.drop_reason)}</p>')
+
     def _step_form(self, goal, title, endpoint, step, label, note=None, note_label=None, button_class="button") -> str:
         """goals/_step.html's `step_form` with this writer's view and nothing kept."""
         gid = goal.id
@@ -271,21 +278,7 @@ class HomeCards(BoardCards):
         if goal.target_date:
             out.append(f' · {_("target date")} {self._date(goal.target_date)}')
         out.append("\n  </p>")
-        description, need, criteria = goal.description, goal.partner_need, goal.success_criteria
-        if description or need or criteria:
-            out.append(f'\n  <details class="goal-details" open>\n    <summary>{_("What the goal says")}</summary>'
-                       f'\n    <dl class="facts">')
-            if description:
-                out.append(f'<dt>{_("Description")}</dt><dd class="prose">{escape(description)}</dd>')
-            if need:
-                out.append(f'<dt>{_(_NEED)}</dt><dd class="prose">{escape(need)}</dd>')
-            if criteria:
-                out.append(f'<dt>{_("Success criteria")}</dt><dd class="prose">{escape(criteria)}</dd>')
-            out.append("\n    </dl>\n  </details>")
-        if state in ("achievement_claimed", "achieved") and goal.evidence:
-            out.append(f'\n  <p class="prose"><strong>{_("Evidence:")}</strong> {escape(goal.evidence)}</p>')
-        if state in ("drop_proposed", "dropped") and goal.drop_reason:
-            out.append(f'\n  <p class="prose"><strong>{_("Reason to drop:")}</strong> {escape(goal.drop_reason)}</p>')
+        self._what_it_says(out, goal, " open")
         steps = decided["steps"]
         if "approve" in steps or "request_changes" in steps:
             out.append('\n  <div class="goal-actions">')
