@@ -3,7 +3,7 @@ from collections import namedtuple
 from contextlib import contextmanager
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Integer, bindparam, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
 from sqlalchemy.sql.compiler import WARN_LINTING
@@ -40,6 +40,14 @@ def configure_engine(app) -> None:
         else:
             writes = not current_app.testing
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+class BoundPerson:
+    """Stands for the person in a statement built once per process: `id` is a bound parameter
+    (`user_id` unless named otherwise), given at each read (`{"user_id": user.id}`)."""
+
+    def __init__(self, name: str = "user_id"):
+        self.id = bindparam(name, type_=Integer)
 
 
 def commit_keeping_loaded() -> None:

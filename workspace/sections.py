@@ -59,15 +59,6 @@ def waiting_counter(name: str, statement: Callable | None = None):
     return register
 
 
-class _AnyUser:
-    """Stands for the person in a count built once: the id is a bound parameter."""
-
-    def __init__(self):
-        from sqlalchemy import Integer, bindparam
-
-        self.id = bindparam("waiting_user_id", type_=Integer)
-
-
 _COMBINED: dict = {}  # the registered counters -> one SELECT of all their counts
 
 
@@ -75,7 +66,9 @@ def _combined(counters: tuple):
     if counters not in _COMBINED:
         from sqlalchemy import select
 
-        user = _AnyUser()
+        from .database import BoundPerson
+
+        user = BoundPerson("waiting_user_id")
         _COMBINED[counters] = select(*[counter.statement(user).scalar_subquery().label(f"n{i}")
                                        for i, (_name, counter) in enumerate(counters)])
     return _COMBINED[counters]
@@ -106,9 +99,10 @@ def _counts(user, bell: bool):
             from sqlalchemy import select
 
             columns = list(_combined(built).selected_columns) if built else []
-            from .database import PlainRead
+            from .database import BoundPerson, PlainRead
 
-            _COMBINED[key] = PlainRead(select(*columns, *(badge_state_columns(_AnyUser()) if bell else ())))
+            bell_columns = badge_state_columns(BoundPerson("waiting_user_id")) if bell else ()
+            _COMBINED[key] = PlainRead(select(*columns, *bell_columns))
         row = _COMBINED[key]({"waiting_user_id": user.id})[0]
         counts.update((name, n or 0) for (name, _counter), n in zip(built, row))
         if bell:

@@ -5,7 +5,7 @@ from collections import namedtuple
 from flask import url_for
 from sqlalchemy import and_, bindparam, exists, tuple_
 
-from ..database import PlainRead
+from ..database import BoundPerson, PlainRead
 from ..extensions import db
 from ..models import Project, ProjectMember
 from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion
@@ -38,13 +38,9 @@ def count_waiting(user) -> int:
     return db.session.scalar(_count_waiting(user)) or 0
 
 
-class _BoundUser:
-    id = bindparam("user_id")
-
-
 # What home shows of an agreement waiting for this person: its number and project, and the current
 # version's snapshot (what changed since the one before); built once per process, read as plain rows.
-_HOME = PlainRead(_waiting_query(_BoundUser(), Agreement.id, Agreement.number, Project.id, Project.title,
+_HOME = PlainRead(_waiting_query(BoundPerson(), Agreement.id, Agreement.number, Project.id, Project.title,
                                  AgreementVersion.snapshot).order_by(Project.title), "Waiting")
 _HomeAgreement = namedtuple("_HomeAgreement", "id number")
 _HomeProject = namedtuple("_HomeProject", "id title")

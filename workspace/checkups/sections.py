@@ -4,7 +4,7 @@ from functools import cache
 from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
-from ..database import Named, PlainRead
+from ..database import BoundPerson, Named, PlainRead
 from ..extensions import db
 from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember, User
 from ..models.checkup import LOGGED, OPEN, is_held, is_overdue
@@ -98,13 +98,9 @@ def to_confirm(user) -> dict | None:
 @cache
 def _to_confirm_statement():
     """Built once per process; the person is the bound parameter `user_id`; plain rows."""
-    return PlainRead(_logs_to_confirm(_BoundUser(), CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.summary,
+    return PlainRead(_logs_to_confirm(BoundPerson(), CheckUp.id, CheckUp.project_id, CheckUp.planned_at, CheckUp.summary,
                              CheckUp.version, Project.title.label("project_title"))
             .join(Project, Project.id == CheckUp.project_id).order_by(CheckUp.planned_at))
-
-
-class _BoundUser:
-    id = bindparam("user_id")
 
 
 @home_section("checkup_actions", "checkups/_home_actions.html")

@@ -2,9 +2,10 @@
 their organisation's answer (one query each)."""
 from functools import cache
 
-from sqlalchemy import and_, bindparam, or_
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import joinedload
 
+from ..database import BoundPerson
 from ..extensions import db
 from ..models import Introduction, OrganisationMember
 from ..models.organisation_profile import DECLINED, PENDING
@@ -26,10 +27,7 @@ def _waiting_query(user, *columns):
 @cache
 def _home_statement():
     """Built once per process (building it cost more than running it); the person is `user_id`."""
-    class _BoundUser:
-        id = bindparam("user_id")
-
-    return (_waiting_query(_BoundUser(), Introduction, OrganisationMember.organisation_id)
+    return (_waiting_query(BoundPerson(), Introduction, OrganisationMember.organisation_id)
             .options(joinedload(Introduction.organisation), joinedload(Introduction.other),
                      joinedload(Introduction.introduced_by))
             .order_by(Introduction.created_at))
