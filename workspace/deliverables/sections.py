@@ -4,7 +4,6 @@ number of deliverables and versions."""
 from functools import cache
 
 from markupsafe import Markup, escape
-
 from sqlalchemy import and_, bindparam, literal, union_all
 from sqlalchemy.orm import aliased
 
