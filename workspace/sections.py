@@ -10,6 +10,8 @@ from collections.abc import Callable
 BOARD: dict[str, tuple[str, Callable]] = {}
 # name -> (template, loader(user) -> dict); used for the "waiting for you" parts of home
 HOME: dict[str, tuple[str, Callable]] = {}
+# name -> probe(user) -> a SELECT that finds a row whenever the home section's loader has something
+HOME_PROBES: dict[str, Callable] = {}
 
 
 def board_section(name: str, template: str):
@@ -20,10 +22,20 @@ def board_section(name: str, template: str):
     return register
 
 
-def home_section(name: str, template: str):
-    """Register a section of the home page (e.g. a partner's queue of goals to agree)."""
+def home_section(name: str, template: str, probe: Callable | None = None):
+    """Register a section of the home page (e.g. a partner's queue of goals to agree).
+
+    `probe(user)`, when given, is a SELECT that finds a row whenever the loader would return something
+    for this person (it may find rows when the loader then returns nothing, never the other way round),
+    and uses nothing of the user but `user.id`. Home asks every probe in one statement, built once per
+    process, and calls only the loaders whose probe found a row: a section that is usually empty (the
+    after-project questions, the evaluations) then costs no statement of its own (issue 19)."""
     def register(loader):
         HOME[name] = (template, loader)
+        if probe is not None:
+            HOME_PROBES[name] = probe
+        else:
+            HOME_PROBES.pop(name, None)
         return loader
     return register
 
@@ -32,9 +44,32 @@ def load_board(project, user) -> list[tuple[str, dict]]:
     return [(template, loader(project, user)) for template, loader in BOARD.values()]
 
 
+_PROBED: dict = {}  # the probed home sections -> one SELECT of whether each has anything
+
+
+def _empty_home_sections(user) -> set[str]:
+    """The home sections whose probe finds nothing for this person (one statement for all)."""
+    probed = tuple((name, HOME_PROBES[name]) for name in HOME if name in HOME_PROBES)
+    if not probed:
+        return set()
+    if probed not in _PROBED:
+        from sqlalchemy import select
+
+        from .database import BoundPerson, PlainRead
+
+        person = BoundPerson("home_user_id")
+        _PROBED[probed] = PlainRead(select(*[probe(person).exists().label(f"p{i}")
+                                             for i, (_name, probe) in enumerate(probed)]), "HomeProbes")
+    found = _PROBED[probed]({"home_user_id": user.id})[0]
+    return {name for (name, _probe), anything in zip(probed, found) if not anything}
+
+
 def load_home(user) -> list[tuple[str, dict]]:
     sections = []
-    for template, loader in HOME.values():
+    empty = _empty_home_sections(user)
+    for name, (template, loader) in HOME.items():
+        if name in empty:
+            continue
         context = loader(user)
         if context is not None:
             sections.append((template, context))

@@ -1,10 +1,10 @@
 """What after-project questions add to the home page: a partner's open questions (one query)."""
 from ..sections import home_section
 from .forms import AfterProjectForm
-from .services import open_questions_for
+from .services import open_questions_for, open_questions_probe
 
 
-@home_section("after_project", "after_project/_home.html")
+@home_section("after_project", "after_project/_home.html", probe=open_questions_probe)
 def home(user) -> dict | None:
     questions = open_questions_for(user)
     if not questions:

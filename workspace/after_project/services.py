@@ -97,17 +97,24 @@ def open_questions_for(user) -> list[AfterProjectQuestion]:
     return list(db.session.scalars(_open_questions_statement(), {"user_id": user.id}))
 
 
+def _open_questions(user_id, *columns):
+    return (db.select(*columns)
+            .join(ProjectMember, (ProjectMember.project_id == AfterProjectQuestion.project_id)
+                  & (ProjectMember.user_id == user_id) & (ProjectMember.role == "partner"))
+            .where(AfterProjectQuestion.answered_at.is_(None)))
+
+
 @cache
 def _open_questions_statement():
     """Built once per process (it is asked on every home page); the person is `user_id`."""
-    return (
-        db.select(AfterProjectQuestion)
-        .join(ProjectMember, (ProjectMember.project_id == AfterProjectQuestion.project_id)
-              & (ProjectMember.user_id == bindparam("user_id")) & (ProjectMember.role == "partner"))
-        .where(AfterProjectQuestion.answered_at.is_(None))
-        .options(joinedload(AfterProjectQuestion.project).joinedload(Project.course))
-        .order_by(AfterProjectQuestion.asked_at, AfterProjectQuestion.id)
-    )
+    return (_open_questions(bindparam("user_id"), AfterProjectQuestion)
+            .options(joinedload(AfterProjectQuestion.project).joinedload(Project.course))
+            .order_by(AfterProjectQuestion.asked_at, AfterProjectQuestion.id))
+
+
+def open_questions_probe(user):
+    """Whether `open_questions_for` finds anything, as a SELECT (the home page's probe)."""
+    return _open_questions(user.id, AfterProjectQuestion.id)
 
 
 def _questions_of(condition, with_related) -> list[AfterProjectQuestion]:

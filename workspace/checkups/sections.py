@@ -103,7 +103,12 @@ def _to_confirm_statement():
             .join(Project, Project.id == CheckUp.project_id).order_by(CheckUp.planned_at))
 
 
-@home_section("checkup_actions", "checkups/_home_actions.html")
+def _my_open_actions(user, *columns):
+    return db.select(*columns).where(ActionItem.owner_id == user.id, ActionItem.done.is_(False))
+
+
+@home_section("checkup_actions", "checkups/_home_actions.html",
+              probe=lambda user: _my_open_actions(user, ActionItem.id))
 def my_actions(user) -> dict | None:
     """Your action items: open ones from the check-ups of your projects."""
     items = list(db.session.scalars(_my_actions_statement(), {"user_id": user.id}))
@@ -113,7 +118,7 @@ def my_actions(user) -> dict | None:
 @cache
 def _my_actions_statement():
     """Built once per process; the person is the bound parameter `user_id`."""
-    return (db.select(ActionItem).where(ActionItem.owner_id == bindparam("user_id"), ActionItem.done.is_(False))
+    return (_my_open_actions(BoundPerson(), ActionItem)
             .options(selectinload(ActionItem.checkup).selectinload(CheckUp.project))
             .order_by(ActionItem.due_date, ActionItem.id))
 

@@ -5,10 +5,10 @@ from ..policy import can, project_role
 from ..sections import activity_link, board_section, home_section
 from ..ui import template_url_for
 from .forms import evaluation_form
-from .services import evaluation_of, open_for
+from .services import evaluation_of, open_for, open_probe
 
 
-@home_section("evaluations", "evaluations/_home.html")
+@home_section("evaluations", "evaluations/_home.html", probe=open_probe)
 def home(user) -> dict | None:
     evaluations = open_for(user)
     if not evaluations:

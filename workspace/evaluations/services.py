@@ -140,21 +140,27 @@ def open_for(user) -> list[PartnerEvaluation]:
     return list(db.session.scalars(_open_for_statement(), {"user_id": user.id}))
 
 
-@cache
-def _open_for_statement():
-    """Built once per process (it is asked on every home page); the person is `user_id`."""
-    user_id = bindparam("user_id")
+def _open_for(user_id, *columns):
     # NOT EXISTS on (evaluation, person), not NOT IN: the latter read every answer of every evaluation.
     answered = db.select(EvaluationAnswer.id).where(EvaluationAnswer.evaluation_id == PartnerEvaluation.id,
                                                     EvaluationAnswer.user_id == user_id)
-    return (
-        db.select(PartnerEvaluation)
-        .join(ProjectMember, (ProjectMember.project_id == PartnerEvaluation.project_id)
-              & (ProjectMember.user_id == user_id) & (ProjectMember.role == "partner"))
-        .where(PartnerEvaluation.closed_at.is_(None), ~answered.exists())
-        .options(joinedload(PartnerEvaluation.project).joinedload(Project.course))
-        .order_by(PartnerEvaluation.asked_at, PartnerEvaluation.id)
-    )
+    return (db.select(*columns)
+            .join(ProjectMember, (ProjectMember.project_id == PartnerEvaluation.project_id)
+                  & (ProjectMember.user_id == user_id) & (ProjectMember.role == "partner"))
+            .where(PartnerEvaluation.closed_at.is_(None), ~answered.exists()))
+
+
+@cache
+def _open_for_statement():
+    """Built once per process (it is asked on every home page); the person is `user_id`."""
+    return (_open_for(bindparam("user_id"), PartnerEvaluation)
+            .options(joinedload(PartnerEvaluation.project).joinedload(Project.course))
+            .order_by(PartnerEvaluation.asked_at, PartnerEvaluation.id))
+
+
+def open_probe(user):
+    """Whether `open_for` finds anything, as a SELECT (the home page's probe)."""
+    return _open_for(user.id, PartnerEvaluation.id)
 
 
 def of_organisation(organisation) -> list[PartnerEvaluation]:

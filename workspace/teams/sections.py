@@ -3,7 +3,7 @@ deadline (ranked or not yet, and until when) and, once published, their team wit
 Three queries at most."""
 from functools import cache
 
-from sqlalchemy import and_, bindparam, exists
+from sqlalchemy import and_, bindparam, exists, literal, or_
 
 from ..extensions import db
 from ..models import ENROLLED, Course, CourseEnrolment, Project, ProjectMember, User
@@ -35,7 +35,15 @@ def _statements():
     return rounds, placed
 
 
-@home_section("teams", "teams/_home.html")
+def _probe(user):
+    """Anything for this person: a published placement, or an enrolment (open rounds are asked of enrolled students)."""
+    placed = exists().where(Placement.user_id == user.id, ChoiceRound.id == Placement.round_id,
+                            ChoiceRound.state == PUBLISHED)
+    enrolled = exists().where(CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED)
+    return db.select(literal(1)).where(or_(placed, enrolled))
+
+
+@home_section("teams", "teams/_home.html", probe=_probe)
 def home(user) -> dict | None:
     rounds_statement, placed_statement = _statements()
     # open rounds are for enrolled students only (the policy's enrolments, read once per request, know)
