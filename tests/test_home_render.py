@@ -100,3 +100,61 @@ def test_a_version_to_review_on_the_partner_home_is_the_item_a_refused_review_an
             item = render_template("deliverables/_home_item.html", deliverable=deliverable, version=version,
                                    review_form=ReviewForm(formdata=None))
             assert _review_items(item)[str(deliverable_id)] == home[str(deliverable_id)]
+
+
+# The home's list of logs to confirm as its loop wrote it, before the items were written in Python
+# (workspace/checkups/sections.py `confirm_items`); the test renders both and compares the two halves.
+_CONFIRM_LOOP = """<ul class="checkup-items">
+    {%- set csrf, l_confirm, l_read = csrf_token(), _("Confirm this log"), _("Read it or add a correction") %}
+    {% for checkup in section.checkups %}
+    {%- set show_url = url_for('checkups.show', project_id=checkup.project_id, checkup_id=checkup.id) %}
+    {%- set confirm_url = url_for('checkups.confirm', project_id=checkup.project_id, checkup_id=checkup.id) %}
+    <li id="home-checkup-{{ checkup.id }}">
+      <p><a href="{{ show_url }}">{{ _("Check-up of %(date)s", date=checkup.planned_at|date) }}</a> · {{ checkup.project_title }}</p>
+      <p class="prose">{{ checkup.summary|truncate(300) }}</p>
+      <form method="post" action="{{ confirm_url }}"
+            hx-post="{{ confirm_url }}" hx-target="#home-checkup-{{ checkup.id }}" hx-swap="outerHTML">
+        <input type="hidden" name="csrf_token" value="{{ csrf }}">
+        <input type="hidden" name="version" value="{{ checkup.version }}">
+        <input type="hidden" name="from" value="home">
+        <button type="submit" class="button">{{ l_confirm }}</button>
+        <a href="{{ show_url }}">{{ l_read }}</a>
+      </form>
+    </li>
+    {% endfor %}
+  </ul>@@SPLIT@@<ul class="checkup-items">
+    {{ checkup_confirm_items(section.checkups) }}
+  </ul>"""
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_the_logs_to_confirm_written_in_python_are_the_template_loop(app, client, world, locale):
+    """Logs of two projects (one with a hostile title), short, long (cut by `truncate`, within its
+    leeway and past it) and hostile summaries, in the partner's language; and the page shows them."""
+    from flask import render_template_string
+
+    from workspace.checkups.sections import to_confirm
+
+    from .factories import create_checkup
+
+    hostile = "<script>alert('x')</script> & “quotes” \"double\" {{ 7*7 }} %(n)s"
+    partner = world.partner
+    partner.locale = locale
+    second = create_project(world.course, students=[world.student], partners=[partner], title=hostile)
+    summaries = ["We met.", hostile, "word " * 61, "x" * 303, ("<b>long</b> & " * 40).strip(), "a" * 400]
+    for n, summary in enumerate(summaries):
+        create_checkup(second if n % 2 else world.project, state="logged", days_ago=n + 1, summary=summary)
+    db.session.commit()
+    with app.test_request_context("/home"):
+        user = db.session.get(User, partner.id)
+        login_user(user)
+        section = to_confirm(user)
+        assert len(section["checkups"]) == len(summaries)
+        loop, written = render_template_string(_CONFIRM_LOOP, section=section).split("@@SPLIT@@")
+    assert written == loop
+    assert written.count("<li ") == len(summaries) and "...</p>" in written
+    assert "&lt;script&gt;" in written and "<script>" not in written and "&lt;b&gt;long" in written
+    assert ("Lees het of voeg een correctie toe" in written) == (locale == "nl")
+    client.login(partner)
+    page = client.get("/home").get_data(as_text=True)
+    assert page.count('id="home-checkup-') == len(summaries)

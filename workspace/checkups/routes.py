@@ -499,4 +499,6 @@ def course_values(course, course_id):
     return render("checkups/values.html", course=course, form=form, status=422 if form.errors else 200)
 
 
-from . import sections  # noqa: E402,F401  (registers the board and home sections)
+from . import sections  # noqa: E402  (registers the board and home sections)
+
+bp.add_app_template_global(sections.confirm_items, "checkup_confirm_items")
