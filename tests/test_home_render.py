@@ -158,3 +158,85 @@ def test_the_logs_to_confirm_written_in_python_are_the_template_loop(app, client
     client.login(partner)
     page = client.get("/home").get_data(as_text=True)
     assert page.count('id="home-checkup-') == len(summaries)
+
+
+# A version to review as `deliverables/_home_item.html` wrote it with its macros, before the item was
+# written in Python (workspace/deliverables/sections.py `review_item`).
+_REVIEW_ITEM = """{% from "_forms.html" import field %}
+{% from "deliverables/_macros.html" import version_contents %}
+<li class="card review-item" id="home-review-{{ deliverable.id }}">
+  <h3><a href="{{ url_for('deliverables.show', project_id=deliverable.project_id, deliverable_id=deliverable.id) }}#version-{{ version.number }}">{{ deliverable.title }}</a>
+    <span class="meta">· {{ _("version %(n)s", n=version.number) }} · {{ deliverable.project.title }}</span></h3>
+  <p class="prose">{{ version.note }}</p>
+  {{ version_contents(deliverable.project_id, version) }}
+  {% set url = url_for('deliverables.review', project_id=deliverable.project_id, deliverable_id=deliverable.id, version_id=version.id) %}
+  <form method="post" action="{{ url }}" hx-post="{{ url }}" hx-target="#home-review-{{ deliverable.id }}" hx-swap="outerHTML" novalidate>
+    {#- the form's token field, written out (rendering the field cost a third of the item) #}
+    <input id="csrf_token" name="csrf_token" type="hidden" value="{{ csrf_token() }}">
+    <input type="hidden" name="next" value="home">
+    {% set comment = review_form.comment %}
+    <div class="field{% if comment.errors %} field-invalid{% endif %}">
+      <label for="comment-{{ deliverable.id }}">{{ _("Comment") }}</label>
+      <p class="hint" id="comment-{{ deliverable.id }}-hint">{{ comment.description }}</p>
+      <textarea id="comment-{{ deliverable.id }}" name="comment" aria-describedby="comment-{{ deliverable.id }}-hint{% if comment.errors %} comment-{{ deliverable.id }}-error{% endif %}"{% if comment.errors %} aria-invalid="true" data-focus{% endif %}>{{ comment.data or "" }}</textarea>
+      {% if comment.errors %}<p class="error" id="comment-{{ deliverable.id }}-error"><span class="visually-hidden">{{ _("Error:") }}</span> {{ comment.errors|join(' ') }}</p>{% endif %}
+    </div>
+    <button type="submit" name="decision" value="approved" class="button">{{ _("Approve") }}<span class="visually-hidden"> {{ deliverable.title }}, {{ _("version %(n)s", n=version.number) }}</span></button>
+    <button type="submit" name="decision" value="changes_requested" class="button button-secondary">{{ _("Request changes") }}<span class="visually-hidden"> {{ deliverable.title }}</span></button>
+  </form>
+</li>"""
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_the_version_to_review_written_in_python_is_the_template(app, world, locale):
+    """Files of every size class (bytes, KB rounded as Jinja's `round`, MB), previewable or not, links
+    with and without a label, hostile text everywhere, and the form fresh, refused with its errors and
+    what was typed, or typed without errors; on the home's plain rows and on the route's models."""
+    from flask import render_template_string
+    from werkzeug.datastructures import MultiDict
+
+    from workspace.deliverables.forms import ReviewForm
+    from workspace.deliverables.sections import review_item, review_queue
+    from workspace.models import Deliverable
+
+    from .factories import create_deliverable, create_deliverable_version
+
+    hostile = "<script>alert('x')</script> & \u201cquotes\u201d \"double\" {{ 7*7 }} %(n)s"
+    partner, student = world.partner, world.student
+    partner.locale = locale
+    second = create_project(world.course, students=[student], partners=[partner], title=hostile)
+    sizes = [0, 1, 1023, 1024, 1536, 2560, 3584, 1048575, 1048576, 1572864, 5 * 1048576 + 1]
+    files = [(f"{hostile} {n}.pdf" if n % 2 else f"file {n}.bin", "application/pdf" if n % 3 else "text/plain", b"x")
+             for n in range(len(sizes))]
+    report = create_deliverable(world.project, title=hostile, state="in_review")
+    version = create_deliverable_version(report, submitted_by=student, files=files, note=hostile,
+                                         links=["https://example.org/?a=1&b=<2>", "https://example.org/site"])
+    for stored, size in zip(version.files, sizes):
+        stored.size = size
+    version.links[0].label = hostile
+    create_deliverable_version(create_deliverable(second, title="Bare", state="in_review"), submitted_by=student,
+                               note="")
+    db.session.commit()
+    with app.test_request_context("/home"):
+        login_user(db.session.get(User, partner.id))
+        forms = [ReviewForm(formdata=None)]
+        for typed in ({"decision": "changes_requested", "comment": ""},
+                      {"decision": "changes_requested", "comment": hostile + "x" * 5001},
+                      {"decision": "approved", "comment": hostile}):
+            form = ReviewForm(formdata=MultiDict(typed), meta={"csrf": False})
+            form.validate()
+            forms.append(form)
+        assert forms[2].comment.errors and not forms[3].comment.errors and forms[3].comment.data
+        queue = review_queue(db.session.get(User, partner.id))
+        models = [(d, d.versions[-1]) for d in db.session.scalars(db.select(Deliverable).order_by(Deliverable.id))]
+        assert len(queue) == len(models) == 2
+        for deliverable, shown in queue + models:
+            for form in forms:
+                template = render_template_string(_REVIEW_ITEM, deliverable=deliverable, version=shown,
+                                                  review_form=form)
+                written = review_item(deliverable, shown, form)
+                assert written == template
+        assert "&lt;script&gt;" in written and "<script>" not in written
+        whole = str(review_item(*queue[0], forms[2]))
+    for words in ("bytes", "KB", "MB", "aria-invalid", "Preview" if locale == "en" else "Voorbeeld"):
+        assert words in whole, words

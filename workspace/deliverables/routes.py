@@ -30,6 +30,7 @@ bp = Blueprint("deliverables", __name__, url_prefix="/projects/<int:project_id>"
 bp.add_app_template_global(KIND_LABELS, "deliverable_kind_labels")
 bp.add_app_template_global(STATE_LABELS, "deliverable_state_labels")
 bp.add_app_template_global(sections.board_items, "deliverable_board_items")
+bp.add_app_template_global(sections.review_item, "deliverable_review_item")
 
 
 @bp.record_once

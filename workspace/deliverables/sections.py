@@ -3,13 +3,14 @@ home page, and the navigation badge. Each makes a fixed number of queries, whate
 number of deliverables and versions."""
 from functools import cache
 
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, literal, union_all
 from sqlalchemy.orm import aliased
 
 from ..database import PlainRead
 from ..extensions import db
-from ..fast_format import format_date
+from ..fast_format import format_date, format_number
 from ..fast_gettext import markup_gettext
 from ..models import (
     Deliverable, DeliverableVersion, HandoverItem, Project, ProjectMember, StoredFile, VersionLink,
@@ -157,6 +158,88 @@ def review_queue(user) -> list[tuple[_Row, _Row]]:
                 versions[part.version_id].links.append(_Row(id=part.id, url=part.text, label=part.detail))
     return [(_Row(id=row.id, project_id=row.project_id, title=row.title, project=_Row(title=row.project_title)),
              versions[row.version_id]) for row in rows]
+
+
+def _size(_, n: int) -> str:
+    """The `size` macro of deliverables/_macros.html: MB with one decimal, whole KB (Jinja's `round`,
+    Python's rounding), or bytes."""
+    if n >= 1048576:
+        return f"{escape(format_number(n / 1048576, '0.0'))} MB"
+    if n >= 1024:
+        return f"{int(round(n / 1024, 0))} KB"
+    return _("%(n)s bytes", n=n)
+
+
+def _version_contents(_, project_id: int, version) -> str:
+    """The `version_contents` macro of deliverables/_macros.html (a version's files and links)."""
+    out = "\n"
+    if version.files:
+        out += f'\n<ul class="plain file-list" aria-label="{_("Files of version %(n)s", n=version.number)}">\n  '
+        t_preview, t_new_tab = _("Preview"), _("opens in a new tab")
+        for f in version.files:
+            name = escape(f.original_name)
+            url = escape(template_url_for("deliverables.download", project_id=project_id, file_id=f.id))
+            preview = ""
+            if f.previewable:
+                at = escape(template_url_for("deliverables.download", project_id=project_id, file_id=f.id, preview=1))
+                preview = (f' · <a href="{at}" target="_blank" rel="noopener" hx-boost="false">{t_preview}'
+                           f'<span class="visually-hidden"> {name}</span> <span class="meta">({t_new_tab})</span></a>')
+            out += (f'\n  <li>\n    <a href="{url}" download hx-boost="false">{name}</a>'
+                    f'\n    <span class="meta">({_size(_, f.size)})</span>\n    {preview}\n  </li>\n  ')
+        out += "\n</ul>\n"
+    out += "\n"
+    if version.links:
+        out += f'\n<ul class="plain link-list" aria-label="{_("Links of version %(n)s", n=version.number)}">\n  '
+        t_new_tab = _("opens in a new tab")
+        for link in version.links:
+            url = escape(link.url)
+            shown = escape(link.label or link.url)
+            after = f' <span class="meta">{url}</span>' if link.label else ""
+            out += (f'\n  <li><a href="{url}" rel="noopener noreferrer" target="_blank" hx-boost="false">{shown}'
+                    f'<span class="visually-hidden"> ({t_new_tab})</span></a>{after}</li>\n  ')
+        out += "\n</ul>\n"
+    return out + "\n"
+
+
+def review_item(deliverable, version, review_form) -> Markup:
+    """One version to review, as `deliverables/_home_item.html` wrote it with its macros, byte for byte
+    (tests/test_home_render.py renders that template beside it): the home's queue and the answer to a
+    review refused in place (with the form's errors and what was typed) both come from here.
+
+    Escaping: user text (titles, notes, file names, links, the typed comment, the form's errors) is
+    escaped; the rest is catalogue text, numbers or addresses."""
+    _ = markup_gettext()
+    did, number, project_id = deliverable.id, version.number, deliverable.project_id
+    show = escape(template_url_for("deliverables.show", project_id=project_id, deliverable_id=did))
+    url = escape(template_url_for("deliverables.review", project_id=project_id, deliverable_id=did,
+                                  version_id=version.id))
+    title, v_n = escape(deliverable.title), _("version %(n)s", n=number)
+    comment = review_form.comment
+    field = f"comment-{did}"
+    invalid, described, flag, error = "", f"{field}-hint", "", ""
+    if comment.errors:
+        invalid, described = " field-invalid", f"{field}-hint {field}-error"
+        flag = ' aria-invalid="true" data-focus'
+        error = (f'<p class="error" id="{field}-error"><span class="visually-hidden">{_("Error:")}</span> '
+                 f'{escape(" ".join(str(e) for e in comment.errors))}</p>')
+    return Markup(  # nosec B704: escaped values and catalogue text
+        f'\n\n<li class="card review-item" id="home-review-{did}">'
+        f'\n  <h3><a href="{show}#version-{number}">{title}</a>'
+        f'\n    <span class="meta">· {v_n} · {escape(deliverable.project.title)}</span></h3>'
+        f'\n  <p class="prose">{escape(version.note)}</p>'
+        f'\n  {_version_contents(_, project_id, version)}'
+        f'\n  \n  <form method="post" action="{url}" hx-post="{url}" hx-target="#home-review-{did}" hx-swap="outerHTML" novalidate>'
+        f'\n    <input id="csrf_token" name="csrf_token" type="hidden" value="{escape(generate_csrf())}">'
+        f'\n    <input type="hidden" name="next" value="home">'
+        f'\n    \n    <div class="field{invalid}">'
+        f'\n      <label for="{field}">{_("Comment")}</label>'
+        f'\n      <p class="hint" id="{field}-hint">{escape(comment.description)}</p>'
+        f'\n      <textarea id="{field}" name="comment" aria-describedby="{described}"{flag}>{escape(comment.data or "")}</textarea>'
+        f'\n      {error}\n    </div>'
+        f'\n    <button type="submit" name="decision" value="approved" class="button">{_("Approve")}'
+        f'<span class="visually-hidden"> {title}, {v_n}</span></button>'
+        f'\n    <button type="submit" name="decision" value="changes_requested" class="button button-secondary">'
+        f'{_("Request changes")}<span class="visually-hidden"> {title}</span></button>\n  </form>\n</li>')
 
 
 @home_section("deliverables", "deliverables/_home.html")
