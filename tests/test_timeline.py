@@ -1,6 +1,8 @@
 """The project timeline: newest first, filterable by kind and person, paged, members only."""
 from datetime import timedelta
 
+import pytest
+
 from workspace.activity import record
 from workspace.extensions import db
 from workspace.models.base import utcnow
@@ -56,3 +58,60 @@ def test_timeline_queries_do_not_grow_with_entries(client, world, count_queries)
     with count_queries() as many:
         client.get(f"/projects/{world.project.id}/timeline")
     assert len(few) == len(many)
+
+
+# The `timeline_entry` macro (templates/timeline/_entry.html) and the loop that called it, before the
+# lines were written in Python (workspace/timeline/routes.py `timeline_items`).
+_ENTRY_LOOP = """{% macro timeline_entry(entry, link_for) %}<li class="timeline-entry">
+  {{ entry.created_at|ago }}
+  {% set href = link_for(entry) %}
+  <span class="timeline-summary">{% if href %}<a href="{{ href }}">{{ entry.summary|localized(entry.summary_made) }}</a>{% else %}{{ entry.summary|localized(entry.summary_made) }}{% endif %}</span>
+</li>{% endmacro %}{% for entry in entries %}{{ timeline_entry(entry, link_for) }}{% endfor %}@@SPLIT@@{{ timeline_items(entries, link_for) }}"""
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_the_lines_written_in_python_are_the_macro(app, locale, monkeypatch):
+    """Every demo project's whole timeline (its lines made again in the reader's language, with links
+    and without, a private reflection's line unlinked) and hostile lines, on the page's models and the
+    board's plain rows, for a student, a partner and a teacher."""
+    from flask import render_template_string
+
+    from workspace import ui
+    from workspace.timeline import routes
+
+    moment = utcnow()  # both halves say "ago" of the same moment
+    monkeypatch.setitem(app.jinja_env.filters, "ago", lambda value: ui.ago(value, now=moment))
+    monkeypatch.setattr(routes, "ago", lambda value: ui.ago(value, now=moment))
+    from flask_login import login_user
+
+    from workspace.models import Activity, Project, ProjectMember, User
+    from workspace.sections import links_for
+    from workspace.timeline.routes import _BOARD_NEWEST
+
+    from .snapshots import demo_world
+
+    demo_world(app)
+    hostile = "<script>alert('x')</script> & “quotes” \"double\" {{ 7*7 }} %(n)s"
+    compared = linked = made = 0
+    with app.test_request_context("/"):
+        for project in db.session.scalars(db.select(Project).order_by(Project.id)):
+            record(None, "edited", project, hostile, project=project)
+            db.session.flush()
+            readers = db.session.scalars(db.select(User).join(ProjectMember).where(
+                ProjectMember.project_id == project.id).order_by(ProjectMember.role, User.id)).all()
+            for reader in readers[:1] + readers[-1:]:
+                reader.locale = locale
+                login_user(reader)
+                rows = db.session.scalars(db.select(Activity).where(Activity.project_id == project.id)
+                                          .order_by(Activity.created_at.desc(), Activity.id.desc())).all()
+                for entries in (rows, _BOARD_NEWEST({"project_id": project.id})):
+                    link_for = links_for(entries, reader)
+                    loop, written = render_template_string(_ENTRY_LOOP, entries=entries,
+                                                           link_for=link_for).split("@@SPLIT@@")
+                    assert written == loop
+                    compared += len(entries)
+                    linked += written.count("<a href=")
+                    made += sum(1 for e in entries if e.summary_made)
+        db.session.rollback()
+    assert compared > 100 and linked and made
+    assert "&lt;script&gt;" in written and "<script>" not in written
