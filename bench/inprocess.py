@@ -1,7 +1,7 @@
 """Profile the bench pages in-process (test client, production config): CPU ms per request,
 queries, and optionally a cProfile of one page, to find where a page's time goes.
 
-    python bench/inprocess.py --database sqlite:////tmp/bench.db [--scale 0.1] [--page board] [--cprofile]
+    python bench/inprocess.py --database sqlite:////tmp/bench.db [--scale 0.1] [--page board] [--cprofile] [--calls]
 
 Generates the dataset first when the database is empty."""
 import argparse
@@ -24,6 +24,9 @@ def main() -> None:
     parser.add_argument("--page", action="append")
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--calls", action="store_true",
+                        help="Python function calls per request (cProfile's count): a measure of a page's work that a "
+                             "noisy host does not move, to compare two trees (the ms are then the profiler's)")
     parser.add_argument("--generate", action="store_true")
     parser.add_argument("--sql", action="store_true", help="print the statements of the last request")
     parser.add_argument("--layers", action="store_true",
@@ -37,8 +40,8 @@ def main() -> None:
     args = parser.parse_args()
     if (args.dump or args.callers or args.callees) and not args.cprofile:
         parser.error("--dump, --callers and --callees need --cprofile")
-    if args.layers and args.cprofile:
-        parser.error("--layers measures without the profiler: not with --cprofile")
+    if args.layers and (args.cprofile or args.calls):
+        parser.error("--layers measures without the profiler: not with --cprofile or --calls")
     os.environ.update(DATABASE_URL=args.database, BENCH_QUERY_HEADER="1")
     os.environ.setdefault("SECRET_KEY", "bench-profile-" + "x" * 32)
     import generate
@@ -93,7 +96,7 @@ def main() -> None:
             once()
             event.remove(engine, "before_cursor_execute", listener)
             print("\n".join(seen))
-        profiler = cProfile.Profile() if args.cprofile else None
+        profiler = cProfile.Profile() if args.cprofile or args.calls else None
         layers = Layers() if args.layers else None
         started = time.process_time()
         if profiler:
@@ -107,7 +110,9 @@ def main() -> None:
               f"bytes {len(resp.get_data())}", flush=True)
         if layers:
             layers.report(args.n)
-        if profiler:
+        if args.calls:
+            print(f"    function calls per request {pstats.Stats(profiler).total_calls / args.n:9.0f}", flush=True)
+        if args.cprofile:
             if args.dump:
                 profiler.dump_stats(f"{args.dump}.{page['name'].split(' (')[0].replace(' ', '-')}")
             stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
