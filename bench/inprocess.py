@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100)
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--calls", action="store_true",
-                        help="Python function calls per request (cProfile's count): a measure of a page's work that a "
+                        help="function calls per request, as cProfile counts them (Python's and built-ins'): a measure of a page's work that a "
                              "noisy host does not move, to compare two trees (the ms are then the profiler's)")
     parser.add_argument("--generate", action="store_true")
     parser.add_argument("--sql", action="store_true", help="print the statements of the last request")

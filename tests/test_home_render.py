@@ -227,6 +227,14 @@ def test_the_version_to_review_written_in_python_is_the_template(app, world, loc
             form.validate()
             forms.append(form)
         assert forms[2].comment.errors and not forms[3].comment.errors and forms[3].comment.data
+        # errors as a validator may give them: lazy catalogue text and Markup (kept as they are, as
+        # Jinja's `join` keeps them) beside plain text (escaped)
+        from flask_babel import lazy_gettext
+        from markupsafe import Markup
+
+        lazy = ReviewForm(formdata=None)
+        lazy.comment.errors = [lazy_gettext("it's <b>required</b>"), Markup("<i>kept</i>"), "a & b"]
+        forms.append(lazy)
         queue = review_queue(db.session.get(User, partner.id))
         models = [(d, d.versions[-1]) for d in db.session.scalars(db.select(Deliverable).order_by(Deliverable.id))]
         assert len(queue) == len(models) == 2

@@ -1,8 +1,9 @@
 """Pages built from feature sections: the project board and the home page.
 
 A feature registers a function that loads what its section needs; the page view calls every
-registered loader and the template includes each feature's partial. Loaders must use a fixed
-number of queries whatever the amount of data (no query per row).
+registered loader (on home, those whose probe finds something: `home_section`) and the template
+includes each feature's partial. Loaders must use a fixed number of queries whatever the amount of
+data (no query per row).
 """
 from collections.abc import Callable
 

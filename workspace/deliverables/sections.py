@@ -105,7 +105,7 @@ def _partner_of():
 
 
 class _Row:
-    """A plain record with the attributes `deliverables/_home_item.html` reads of the models."""
+    """A plain record with the attributes `review_item` reads of the models."""
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
@@ -160,7 +160,7 @@ def review_queue(user) -> list[tuple[_Row, _Row]]:
              versions[row.version_id]) for row in rows]
 
 
-def _size(_, n: int) -> str:
+def _size(_, n: int) -> str | Markup:
     """The `size` macro of deliverables/_macros.html: MB with one decimal, whole KB (Jinja's `round`,
     Python's rounding), or bytes."""
     if n >= 1048576:
@@ -221,7 +221,7 @@ def review_item(deliverable, version, review_form) -> Markup:
         invalid, described = " field-invalid", f"{field}-hint {field}-error"
         flag = ' aria-invalid="true" data-focus'
         error = (f'<p class="error" id="{field}-error"><span class="visually-hidden">{_("Error:")}</span> '
-                 f'{escape(" ".join(str(e) for e in comment.errors))}</p>')
+                 f'{Markup(" ").join(comment.errors)}</p>')  # as Jinja's `join`: Markup and lazy texts kept
     return Markup(  # nosec B704: escaped values and catalogue text
         f'\n\n<li class="card review-item" id="home-review-{did}">'
         f'\n  <h3><a href="{show}#version-{number}">{title}</a>'

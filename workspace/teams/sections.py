@@ -36,11 +36,12 @@ def _statements():
 
 
 def _probe(user):
-    """Anything for this person: a published placement, or an enrolment (open rounds are asked of enrolled students)."""
+    """Anything for this person: a published placement, or an open round of a course they are enrolled in."""
     placed = exists().where(Placement.user_id == user.id, ChoiceRound.id == Placement.round_id,
                             ChoiceRound.state == PUBLISHED)
-    enrolled = exists().where(CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED)
-    return db.select(literal(1)).where(or_(placed, enrolled))
+    open_round = exists().where(CourseEnrolment.user_id == user.id, CourseEnrolment.status == ENROLLED,
+                                ChoiceRound.course_id == CourseEnrolment.course_id, ChoiceRound.state == OPEN)
+    return db.select(literal(1)).where(or_(placed, open_round))
 
 
 @home_section("teams", "teams/_home.html", probe=_probe)

@@ -54,7 +54,7 @@ def _newest(project_id):
 
 
 # The board's five newest entries in one statement, built once per process with the project as a
-# bound parameter: plain rows of what an entry shows and links to (`timeline/_entry.html`, `links_for`).
+# bound parameter: plain rows of what an entry shows and links to (`timeline_items`, `links_for`).
 _BOARD_NEWEST = PlainRead(
     db.select(Activity.id, Activity.project_id, Activity.subject_type, Activity.subject_id, Activity.summary,
               Activity.summary_made, Activity.created_at)
