@@ -248,3 +248,38 @@ def test_the_version_to_review_written_in_python_is_the_template(app, world, loc
         whole = str(review_item(*queue[0], forms[2]))
     for words in ("bytes", "KB", "MB", "aria-invalid", "Preview" if locale == "en" else "Voorbeeld"):
         assert words in whole, words
+
+
+def test_the_join_form_on_home_is_the_template_with_this_sessions_token(app, client, world, monkeypatch):
+    """The home's "Join a course" form is rendered once per language and mount
+    (workspace/enrolment/sections.py `join_form`): it must be what the template renders for a fresh
+    form, each session's page carrying its own token (and the form still joining a course)."""
+    from flask import g
+    from flask_babel import refresh
+    from flask_wtf.csrf import generate_csrf
+
+    from workspace.enrolment.forms import JoinForm
+    from workspace.enrolment.sections import join_form
+
+    monkeypatch.setitem(app.extensions, "home_join_form", {})
+    monkeypatch.setattr(app.jinja_env, "auto_reload", False)  # as in production: the form is kept
+    tokens = set()
+    for locale, root in (("en", ""), ("nl", ""), ("en", "/workspace"), ("en", ""), ("nl", "")):
+        world.partner.locale = locale
+        db.session.commit()
+        with app.test_request_context("/home", base_url=f"http://localhost{root}"):
+            login_user(db.session.get(User, world.partner.id))
+            refresh()  # the test's app context outlives each request: forget the last one's language
+            g.pop("csrf_token", None)  # and its token (each request here has a session of its own)
+            expected = render_template("enrolment/_join_form.html", form=JoinForm(formdata=None))
+            assert join_form() == expected
+            assert generate_csrf() in expected and f'action="{root}/join"' in expected
+            assert ("Aansluiten" in expected) == (locale == "nl")
+            tokens.add(generate_csrf())
+    assert len(app.extensions["home_join_form"]) == 3
+    assert len(tokens) == 5  # every request its own session, its own token
+    client.login(world.partner)
+    page = client.get("/home").get_data(as_text=True)
+    session_token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    form_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.split('id="join-heading"')[1])
+    assert form_token.group(1) == session_token

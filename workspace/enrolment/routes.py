@@ -21,11 +21,12 @@ from ..models import Course, CourseEnrolment, Invitation, Project, ProjectMember
 from ..models.base import utcnow
 from ..policy import PUBLIC, permission
 from ..rules import Refused
-from . import sections  # noqa: F401  (registers the home section)
+from . import sections  # registers the home section
 from . import roster, services
 from .forms import ImportForm, JoinByEmailForm, JoinCodeForm, JoinForm, UploadForm
 
 bp = Blueprint("enrolment", __name__)
+bp.add_app_template_global(sections.join_form, "home_join_form")
 PER_PAGE = 50
 SOURCE_LABELS = {"csv": N_("class list"), "join": N_("join code"), "lti": N_("learning platform"),
                  "invitation": N_("invitation"), "manual": N_("added by hand")}

@@ -1,6 +1,10 @@
 """The home page's "Your courses" for enrolled students, and the "Join a course" form for everyone who is no teacher."""
 from functools import cache
 
+from flask import current_app, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam
 
 from ..extensions import db
@@ -30,4 +34,26 @@ def home(user) -> dict | None:
         db.select(Project.course_id).join(ProjectMember, ProjectMember.project_id == Project.id)
         .where(ProjectMember.user_id == user.id, ProjectMember.role == "student")
     )) if courses else set()
-    return {"courses": courses, "in_team": in_team, "join_form": JoinForm(formdata=None)}
+    return {"courses": courses, "in_team": in_team}  # the form: `join_form()`
+
+
+def join_form() -> Markup:
+    """The home's "Join a course" form, as `enrolment/_join_form.html` renders a fresh `JoinForm`.
+
+    On home the form is always empty and without errors, so its markup depends only on the reader's
+    language, where the app is mounted and the session's CSRF token. It is rendered by that template
+    once per process for each language and mount, and each request puts its own token in: building
+    and rendering the form was about a tenth of a partner's home (issue 19). Rendered every time
+    while templates reload (development), or should the token not appear exactly once."""
+    app = current_app._get_current_object()
+    token = str(escape(generate_csrf()))
+    key = (str(get_locale()), request.script_root)
+    kept = app.extensions.setdefault("home_join_form", {})
+    parts = kept.get(key)
+    if parts is None:
+        html = render_template("enrolment/_join_form.html", form=JoinForm(formdata=None))
+        parts = html.split(token)
+        if len(parts) != 2 or app.jinja_env.auto_reload:
+            return Markup(html)  # nosec B704: the template's own output
+        kept[key] = parts
+    return Markup(f"{parts[0]}{token}{parts[1]}")  # nosec B704: the template's output, the escaped token
