@@ -683,3 +683,92 @@ def test_the_answer_forms_fields_are_rendered_as_the_field_macro_renders_them(ap
         for selected in (True, False):
             choice = Choice(value, label, selected, None)
             assert read._option(choice) == Select.render_option(choice), (value, label, selected)
+
+
+# The board's check-up section as `checkups/_board.html` wrote it with `_schedule.html` and the state
+# macros, before the part below its heading was written in Python (workspace/checkups/sections.py
+# `board_body`).
+_BOARD_SECTION = """{# The board's check-up section: latest, next due or overdue, open feedback, open action items. #}
+{% from "_ui.html" import icon %}
+{% import "checkups/_macros.html" as m %}
+{% set project = section.project %}
+{% set schedule = section.schedule %}
+<section aria-labelledby="checkups-heading" class="panel" id="board-checkups"{{ live_refresh("checkup-changed", url_for('projects.show', project_id=project.id), "#board-checkups", _("The check-ups were updated.")) }}>
+  <h2 id="checkups-heading"><a href="{{ url_for('checkups.index', project_id=project.id) }}">{{ _("Check-ups") }}</a></h2>
+  {% include "checkups/_schedule.html" %}
+  {% if schedule.last %}
+  <p>{{ _("Latest:") }} <a href="{{ url_for('checkups.show', project_id=project.id, checkup_id=schedule.last.id) }}">{{ schedule.last.planned_at|date }}</a> · {{ m.checkup_state(schedule.last) }}</p>
+  {% endif %}
+  <ul class="plain">
+    <li><strong>{{ section.open_feedback }}</strong> {{ ngettext("feedback item still open", "feedback items still open", section.open_feedback) }}{% if section.flagged %} · <strong class="flag">{{ icon("flag") }} {{ ngettext("%(num)d open after two check-ups", "%(num)d open after two check-ups", section.flagged) }}</strong>{% endif %}</li>
+    {% if section.awaiting %}<li>{{ ngettext("%(num)d log waits for the partner's confirmation", "%(num)d logs wait for the partner's confirmation", section.awaiting) }}</li>{% endif %}
+  </ul>
+  <h3>{{ _("Open action items") }} <span class="count">({{ section.action_count }})</span></h3>
+  {% if section.actions %}
+  <ul class="plain">
+    {% for item in section.actions %}
+    <li>{{ m.action_state(item) }} {{ item.text }} <span class="meta">· {{ item.owner.name if item.owner else _("nobody") }} · {{ _("due %(date)s", date=item.due_date|date) }}</span></li>
+    {% endfor %}
+  </ul>
+  {% if section.action_count > section.actions|length %}<p><a href="{{ url_for('checkups.index', project_id=project.id) }}">{{ _("All check-ups and their action items") }}</a></p>{% endif %}
+  {% else %}<p class="empty">{{ _("No open action items.") }}</p>{% endif %}
+  <p class="actions">{% if can('checkup.plan', project) %}<a href="{{ url_for('checkups.plan', project_id=project.id) }}">{{ _("Plan a check-up") }}</a> · {% endif %}<a href="{{ url_for('checkups.index', project_id=project.id) }}">{{ _("Values pulse") }}</a></p>
+</section>"""
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_the_board_section_written_in_python_is_the_template(app, world, locale):
+    """Every shape of the section: no check-up yet (due or overdue), held ones in each state, planned
+    ones ahead and unlogged ones behind, open and flagged feedback, logs awaiting confirmation, none to
+    more than five open action items (overdue, owned by someone with a hostile name, or nobody), for a
+    reader who may plan a check-up and one who may not."""
+    from flask import render_template, render_template_string
+    from flask_babel import refresh
+    from flask_login import login_user
+
+    from workspace.checkups.sections import board
+    from workspace.models import User
+
+    from workspace.models import ActionItem
+
+    def _action(checkup, owner, text, due):
+        item = ActionItem(checkup=checkup, project_id=checkup.project_id, text=text, due_date=due,
+                          owner_id=owner.id if owner else None)
+        db.session.add(item)
+        return item
+
+    hostile = "<script>alert('x')</script> & \u201cquotes\u201d \"double\" {{ 7*7 }} %(n)s"
+    odd = create_user(hostile)
+    project = world.project
+    steps = [
+        lambda: None,  # nothing yet: due from the project's start
+        lambda: create_checkup(project, state="confirmed", days_ago=30),  # overdue
+        lambda: create_checkup(project, state="correction_pending", days_ago=20),
+        lambda: create_checkup(project, state="planned", days_ago=-6),  # next planned
+        lambda: create_checkup(project, state="planned", days_ago=3),  # not logged yet
+        lambda: [create_feedback(create_checkup(project, state="logged", days_ago=2), text=hostile)
+                 for _ in range(2)],
+        lambda: _action(create_checkup(project, state="logged", days_ago=1), odd, "Two days late",
+                        date.today() - timedelta(days=2)),  # one action item: all shown
+        lambda: [_action(create_checkup(project, state="confirmed", days_ago=1), owner, f"{hostile} {n}",
+                         date.today() + timedelta(days=n - 3))
+                 for n, owner in enumerate([odd, None, world.student, world.partner, odd, None, world.student])],
+    ]
+    shapes = set()
+    for step in steps:
+        step()
+        db.session.commit()
+        for reader in (world.teacher, world.partner):
+            reader.locale = locale
+            db.session.commit()
+            with app.test_request_context(f"/projects/{project.id}"):
+                login_user(db.session.get(User, reader.id))
+                refresh()
+                section = board(project, reader)
+                old = render_template_string(_BOARD_SECTION, section=section)
+                new = render_template("checkups/_board.html", section=section)
+                assert new == old
+                shapes.add((bool(section["schedule"]["last"]), section["schedule"]["overdue"],
+                            bool(section["actions"]), section["action_count"] > len(section["actions"])))
+    assert len(shapes) >= 5 and "&lt;script&gt;" in new and "<script>" not in new
+    assert "Plan" in old or "Plannen" in old or "plannen" in old

@@ -502,3 +502,4 @@ def course_values(course, course_id):
 from . import sections  # noqa: E402  (registers the board and home sections)
 
 bp.add_app_template_global(sections.confirm_items, "checkup_confirm_items")
+bp.add_app_template_global(sections.board_body, "checkup_board_body")

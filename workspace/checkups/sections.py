@@ -2,6 +2,7 @@
 from functools import cache
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_wtf.csrf import generate_csrf
 from jinja2.filters import do_truncate
 from markupsafe import Markup, escape
@@ -11,11 +12,11 @@ from sqlalchemy.orm import selectinload
 from ..database import BoundPerson, Named, PlainRead
 from ..extensions import db
 from ..fast_format import format_date
-from ..fast_gettext import markup_gettext
+from ..fast_gettext import markup_gettext, translations
 from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember, User
 from ..models.checkup import LOGGED, OPEN, is_held, is_overdue
 from ..sections import activity_link, board_section, home_section, waiting_counter
-from ..ui import template_url_for
+from ..ui import icon, template_url_for
 from . import services
 
 BOARD_ACTIONS_SHOWN = 5
@@ -99,6 +100,96 @@ def to_confirm(user) -> dict | None:
     """Check-up logs waiting for this partner's confirmation, as plain rows of what the list shows."""
     checkups = _to_confirm_statement()({"user_id": user.id})
     return {"checkups": checkups} if checkups else None
+
+
+def _checkup_state(_, state: str) -> str:
+    """The `checkup_state` macro of checkups/_macros.html."""
+    if state == "planned":
+        return f'<span class="status status-planned">{icon("clock")} {_("Planned")}</span>'
+    if state == "logged":
+        said = _("Logged, waiting for the partner's confirmation")
+        return f'<span class="status status-waiting">{icon("more")} {said}</span>'
+    if state == "confirmed":
+        return f'<span class="status status-done">{icon("check")} {_("Confirmed by the partner")}</span>'
+    return f'<span class="status status-problem">{icon("file")} {_("Correction waiting for the team")}</span>'
+
+
+def _action_state(_, item) -> str:
+    """The `action_state` macro of checkups/_macros.html."""
+    if item.done:
+        return f'<span class="status status-done">{icon("check")} {_("Done")}</span>'
+    if item.overdue:
+        return f'<span class="status status-problem">{icon("alert")} {_("Overdue")}</span>'
+    return f'<span class="status status-waiting">{icon("circle")} {_("Open")}</span>'
+
+
+def board_body(section: dict, may_plan: bool) -> Markup:
+    """The board's check-up section below its heading, written in Python: what `checkups/_board.html`
+    wrote with `checkups/_schedule.html` and the state macros, byte for byte (tests/test_checkups.py
+    renders that template beside it). It was about a twelfth of the board's function calls.
+
+    Escaping: the action items' texts and owners are escaped; the rest is catalogue text (as the
+    template's `_()` and `ngettext()` give it), dates, numbers and addresses."""
+    _ = markup_gettext()
+    plural = translations().ungettext
+
+    def ngettext(singular, plural_, num):
+        return Markup(plural(singular, plural_, num)) % {"num": num}  # nosec B704 (our catalogue)
+
+    project_id, schedule = section["project"].id, section["schedule"]
+    index = escape(template_url_for("checkups.index", project_id=project_id))
+    last = schedule["last"]
+    said = _("Last check-up held on %(date)s.", date=format_date(last.planned_at)) if last else _("No check-up held yet.")
+    upcoming = schedule["next_planned"]
+    planned = (_("Next planned for %(date)s.", date=format_datetime(upcoming.planned_at, "short"))
+               if upcoming else "")
+    if schedule["overdue"]:
+        due = (f'<strong class="status status-problem">{icon("alert")} '
+               f'{_("Overdue: a check-up was due on %(date)s (every %(n)d days).", date=format_date(schedule["due"]), n=schedule["cadence"])}'
+               f'</strong>\n  ')
+    else:
+        due = _("Next due by %(date)s (every %(n)d days).", date=format_date(schedule["due"]), n=schedule["cadence"])
+    out = [f'\n\n<p class="checkup-schedule">\n  {said}\n  {planned}\n  {due}\n</p>\n']
+    for c in schedule["unlogged"]:
+        show = escape(template_url_for("checkups.show", project_id=project_id, checkup_id=c.id))
+        out.append(f'\n<p class="status status-problem">{icon("alert")} '
+                   f'{_("Planned for %(date)s but not logged yet.", date=format_date(c.planned_at))} '
+                   f'<a href="{show}">{_("Open it")}</a></p>\n')
+    out.append("\n  ")
+    if last:
+        show = escape(template_url_for("checkups.show", project_id=project_id, checkup_id=last.id))
+        out.append(f'\n  <p>{_("Latest:")} <a href="{show}">{escape(format_date(last.planned_at))}</a> · '
+                   f'{_checkup_state(_, last.state)}</p>\n  ')
+    open_feedback, flagged = section["open_feedback"], section["flagged"]
+    flag = (f' · <strong class="flag">{icon("flag")} '
+            f'{ngettext("%(num)d open after two check-ups", "%(num)d open after two check-ups", flagged)}</strong>'
+            if flagged else "")
+    awaiting = section["awaiting"]
+    waits = ngettext("%(num)d log waits for the partner's confirmation",
+                     "%(num)d logs wait for the partner's confirmation", awaiting) if awaiting else ""
+    waits = f"<li>{waits}</li>" if awaiting else ""
+    out.append(f'\n  <ul class="plain">\n    <li><strong>{open_feedback}</strong> '
+               f'{ngettext("feedback item still open", "feedback items still open", open_feedback)}{flag}</li>'
+               f'\n    {waits}\n  </ul>'
+               f'\n  <h3>{_("Open action items")} <span class="count">({section["action_count"]})</span></h3>\n  ')
+    actions = section["actions"]
+    if actions:
+        out.append('\n  <ul class="plain">\n    ')
+        nobody = _("nobody")
+        for item in actions:
+            owner = escape(item.owner.name) if item.owner else nobody
+            out.append(f'\n    <li>{_action_state(_, item)} {escape(item.text)} <span class="meta">· {owner} · '
+                       f'{_("due %(date)s", date=format_date(item.due_date))}</span></li>\n    ')
+        out.append("\n  </ul>\n  ")
+        if section["action_count"] > len(actions):
+            out.append(f'<p><a href="{index}">{_("All check-ups and their action items")}</a></p>')
+        out.append("\n  ")
+    else:
+        out.append(f'<p class="empty">{_("No open action items.")}</p>')
+    plan = (f'<a href="{escape(template_url_for("checkups.plan", project_id=project_id))}">{_("Plan a check-up")}</a> · '
+            if may_plan else "")
+    out.append(f'\n  <p class="actions">{plan}<a href="{index}">{_("Values pulse")}</a></p>')
+    return Markup("".join(out))  # nosec B704: escaped values and catalogue text
 
 
 def confirm_items(checkups) -> Markup:
