@@ -130,3 +130,49 @@ LOOP = """  {% for r in responsibilities %}
 </div>{% endif %}
   </article>
   {% endfor %}"""
+
+
+# The `reciprocity_table` macro as agreement/_macros.html had it (with the `side_name` macro it called),
+# before the table was written in Python (workspace/agreement/items.py `reciprocity_table`).
+_RECIPROCITY = """{% from "_ui.html" import icon %}{% from "agreement/_macros.html" import side_name %}{% macro reciprocity_table(counts, caption) %}
+<div class="table-wrap" tabindex="0">
+<table class="reciprocity">
+  <caption>{{ caption }}</caption>
+  <thead><tr><th scope="col">{{ _("Side") }}</th><th scope="col">{{ _("Kept on time") }}</th><th scope="col">{{ _("Kept late") }}</th><th scope="col">{{ _("Open") }}</th><th scope="col">{{ _("Late") }}</th></tr></thead>
+  <tbody>
+  {% for side in ("students", "partner", "teacher") %}{% set c = counts[side] %}
+    {% if side != "teacher" or c.values()|sum %}
+    <tr><th scope="row">{{ side_name(side) }}</th><td>{{ c.on_time }}</td><td>{{ c.kept_late }}</td><td>{{ c.open }}</td><td>{% if c.late %}<strong>{{ icon("alert") }} {{ c.late }}</strong>{% else %}0{% endif %}</td></tr>
+    {% endif %}
+  {% endfor %}
+  </tbody>
+</table>
+</div>
+{% endmacro %}{{ reciprocity_table(counts, caption) }}@@SPLIT@@{{ agreement_reciprocity_table(counts, caption) }}"""
+
+
+@pytest.mark.parametrize("locale", ["en", "nl"])
+def test_the_promises_per_side_written_in_python_are_the_macro(app, world, locale):
+    """Sides with and without promises, late ones or none, the teacher's row shown only when it holds
+    any, a caption of catalogue text or of user text."""
+    from markupsafe import Markup
+
+    empty = {"on_time": 0, "kept_late": 0, "open": 0, "late": 0}
+    shapes = [
+        {"students": dict(empty), "partner": dict(empty), "teacher": dict(empty)},
+        {"students": {"on_time": 3, "kept_late": 1, "open": 2, "late": 0},
+         "partner": {"on_time": 0, "kept_late": 0, "open": 1, "late": 4}, "teacher": dict(empty)},
+        {"students": dict(empty), "partner": {"on_time": 12, "kept_late": 0, "open": 0, "late": 0},
+         "teacher": {"on_time": 0, "kept_late": 0, "open": 0, "late": 1}},
+    ]
+    world.student.locale = locale
+    db.session.commit()
+    with app.test_request_context("/"):
+        login_user(db.session.get(User, world.student.id))
+        for counts in shapes:
+            for caption in (Markup("Promises &amp; <em>kept</em>"), HOSTILE):  # `_()`'s Markup; plain text
+                loop, written = render_template_string(_RECIPROCITY, counts=counts, caption=caption).split("@@SPLIT@@")
+                assert written == loop
+                assert (written.count("<tr>") - 1) == (2 if not sum(counts["teacher"].values()) else 3)
+    assert "&lt;script&gt;" in written and "<script>" not in written
+    assert ("Studenten" in written) == (locale == "nl")

@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from ..fast_gettext import markup_gettext
-from ..ui import escaped_link
+from ..ui import escaped_link, icon
 
 
 def promise_items(promises, *, status, side_names, last_kept, marks_side, member, links, formats,
@@ -80,3 +80,29 @@ def promise_items(promises, *, status, side_names, last_kept, marks_side, member
             f'\n    <p>{status[r.state]} · {escape(side_names[r.side])}{person} ·\n      {when}</p>'
             f'\n    {kept}\n    {last_line}\n    {done_form}\n    {actions}\n  </article>\n  ')
     return Markup("".join(html))  # nosec B704: escaped values, catalogue text and the page's Markup
+
+
+def reciprocity_table(counts: dict, caption) -> Markup:
+    """The promises kept per side (the board's agreement section, the agreement page), as the
+    `reciprocity_table` macro wrote it, byte for byte (tests/test_agreement_items.py calls that macro
+    beside it). `counts`: side -> {"on_time", "kept_late", "open", "late"}; the teacher's row only when
+    the teacher's side holds promises.
+
+    Escaping: the caption is escaped as the template's autoescape does (Markup, such as `_()` gives,
+    kept); the rest is catalogue text and numbers."""
+    _ = markup_gettext()
+    names = {"students": _("Students"), "partner": _("Partner"), "teacher": _("Teacher")}
+    rows = []
+    for side in ("students", "partner", "teacher"):
+        c = counts[side]
+        shown = ""
+        if side != "teacher" or sum(c.values()):
+            late = f'<strong>{icon("alert")} {c["late"]}</strong>' if c["late"] else "0"
+            shown = (f'\n    <tr><th scope="row">{names[side]}</th><td>{c["on_time"]}</td><td>{c["kept_late"]}</td>'
+                     f'<td>{c["open"]}</td><td>{late}</td></tr>\n    ')
+        rows.append(f"\n    {shown}\n  ")
+    return Markup(  # nosec B704: the escaped caption, catalogue text and numbers
+        f'\n<div class="table-wrap" tabindex="0">\n<table class="reciprocity">\n  <caption>{escape(caption)}</caption>'
+        f'\n  <thead><tr><th scope="col">{_("Side")}</th><th scope="col">{_("Kept on time")}</th>'
+        f'<th scope="col">{_("Kept late")}</th><th scope="col">{_("Open")}</th><th scope="col">{_("Late")}</th></tr></thead>'
+        f'\n  <tbody>\n  {"".join(rows)}\n  </tbody>\n</table>\n</div>\n')

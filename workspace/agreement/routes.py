@@ -22,7 +22,7 @@ from ..models.agreement import (
 )
 from ..policy import permission, project_role
 from ..rules import Refused, StaleVersion
-from . import read, services
+from . import items, read, services
 from . import sections  # noqa: F401  (registers the board and home sections)
 from .forms import (
     AcceptForm, ConsentDecisionForm, ConsentDetailsForm, DoneForm, MeetingsForm, ResponsibilityForm, RoleForm,
@@ -30,6 +30,7 @@ from .forms import (
 )
 
 bp = Blueprint("agreement", __name__)
+bp.add_app_template_global(items.reciprocity_table, "agreement_reciprocity_table")
 
 
 # ---- loaders: nested objects by both ids ---------------------------------------------------------
