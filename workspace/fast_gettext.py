@@ -84,6 +84,18 @@ def markup_gettext():
     return _
 
 
+def markup_ngettext():
+    """`ngettext()` as an autoescaping template has it (Markup, `num` and the variables escaped), from
+    the request's catalogue looked up once: the plural companion of `markup_gettext`."""
+    plural = translations().ungettext
+
+    def ngettext(singular, plural_, num, **variables):
+        variables.setdefault("num", num)
+        return Markup(plural(singular, plural_, num)) % variables  # nosec B704 (our catalogue)
+
+    return ngettext
+
+
 @pass_eval_context
 def _ngettext(__eval_ctx, __singular, __plural, __num, **variables):
     variables.setdefault("num", __num)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..database import BoundPerson, Named, PlainRead
 from ..extensions import db
 from ..fast_format import format_date
-from ..fast_gettext import markup_gettext, translations
+from ..fast_gettext import markup_gettext, markup_ngettext
 from ..models import ActionItem, CheckUp, FeedbackItem, Project, ProjectMember, User
 from ..models.checkup import LOGGED, OPEN, is_held, is_overdue
 from ..sections import activity_link, board_section, home_section, waiting_counter
@@ -131,11 +131,7 @@ def board_body(section: dict, may_plan: bool) -> Markup:
     Escaping: the action items' texts and owners are escaped; the rest is catalogue text (as the
     template's `_()` and `ngettext()` give it), dates, numbers and addresses."""
     _ = markup_gettext()
-    plural = translations().ungettext
-
-    def ngettext(singular, plural_, num):
-        return Markup(plural(singular, plural_, num)) % {"num": num}  # nosec B704 (our catalogue)
-
+    ngettext = markup_ngettext()
     project_id, schedule = section["project"].id, section["schedule"]
     index = escape(template_url_for("checkups.index", project_id=project_id))
     last = schedule["last"]
