@@ -2,6 +2,7 @@
 loopback port, with stderr kept in a file the test can read (e.g. to grep for "database is locked")."""
 import os
 import socket
+import socketserver
 import subprocess
 import sys
 import time
@@ -18,7 +19,8 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 # Modules that start gunicorn mark themselves with this: under `make test` (pytest-xdist, --dist loadgroup)
 # they run one after another on one worker, so two sets of servers never compete for the cores.
 ONE_AT_A_TIME = pytest.mark.xdist_group("gunicorn")
-UNSET = ("REDIS_URL", "MAIL_SERVER", "RATELIMIT_PREFIX", "WORKSPACE_CONFIG", "SECRET_KEY", "BENCH_QUERY_HEADER")
+UNSET = ("REDIS_URL", "MAIL_SERVER", "RATELIMIT_PREFIX", "WORKSPACE_CONFIG", "SECRET_KEY", "BENCH_QUERY_HEADER",
+         "NOTIFICATION_MAIL_BY_SENDER")
 
 
 def free_port() -> int:
@@ -82,3 +84,55 @@ def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", t
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+class FakeSMTP(socketserver.ThreadingTCPServer):
+    """Just enough SMTP: refuses every recipient (550) while `refuse` is true, or the recipients whose
+    address contains one of `refuse`'s strings when it is a set; accepts the rest. `received` holds
+    (recipients, message) per message taken, `conversations` counts the connections."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port):
+        super().__init__(("127.0.0.1", port), _SMTPHandler)
+        self.refuse, self.received, self.conversations = True, [], 0
+
+    def refuses(self, line: str) -> bool:
+        if isinstance(self.refuse, (set, frozenset)):
+            return any(address in line for address in self.refuse)
+        return bool(self.refuse)
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        def say(line):
+            self.wfile.write(line.encode() + b"\r\n")
+
+        self.server.conversations += 1
+        say("220 fake.example ESMTP")
+        recipients = []
+        while line := self.rfile.readline().decode(errors="replace").strip():
+            verb = line[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                say("250 fake.example")
+            elif verb == "RCPT":
+                if self.server.refuses(line):
+                    say("550 5.1.1 mailbox unavailable")
+                else:
+                    recipients.append(line)
+                    say("250 OK")
+            elif verb == "DATA":
+                say("354 go ahead")
+                body = []
+                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                    body.append(data)
+                self.server.received.append((recipients, b"".join(body).decode(errors="replace")))
+                recipients = []
+                say("250 queued")
+            elif verb == "QUIT":
+                say("221 bye")
+                return
+            else:  # MAIL, RSET, NOOP: a new message begins
+                recipients = []
+                say("250 OK")

@@ -117,7 +117,7 @@ def test_outbox_sender_is_idempotent_when_two_run_at_once(app, world, monkeypatc
     delivered = []
     lock = threading.Lock()
 
-    def slow_transport(to, subject, body):
+    def slow_transport(to, subject, body, **_):
         time.sleep(0.05)
         with lock:
             delivered.append(to)

@@ -34,7 +34,7 @@ from workspace.models.base import utcnow
 
 from .conftest import TOKEN_RE
 from .factories import PASSWORD, create_checkup, create_deliverable, create_goal
-from .servers import ONE_AT_A_TIME, free_port, gunicorn, server_env
+from .servers import ONE_AT_A_TIME, FakeSMTP, free_port, gunicorn, server_env
 
 pytestmark = ONE_AT_A_TIME
 
@@ -234,48 +234,6 @@ def test_gunicorn_answers_503_while_its_database_is_cut_off_and_recovers(world, 
 
 
 # ---- (b) a mail server that refuses -------------------------------------------------------------
-
-class FakeSMTP(socketserver.ThreadingTCPServer):
-    """Just enough SMTP: refuses every recipient (550) while `refuse` is true, else accepts."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, port):
-        super().__init__(("127.0.0.1", port), _SMTPHandler)
-        self.refuse, self.received = True, []
-
-
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        def say(line):
-            self.wfile.write(line.encode() + b"\r\n")
-
-        say("220 fake.example ESMTP")
-        recipients = []
-        while line := self.rfile.readline().decode(errors="replace").strip():
-            verb = line[:4].upper()
-            if verb in ("EHLO", "HELO"):
-                say("250 fake.example")
-            elif verb == "RCPT":
-                if self.server.refuse:
-                    say("550 5.1.1 mailbox unavailable")
-                else:
-                    recipients.append(line)
-                    say("250 OK")
-            elif verb == "DATA":
-                say("354 go ahead")
-                body = []
-                while (data := self.rfile.readline()) not in (b".\r\n", b""):
-                    body.append(data)
-                self.server.received.append((recipients, b"".join(body).decode(errors="replace")))
-                say("250 queued")
-            elif verb == "QUIT":
-                say("221 bye")
-                return
-            else:  # MAIL, RSET, NOOP
-                say("250 OK")
-
 
 def test_a_refusing_mail_server_leaves_the_message_in_the_outbox_for_retry(app, client, world, monkeypatch):
     port = free_port()

@@ -1,4 +1,7 @@
 """Command-line tasks: `flask create-admin EMAIL`, `flask seed-demo`, `flask export`, `flask import`, mail."""
+import logging
+import time
+
 import click
 from flask_babel import gettext as _
 
@@ -55,15 +58,30 @@ def register_cli(app) -> None:
 
 def register_mail_cli(app) -> None:
     @app.cli.command("send-mail")
-    def send_mail_command():
-        """Send what is due in the outbox (daily digests included) and retry failures; safe from cron."""
-        from .mail import send_due
-        from .notifications.services import queue_digests
-
-        digests = queue_digests()
-        db.session.commit()
-        sent, failed = send_due()
-        click.echo(f"digests queued: {digests}; sent: {sent}; failed (kept for retry): {failed}")
+    @click.option("--watch", type=click.FloatRange(min=0), metavar="SECONDS",
+                  help="Keep running as the mail sender: send what is due every SECONDS (e.g. 5).")
+    @click.option("--rounds", type=click.IntRange(min=1), hidden=True, help="With --watch: stop after this many.")
+    def send_mail_command(watch, rounds):
+        """Send what is due in the outbox (daily digests included) and retry failures; safe from cron
+        and on several servers at once. With --watch it keeps running beside the app (deploy/)."""
+        if watch is None:
+            digests, sent, failed = _send_round()
+            click.echo(f"digests queued: {digests}; sent: {sent}; failed (kept for retry): {failed}")
+            return
+        done = 0
+        while True:
+            try:
+                digests, sent, failed = _send_round()
+            except Exception:  # the database or the mail server away: try again next round
+                db.session.rollback()
+                logging.getLogger("workspace.mail").exception("mail sender: this round failed; trying again")
+            else:
+                if digests or sent or failed:
+                    click.echo(f"digests queued: {digests}; sent: {sent}; failed (kept for retry): {failed}")
+            done += 1
+            if rounds is not None and done >= rounds:
+                return
+            time.sleep(watch)
 
     @app.cli.command("notify-due")
     def notify_due_command():
@@ -73,6 +91,22 @@ def register_mail_cli(app) -> None:
         created = notify_due()
         db.session.commit()
         click.echo(f"notifications created: {created}")
+
+
+def _send_round() -> tuple[int, int, int]:
+    """Queue the daily digests that are due and send the outbox, batch after batch while batches are full:
+    (digests queued, sent, failed)."""
+    from .mail import BATCH, send_due
+    from .notifications.services import queue_digests
+
+    digests = queue_digests()
+    db.session.commit()
+    sent = failed = 0
+    while True:
+        batch_sent, batch_failed = send_due()
+        sent, failed = sent + batch_sent, failed + batch_failed
+        if batch_sent + batch_failed < BATCH:
+            return digests, sent, failed
 
 
 def register_backup_cli(app) -> None:

@@ -77,6 +77,10 @@ class Config:
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") not in ("0", "false", "no")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "workspace@localhost")
     MAIL_BACKEND = "smtp" if os.environ.get("MAIL_SERVER") else "log"
+    # Notification e-mails are delivered by the mail sender (`flask send-mail --watch 5`, a service of its
+    # own in deploy/), not by the worker that answered the action; without the sender, the five-minute
+    # `flask send-mail` takes them. Mail a person waits for (sign-in links, resets) still goes at once.
+    NOTIFICATION_MAIL_BY_SENDER = os.environ.get("NOTIFICATION_MAIL_BY_SENDER", "1") not in ("0", "false", "no")
     PAGE_SIZE = 25
     # Where people reach the workspace: used for links in e-mails sent outside a request (cron).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
@@ -95,6 +99,8 @@ class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     MAIL_LOG_BODY = True  # without MAIL_SERVER, mail bodies (with their links) go to the log
+    # No mail sender runs beside `make run`: notifications go right after the request.
+    NOTIFICATION_MAIL_BY_SENDER = os.environ.get("NOTIFICATION_MAIL_BY_SENDER", "0") not in ("0", "false", "no")
 
 
 class TestConfig(DevelopmentConfig):
@@ -103,6 +109,7 @@ class TestConfig(DevelopmentConfig):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     MAIL_BACKEND = "memory"
+    NOTIFICATION_MAIL_BY_SENDER = False  # a test that wants the sender turns it on
     SERVER_NAME = None
     OIDC_PROVIDERS = {}  # a test configures the provider it starts
 

@@ -3,6 +3,10 @@
 `send_mail()` (alias `queue_mail()`) writes an OutboxMessage in the request's transaction; once the
 request has committed, the messages it queued are delivered at once. A message that fails (the
 mail server is down or refuses) stays in the outbox and `flask send-mail` retries it with back-off.
+Messages queued `later` (notifications where NOTIFICATION_MAIL_BY_SENDER is on, a class import's
+invitations) are left to the mail sender: `flask send-mail --watch SECONDS` beside the app, or the
+five-minute `flask send-mail` from cron. The sender hands a batch to the mail server in one SMTP
+conversation.
 Transport: SMTP when MAIL_SERVER is set, the application log otherwise; tests capture in memory.
 """
 import logging
@@ -19,6 +23,7 @@ from .models.base import utcnow
 
 logger = logging.getLogger("workspace.mail")
 MAX_BACKOFF = timedelta(hours=6)
+BATCH = 200  # messages a sender takes at a time
 UNDELIVERABLE = ".invalid"  # RFC 6761's reserved domain (LTI accounts without an address): never mailed
 
 
@@ -81,8 +86,9 @@ def _watch_commit() -> None:
 send_mail = queue_mail
 
 
-def transport(to: str, subject: str, body: str) -> None:
-    """Hand one message to the mail server (or the log, or the test's list); raises on failure."""
+def transport(to: str, subject: str, body: str, connection: "Connection | None" = None) -> None:
+    """Hand one message to the mail server (or the log, or the test's list); raises on failure.
+    With `connection` (SMTP), in that conversation; otherwise in one of its own."""
     app = current_app._get_current_object()
     backend = app.config["MAIL_BACKEND"]
     if backend == "memory":
@@ -103,15 +109,74 @@ def transport(to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
-    with smtplib.SMTP(app.config["MAIL_SERVER"], app.config["MAIL_PORT"], timeout=10) as smtp:
-        if app.config["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if app.config["MAIL_USERNAME"]:
-            smtp.login(app.config["MAIL_USERNAME"], app.config["MAIL_PASSWORD"])
-        smtp.send_message(message)
+    if connection is not None:
+        connection.send(message)
+        return
+    with Connection(app) as own:
+        own.send(message)
 
 
-def send_due(ids=None, limit: int = 200, session=None) -> tuple[int, int]:
+# Refusals of one message after which smtplib has reset the conversation for the next (or closed it on 421)
+_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class Connection:
+    """One SMTP conversation for a batch of messages, opened at the first message and closed at the end
+    (or when it breaks: the next message opens another). Each message still succeeds or fails alone."""
+
+    def __init__(self, app):
+        self.app, self.smtp = app, None
+
+    def _open(self):
+        config = self.app.config
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10)
+        try:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        except Exception:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        reused = self.smtp is not None
+        if not reused:
+            self.smtp = self._open()
+        try:
+            self.smtp.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            if not reused:
+                raise
+            self.smtp = self._open()  # the server ended a conversation that waited: once more, anew
+            self.send(message)
+        except _REFUSED:
+            if self.smtp.sock is None:  # 421: the server closed it
+                self.smtp = None
+            raise
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except Exception:  # already gone: nothing to say goodbye to
+            smtp.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+
+
+def send_due(ids=None, limit: int = BATCH, session=None) -> tuple[int, int]:
     """Deliver due messages (or just `ids`); safe to run on several servers at once.
 
     On PostgreSQL the rows are locked with SKIP LOCKED, so two senders never take the same
@@ -134,16 +199,23 @@ def send_due(ids=None, limit: int = 200, session=None) -> tuple[int, int]:
     # is two statements, whatever the number of messages.
     delivered = []
     failed = 0
-    for message_id, to, subject, body, attempts in session.execute(query).all():
-        try:
-            transport(to, subject, body)
-        except Exception as error:  # any refusal: keep it for a retry, never lose it
-            session.execute(db.update(table).where(table.c.id == message_id).values(
-                attempts=attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500],
-                next_attempt_at=now + min(MAX_BACKOFF, timedelta(minutes=2 ** (attempts + 1)))))
-            failed += 1
-        else:
-            delivered.append(message_id)
+    rows = session.execute(query).all()
+    app = current_app._get_current_object()
+    connection = Connection(app) if rows and app.config["MAIL_BACKEND"] == "smtp" else None
+    try:
+        for message_id, to, subject, body, attempts in rows:
+            try:
+                transport(to, subject, body, connection=connection)
+            except Exception as error:  # any refusal: keep it for a retry, never lose it
+                session.execute(db.update(table).where(table.c.id == message_id).values(
+                    attempts=attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500],
+                    next_attempt_at=now + min(MAX_BACKOFF, timedelta(minutes=2 ** (attempts + 1)))))
+                failed += 1
+            else:
+                delivered.append(message_id)
+    finally:
+        if connection is not None:
+            connection.close()
     if delivered:  # sent: links with tokens do not stay at rest in the table
         session.execute(db.update(table).where(table.c.id.in_(delivered)).values(sent_at=now, body=""))
     sent = len(delivered)

@@ -19,7 +19,8 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
            email: bool = True, later: bool = False, preferences: dict | None = None,
            already: set | None = None) -> list[int]:
     """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once
-    (`later`: through `flask send-mail`, for a bulk step such as a class import). A caller that has
+    (`later`: through the mail sender, `flask send-mail`, for a bulk step such as a class import;
+    always so where NOTIFICATION_MAIL_BY_SENDER is on, as in production). A caller that has
     read the users' e-mail preferences ({user id: choice}) and who among them has been told of the
     key already (their ids) passes them. Of a user this reads `id`, `email`, `active` and `locale`
     (a User, or a plain row of those). The e-mail's words are made once per language. Returns the
@@ -56,7 +57,7 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
     # One INSERT for all the notes and one for all the mail: an action that tells six people
     # sends two statements, not twelve.
     created = db.session.scalars(insert(Notification).returning(Notification.id), rows).all()
-    queue_mails(mails, later=later)
+    queue_mails(mails, later=later or current_app.config["NOTIFICATION_MAIL_BY_SENDER"])
     return created
 
 

@@ -1,0 +1,164 @@
+"""The mail sender: notification e-mails left to `flask send-mail --watch` instead of the worker that
+answered the action (NOTIFICATION_MAIL_BY_SENDER, on in production), and one SMTP conversation per batch."""
+import threading
+from datetime import timedelta
+
+import pytest
+
+from workspace.extensions import db
+from workspace.mail import queue_mail
+from workspace.models import Goal, OutboxMessage
+from workspace.models.base import utcnow
+
+from .factories import create_goal
+from .servers import FakeSMTP, free_port
+
+
+@pytest.fixture
+def by_sender(app, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFICATION_MAIL_BY_SENDER", True)
+
+
+def _outbox():
+    db.session.expire_all()
+    return db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def _agree(client, world, goal):
+    return client.post_form(f"/projects/{world.project.id}/goals/{goal.id}/approve",
+                            {"version": goal.version, "view": "board"}, htmx=True)
+
+
+def test_a_decision_leaves_its_notification_mail_to_the_sender(app, client, world, sent_mail, by_sender):
+    goal = create_goal(world.project, world.student, title="Routes for <b>Tuesday</b>")
+    db.session.commit()
+    client.login(world.partner)
+
+    response = _agree(client, world, goal)
+    assert response.status_code == 200
+    assert "Routes for &lt;b&gt;Tuesday&lt;/b&gt;" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Goal, goal.id).state == "agreed"
+    # Told in the workspace at once; the e-mail waits in the outbox, not sent by the worker that answered.
+    assert sent_mail == []
+    waiting = _outbox()
+    assert [(m.to, m.sent_at) for m in waiting] == [(world.student.email, None)]
+    assert "Routes for <b>Tuesday</b>" in waiting[0].subject
+
+    result = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0", "--rounds", "1"])
+    assert result.exit_code == 0, result.output
+    assert "sent: 1" in result.output
+    assert [m["to"] for m in sent_mail] == [world.student.email]
+    assert "Routes for <b>Tuesday</b>" in sent_mail[0]["subject"]
+    stored = _outbox()
+    assert stored[0].sent_at is not None and stored[0].body == ""
+
+    # A round with nothing to send says nothing (the sender runs every few seconds).
+    quiet = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0", "--rounds", "2"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_without_the_sender_setting_the_decision_sends_its_mail_itself(client, world, sent_mail):
+    goal = create_goal(world.project, world.student)
+    db.session.commit()
+    client.login(world.partner)
+    assert _agree(client, world, goal).status_code == 200
+    assert [m["to"] for m in sent_mail] == [world.student.email]
+    assert all(m.sent_at is not None for m in _outbox())
+
+
+def test_mail_a_person_waits_for_still_goes_at_once_with_the_sender_setting(client, world, sent_mail, by_sender):
+    response = client.post("/login/link", data={"email": world.partner.email,
+                                                "csrf_token": client.csrf_token("/login/link")})
+    assert response.status_code in (200, 303)
+    assert [m["to"] for m in sent_mail] == [world.partner.email]
+    assert "/login/link/" in sent_mail[0]["body"]
+
+
+def test_the_sender_goes_on_past_full_batches(app, world, sent_mail, monkeypatch):
+    monkeypatch.setattr("workspace.mail.BATCH", 3)
+    for n in range(7):
+        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 0 and "sent: 7" in result.output, result.output
+    assert sorted(m["to"] for m in sent_mail) == sorted(f"reader{n}@example.org" for n in range(7))
+
+
+def test_a_round_that_fails_does_not_stop_the_sender(app, world, sent_mail, monkeypatch, caplog):
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database away")
+        return 0, 0
+
+    monkeypatch.setattr("workspace.mail.send_due", flaky)
+    result = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0", "--rounds", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 2
+    assert "this round failed" in caplog.text
+
+
+@pytest.fixture
+def smtp_server(app, monkeypatch):
+    port = free_port()
+    for key, value in {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port,
+                       "MAIL_USE_TLS": False, "MAIL_USERNAME": ""}.items():
+        monkeypatch.setitem(app.config, key, value)
+    server = FakeSMTP(port)
+    server.refuse = False
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_a_batch_goes_in_one_smtp_conversation_and_a_refusal_keeps_only_its_message(app, world, smtp_server):
+    smtp_server.refuse = {"refused@"}
+    for to in ("one@example.org", "refused@example.org", "two@example.org", "three@example.org"):
+        queue_mail(to, f"Subject for {to}", f"Body for {to}", later=True)
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert "sent: 3; failed (kept for retry): 1" in result.output, result.output
+    assert smtp_server.conversations == 1
+    assert [recipients for recipients, _message in smtp_server.received] == [
+        ["rcpt TO:<one@example.org>"], ["rcpt TO:<two@example.org>"], ["rcpt TO:<three@example.org>"]]
+    assert "Body for two@example.org" in smtp_server.received[1][1]
+    kept = [m for m in _outbox() if m.sent_at is None]
+    assert [(m.to, m.attempts) for m in kept] == [("refused@example.org", 1)]
+    assert kept[0].body == "Body for refused@example.org" and "SMTPRecipientsRefused" in kept[0].last_error
+
+    # Its retry, once due, is a conversation of its own.
+    smtp_server.refuse = False
+    kept[0].next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert "sent: 1" in app.test_cli_runner().invoke(args=["send-mail"]).output
+    assert smtp_server.conversations == 2 and len(smtp_server.received) == 4
+
+
+def test_a_conversation_the_server_ended_is_opened_again_for_the_next_message(app, world, smtp_server, monkeypatch):
+    import smtplib
+
+    sent, dropped = [], []
+    real_send = smtplib.SMTP.send_message
+
+    def drop_after_first(self, message, *args, **kwargs):
+        if sent and not dropped:
+            dropped.append(message["To"])
+            self.close()  # as a server that hangs up a conversation between two messages
+        sent.append(message["To"])
+        return real_send(self, message, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", drop_after_first)
+    for to in ("a@example.org", "b@example.org"):
+        queue_mail(to, "s", "b", later=True)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert "sent: 2; failed (kept for retry): 0" in result.output, result.output
+    assert dropped == ["b@example.org"] and smtp_server.conversations == 2
+    assert [r for r, _m in smtp_server.received] == [["rcpt TO:<a@example.org>"], ["rcpt TO:<b@example.org>"]]
