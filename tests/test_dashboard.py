@@ -58,7 +58,7 @@ def test_dashboard_states_why_a_project_needs_attention(client, world):
                    "1 responsibility of the partner is late", "a deliverable has waited 8 days for review",
                    "the agreement is not accepted by everyone after 10 days",
                    "the partner&#39;s values pulse dropped by 2.0"):
-        assert reason in html, reason
+        assert f"<li>{reason}</li>" in html, reason
     assert "1 of 2 accepted" in html and "Healthy project" in html and "</svg>Healthy</span>" in html
     assert "1 project needs attention." in html
     filtered = client.get(f"/courses/{world.course.id}/dashboard?attention=1").get_data(as_text=True)

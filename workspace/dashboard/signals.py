@@ -119,9 +119,9 @@ def course_signals(course, now: datetime | None = None, catalogue=None) -> list[
     for project_id, signal in course_evaluations(ids).items():
         rows[project_id].evaluation = signal
 
-    texts = None if catalogue is None else _from(catalogue)
+    reasons = _Reasons(course, now, None if catalogue is None else _from(catalogue))
     for row in rows.values():
-        row.reasons = attention_reasons(row, course, now, texts)
+        row.reasons = reasons.of(row)
     return list(rows.values())
 
 
@@ -306,46 +306,71 @@ def _from(catalogue):
 def attention_reasons(row: ProjectSignals, course, now: datetime, texts=None) -> list[str]:
     """Why a teacher should look at this project, in plain words (empty: it is healthy). `texts`:
     (gettext, ngettext) to use instead of Flask-Babel's (see course_signals)."""
-    _, ngettext = texts or (_babel_gettext, _babel_ngettext)
-    reasons = []
-    wait = course.attention_wait_days
-    since = days_since(row.last_checkup, now)
-    if since is not None and since >= course.attention_checkup_days:
-        reasons.append(_("no check-up for %(days)s days", days=since))
-    elif since is None and (now.date() - row.start_date).days >= course.attention_checkup_days:
-        reasons.append(_("no check-up held since the project started"))
-    elif row.checkup_overdue:
-        reasons.append(_("the next check-up is overdue"))
-    for waited_since, text in ((row.partner_wait_since, _("partner has not answered a goal for %(days)s days")),
-                               (row.students_wait_since, _("students have not answered a goal for %(days)s days"))):
-        days = days_since(waited_since, now)
-        if days is not None and days >= wait:
-            reasons.append(text % {"days": days})
-    for side, label in (("students", _("students")), ("partner", _("partner")), ("teacher", _("teacher"))):
-        if row.late.get(side):
-            reasons.append(ngettext("%(num)s responsibility of the %(side)s is late",
-                                    "%(num)s responsibilities of the %(side)s are late",
-                                    row.late[side], side=label))
-    days = days_since(row.review_wait_since, now)
-    if days is not None and days >= wait:
-        reasons.append(_("a deliverable has waited %(days)s days for review", days=days))
-    if row.deliverables_late:
-        reasons.append(ngettext("%(num)s deliverable is past its due date", "%(num)s deliverables are past their due date",
-                                row.deliverables_late))
-    days = days_since(row.agreement_since, now)
-    if row.agreement_exists and not row.accepted_by_all and days is not None and days >= wait:
-        reasons.append(_("the agreement is not accepted by everyone after %(days)s days", days=days))
-    days = days_since(row.oldest_open_feedback, now)
-    if days is not None and days >= course.attention_checkup_days:
-        reasons.append(_("feedback has stayed unanswered for %(days)s days", days=days))
-    for side, label in (("partner", _("partner")), ("student", _("students"))):
-        latest, change = row.pulse.get(side, (None, None))
-        if change is not None and change <= -0.5:
-            reasons.append(_("the %(side)s's values pulse dropped by %(drop)s", side=label, drop=format_number(abs(change), "0.0")))
-    days = days_since(row.last_activity, now)
-    if days is not None and days >= course.attention_quiet_days:
-        reasons.append(_("no activity for %(days)s days", days=days))
-    from ..evaluations.services import attention_reasons as evaluation_reasons
+    return _Reasons(course, now, texts).of(row)
 
-    reasons.extend(evaluation_reasons(row.evaluation, course, now))
-    return reasons
+
+class _Reasons:
+    """`attention_reasons` for the rows of one page: the course's thresholds, the fixed words and the
+    side names looked up once, each row's reasons written from them."""
+
+    def __init__(self, course, now: datetime, texts=None):
+        _, self.ngettext = texts or (_babel_gettext, _babel_ngettext)
+        self._ = _
+        self.now, self.course = now, course
+        self.wait, self.checkup_days = course.attention_wait_days, course.attention_checkup_days
+        self.quiet_days = course.attention_quiet_days
+        self.no_checkup_since_start = _("no check-up held since the project started")
+        self.overdue = _("the next check-up is overdue")
+        self.goal_waits = (("partner_wait_since", _("partner has not answered a goal for %(days)s days")),
+                           ("students_wait_since", _("students have not answered a goal for %(days)s days")))
+        self.late_sides = (("students", _("students")), ("partner", _("partner")), ("teacher", _("teacher")))
+        self.pulse_sides = (("partner", _("partner")), ("student", _("students")))
+        self.tenths: dict = {}
+
+    def of(self, row: ProjectSignals) -> list[str]:
+        _, ngettext, now, wait = self._, self.ngettext, self.now, self.wait
+        reasons = []
+        since = days_since(row.last_checkup, now)
+        if since is not None and since >= self.checkup_days:
+            reasons.append(_("no check-up for %(days)s days", days=since))
+        elif since is None and (now.date() - row.start_date).days >= self.checkup_days:
+            reasons.append(self.no_checkup_since_start)
+        elif row.checkup_overdue:
+            reasons.append(self.overdue)
+        for attribute, text in self.goal_waits:
+            days = days_since(getattr(row, attribute), now)
+            if days is not None and days >= wait:
+                reasons.append(text % {"days": days})
+        late = row.late
+        for side, label in self.late_sides:
+            if late.get(side):
+                reasons.append(ngettext("%(num)s responsibility of the %(side)s is late",
+                                        "%(num)s responsibilities of the %(side)s are late",
+                                        late[side], side=label))
+        days = days_since(row.review_wait_since, now)
+        if days is not None and days >= wait:
+            reasons.append(_("a deliverable has waited %(days)s days for review", days=days))
+        if row.deliverables_late:
+            reasons.append(ngettext("%(num)s deliverable is past its due date",
+                                    "%(num)s deliverables are past their due date", row.deliverables_late))
+        days = days_since(row.agreement_since, now)
+        if row.agreement_exists and not row.accepted_by_all and days is not None and days >= wait:
+            reasons.append(_("the agreement is not accepted by everyone after %(days)s days", days=days))
+        days = days_since(row.oldest_open_feedback, now)
+        if days is not None and days >= self.checkup_days:
+            reasons.append(_("feedback has stayed unanswered for %(days)s days", days=days))
+        for side, label in self.pulse_sides:
+            latest, change = row.pulse.get(side, (None, None))
+            if change is not None and change <= -0.5:
+                drop = self.tenths.get(change)
+                if drop is None:
+                    drop = self.tenths[change] = format_number(abs(change), "0.0")
+                reasons.append(_("the %(side)s's values pulse dropped by %(drop)s", side=label, drop=drop))
+        days = days_since(row.last_activity, now)
+        if days is not None and days >= self.quiet_days:
+            reasons.append(_("no activity for %(days)s days", days=days))
+        if row.evaluation is not None:
+            from ..evaluations.services import attention_reasons as evaluation_reasons
+
+            reasons.extend(evaluation_reasons(row.evaluation, self.course, now))
+        return reasons

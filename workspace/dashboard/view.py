@@ -97,6 +97,8 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
     up, down, needs_attention, nothing = _("up"), _("down"), _("Needs attention:"), _("none")
     sides = (("partner", _("partner")), ("student", _("students")))
     views = []
+    point_days: dict = {}  # check-up moment -> its day's text
+    reason_items: dict = {}  # reason -> its list item
     label_goals, label_checkups, label_deliverables = _("Goals"), _("Check-ups"), _("Deliverables")
     label_agreement, label_pulse, label_evaluation = _("Agreement and promises"), _("Values pulse"), _("Partner's evaluation")
     label_activity, label_attention = _("Last activity"), _("Attention")
@@ -157,18 +159,26 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
             if not latest:
                 continue
             series = r.pulse_series[side]
-            points = [(date(when), tenth(value)) for when, value in series]
+            titled, listed, values = [], [], []
+            for when, value in series:  # both sides' points are the same check-ups: each moment's day once
+                day = point_days.get(when)
+                if day is None:
+                    day = point_days[when] = date(when)
+                number = tenth(value)
+                titled.append(f"{day} {number}")
+                listed.append(f"{day}: {number}")
+                values.append(value)
             change = ""
             if latest[1] is not None and latest[1] != 0:
                 change = f'<span class="visually-hidden"> {up if latest[1] > 0 else down} {tenth(abs(latest[1]))}</span>'
-            span = date(series[0][0], "d MMM")
+            span = str(date(series[0][0], "d MMM"))
             if len(series) > 1:
-                span += "–" + date(series[-1][0], "d MMM")
-            pulse += (f'\n      <span class="spark" title="{label}: {" · ".join(f"{d} {v}" for d, v in points)}">'
-                      f'<span class="phone-only">{label} </span>{sparkline([value for _when, value in series], _xs=page._xs, _ys=page._ys)}'
+                span += "–" + str(date(series[-1][0], "d MMM"))
+            pulse += (f'\n      <span class="spark" title="{label}: {" · ".join(titled)}">'
+                      f'<span class="phone-only">{label} </span>{sparkline(values, _xs=page._xs, _ys=page._ys)}'
                       f'<strong>{tenth(latest[0])}</strong>{change}'
                       f'\n        <span class="phone-only meta" aria-hidden="true">{span}</span></span>'
-                      f'\n        <span class="visually-hidden">{"; ".join(f"{d}: {v}" for d, v in points)}</span>\n      ')
+                      f'\n        <span class="visually-hidden">{"; ".join(listed)}</span>\n      ')
         if not r.pulse:
             pulse = f'<span class="meta">{none_yet}</span>'
 
