@@ -1,4 +1,6 @@
 """Engine tuning: SQLite made safe for several workers (WAL, busy timeout, immediate writes)."""
+import fcntl
+import os
 from collections import namedtuple
 from contextlib import contextmanager
 
@@ -29,6 +31,10 @@ def configure_engine(app) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    turns = WriterTurns.for_database(engine.url.database)
+    if turns is not None:
+        turns.watch(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # A request that may write takes the write lock up front, so two writers queue
@@ -39,7 +45,89 @@ def configure_engine(app) -> None:
             writes = request.method not in READ_METHODS and not g.get("_db_reading")
         else:
             writes = not current_app.testing
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if not writes:
+            connection.exec_driver_sql("BEGIN")
+            return
+        if turns is not None:
+            turns.take(connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if turns is not None:
+                turns.give(connection.connection)
+            raise
+
+
+class WriterTurns:
+    """SQLite's writers of every process queue at a file lock (flock) before BEGIN IMMEDIATE, and the
+    next one is woken the moment the last one has committed or rolled back.
+
+    Without it a writer that finds the write lock taken waits in SQLite's busy handler, which sleeps
+    1, 2, 5, 10, 15, 20, 25… ms between tries: under a steady stream of decisions from two workers each
+    wait overshoots the holder's few milliseconds, so the workers sleep while the lock is free (issue 19:
+    the goal action's p95). Correctness never rests on this lock: SQLite's own lock and busy timeout
+    still order the writers (a writer that begins as a reader and upgrades, a command, or a second
+    thread of the process simply does not queue here). The turn belongs to the connection that took it
+    and is handed on at its commit or rollback, or at the latest when it goes back to the pool or is
+    closed; a process that dies lets go of the lock with its file. One per database file and process."""
+
+    _shared: dict = {}
+
+    def __init__(self, path: str):
+        self.path = path
+        self._fd, self._pid, self._owner = None, None, None
+
+    @classmethod
+    def for_database(cls, database: str | None):
+        """The turns of this database file (None for a database without a file: in memory, a URI)."""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        path = os.path.abspath(database) + "-writers.lock"
+        return cls._shared.setdefault(path, cls(path))
+
+    def watch(self, engine) -> None:
+        """Hand the turn on after each commit and rollback, and when the connection leaves its checkout."""
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection):
+            try:
+                commit(dbapi_connection)
+            finally:
+                self.give(dbapi_connection)
+
+        def do_rollback(dbapi_connection):
+            try:
+                rollback(dbapi_connection)
+            finally:
+                self.give(dbapi_connection)
+
+        dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+        for name in ("checkin", "close", "invalidate", "soft_invalidate", "detach"):
+            event.listen(engine, name, lambda dbapi_connection, *_: self.give(dbapi_connection, leaving=True))
+
+    def take(self, connection) -> None:
+        """Before BEGIN IMMEDIATE on `connection` (SQLAlchemy's): wait for the turn, then hold it."""
+        owner = _raw(connection.connection)
+        if self._pid != os.getpid():  # first use in this process (gunicorn forks its workers)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid, self._owner = os.getpid(), None
+        if self._owner is None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._owner = owner  # (a second connection of this process writing at once: SQLite orders the two)
+
+    def give(self, dbapi_connection, leaving: bool = False) -> None:
+        owner = self._owner
+        if owner is None or self._pid != os.getpid():
+            return
+        if _raw(dbapi_connection) is owner or (leaving and dbapi_connection is None):
+            self._owner = None
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+def _raw(connection):
+    """The driver's connection behind a pool's proxy (or itself)."""
+    return getattr(connection, "dbapi_connection", connection)
 
 
 class BoundPerson:
