@@ -174,7 +174,8 @@ class FieldHTML:
     page (every item's goal list is the same but for the one selected). The page has four fields per
     feedback item, and the macro's attribute lookups and WTForms' option rendering cost several times
     the rest of an item. None for any other field, which the template then renders with the macro
-    itself (tests/test_checkups.py compares the two)."""
+    itself (tests/test_checkups.py compares the two). A page read writes its fresh answer forms without
+    WTForms (items.feedback_items); this writes the fields of a form posted in place and sent back."""
 
     def __init__(self):
         self.options, self.texts, self.lists = {}, {}, {}

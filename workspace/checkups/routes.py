@@ -123,7 +123,7 @@ def _page(checkup: CheckUp, **overrides) -> dict:
         flagged=services.flagged_feedback(read.held_checkups(project), open_items) if open_items else set(),
         values=services.asked_values_of(project.course_id), my_ratings=my_ratings,
         comments=read.comments(view.id, pulse["visible"].get(view.id, set())),
-        side=services.side_of(viewer, project), value_label=services.value_label, field_html=read.FieldHTML(),
+        side=services.side_of(viewer, project), value_label=services.value_label,
         formats=PageFormats(),
     )
     # the addresses of the items' links and forms: url_for once per page, not per item
@@ -144,13 +144,10 @@ def _page(checkup: CheckUp, **overrides) -> dict:
                                                for user_id, name, role in read.members(project))
     if (view.state != "planned" and may["correct"]) or "correction_form" in overrides:
         context["correction_form"] = CorrectionForm(formdata=None, prefix="correction", meta={"csrf": False})
-    respond_forms = {}
-    if may["respond"] and view.feedback_items:
-        goal_choices = choices([(0, _("— no goal —")), *((goal.id, goal.title) for goal in read.goals(project))])
-        respond_forms = {item.id: _respond_form(item, goal_choices) for item in view.feedback_items}
-    context["respond_forms"] = respond_forms
-    for item_id, form in overrides.pop("respond_forms", {}).items():
-        context["respond_forms"][item_id] = form
+    # the answer forms are written from the items (items.feedback_items); the goals to choose from are
+    # read for those who may answer; a form posted in place comes in `respond_forms`, by item id
+    context["respond_goals"] = read.goals(project) if may["respond"] and view.feedback_items else ()
+    context.update(respond_forms={}, focus_item=None, stale_item=None, focus_action=None)
     context.update(overrides)
     return context
 
@@ -499,7 +496,9 @@ def course_values(course, course_id):
     return render("checkups/values.html", course=course, form=form, status=422 if form.errors else 200)
 
 
-from . import sections  # noqa: E402  (registers the board and home sections)
+from . import items, sections  # noqa: E402  (registers the board and home sections)
 
 bp.add_app_template_global(sections.confirm_items, "checkup_confirm_items")
 bp.add_app_template_global(sections.board_body, "checkup_board_body")
+bp.add_app_template_global(items.feedback_items, "checkup_feedback_items")
+bp.add_app_template_global(items.action_items, "checkup_action_items")
