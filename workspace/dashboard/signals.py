@@ -14,7 +14,7 @@ from flask_babel import ngettext
 from sqlalchemy import and_, bindparam, case, func
 
 from ..extensions import db
-from ..fast_format import format_number
+from ..fast_format import PageFormats
 from ..models import Activity, Organisation, Project, ProjectMember
 from ..models.agreement import Agreement, AgreementAcceptance, AgreementVersion, Responsibility
 from ..models.base import as_utc, utcnow
@@ -325,7 +325,7 @@ class _Reasons:
                            ("students_wait_since", _("students have not answered a goal for %(days)s days")))
         self.late_sides = (("students", _("students")), ("partner", _("partner")), ("teacher", _("teacher")))
         self.pulse_sides = (("partner", _("partner")), ("student", _("students")))
-        self.tenths: dict = {}
+        self.tenth = None
 
     def of(self, row: ProjectSignals) -> list[str]:
         _, ngettext, now, wait = self._, self.ngettext, self.now, self.wait
@@ -362,9 +362,9 @@ class _Reasons:
         for side, label in self.pulse_sides:
             latest, change = row.pulse.get(side, (None, None))
             if change is not None and change <= -0.5:
-                drop = self.tenths.get(change)
-                if drop is None:
-                    drop = self.tenths[change] = format_number(abs(change), "0.0")
+                if self.tenth is None:  # the reader's "0.0" numbers, as format_number writes them
+                    self.tenth = PageFormats().tenth
+                drop = self.tenth(abs(change))
                 reasons.append(_("the %(side)s's values pulse dropped by %(drop)s", side=label, drop=drop))
         days = days_since(row.last_activity, now)
         if days is not None and days >= self.quiet_days:

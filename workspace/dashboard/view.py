@@ -191,7 +191,12 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
             activity = f'<span class="meta">{nothing}</span>'
 
         if r.reasons:
-            reasons = "".join(f"<li>{escape(reason)}</li>" for reason in r.reasons)
+            reasons = ""
+            for reason in r.reasons:  # many rows give the same reasons: each escaped once
+                item = reason_items.get(reason)
+                if item is None:
+                    item = reason_items[reason] = f"<li>{escape(reason)}</li>"
+                reasons += item
             attention = (f'<details class="reasons-details"><summary><span class="badge badge-bad">{alert}'
                          f'{ngettext("%(num)s reason", "%(num)s reasons", len(r.reasons))}</span>'
                          f'<span class="visually-hidden"> {needs_attention}</span></summary>'
