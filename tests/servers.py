@@ -89,7 +89,9 @@ def gunicorn(env: dict, log_dir: Path, workers: int = 4, name: str = "server", t
 class FakeSMTP(socketserver.ThreadingTCPServer):
     """Just enough SMTP: refuses every recipient (550) while `refuse` is true, or the recipients whose
     address contains one of `refuse`'s strings when it is a set; accepts the rest. `received` holds
-    (recipients, message) per message taken, `conversations` counts the connections."""
+    (recipients, message) per message taken, `conversations` counts the connections. `greeting` (e.g.
+    "554 go away") turns every conversation away at once; with `hang_up_after` = n, every DATA after the
+    first n messages taken ends the conversation."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -97,6 +99,7 @@ class FakeSMTP(socketserver.ThreadingTCPServer):
     def __init__(self, port):
         super().__init__(("127.0.0.1", port), _SMTPHandler)
         self.refuse, self.received, self.conversations = True, [], 0
+        self.greeting, self.hang_up_after = "220 fake.example ESMTP", None
 
     def refuses(self, line: str) -> bool:
         if isinstance(self.refuse, (set, frozenset)):
@@ -110,7 +113,9 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
             self.wfile.write(line.encode() + b"\r\n")
 
         self.server.conversations += 1
-        say("220 fake.example ESMTP")
+        say(self.server.greeting)
+        if not self.server.greeting.startswith("220"):
+            return
         recipients = []
         while line := self.rfile.readline().decode(errors="replace").strip():
             verb = line[:4].upper()
@@ -123,6 +128,8 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
                     recipients.append(line)
                     say("250 OK")
             elif verb == "DATA":
+                if self.server.hang_up_after is not None and len(self.server.received) >= self.server.hang_up_after:
+                    return
                 say("354 go ahead")
                 body = []
                 while (data := self.rfile.readline()) not in (b".\r\n", b""):

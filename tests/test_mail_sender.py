@@ -20,7 +20,7 @@ def by_sender(app, monkeypatch):
 
 
 def _outbox():
-    db.session.expire_all()
+    db.session.commit()  # a fresh look: the sender wrote in a session (and transaction) of its own
     return db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
 
 
@@ -45,7 +45,7 @@ def test_a_decision_leaves_its_notification_mail_to_the_sender(app, client, worl
     assert [(m.to, m.sent_at) for m in waiting] == [(world.student.email, None)]
     assert "Routes for <b>Tuesday</b>" in waiting[0].subject
 
-    result = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0", "--rounds", "1"])
+    result = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0.5", "--rounds", "1"])
     assert result.exit_code == 0, result.output
     assert "sent: 1" in result.output
     assert [m["to"] for m in sent_mail] == [world.student.email]
@@ -54,7 +54,7 @@ def test_a_decision_leaves_its_notification_mail_to_the_sender(app, client, worl
     assert stored[0].sent_at is not None and stored[0].body == ""
 
     # A round with nothing to send says nothing (the sender runs every few seconds).
-    quiet = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0", "--rounds", "2"])
+    quiet = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0.5", "--rounds", "2"])
     assert quiet.exit_code == 0 and quiet.output == ""
 
 
@@ -76,13 +76,85 @@ def test_mail_a_person_waits_for_still_goes_at_once_with_the_sender_setting(clie
 
 
 def test_the_sender_goes_on_past_full_batches(app, world, sent_mail, monkeypatch):
-    monkeypatch.setattr("workspace.mail.BATCH", 3)
+    from workspace import mail
+
+    monkeypatch.setattr(mail, "BATCH", 3)
+    batches = []
+    real_send_due = mail.send_due
+
+    def counting(*args, **kwargs):
+        batches.append(real_send_due(*args, **kwargs))
+        return batches[-1]
+
+    monkeypatch.setattr(mail, "send_due", counting)
     for n in range(7):
         queue_mail(f"reader{n}@example.org", "s", "b", later=True)
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code == 0 and "sent: 7" in result.output, result.output
+    assert batches == [(3, 0), (3, 0), (1, 0)]
     assert sorted(m["to"] for m in sent_mail) == sorted(f"reader{n}@example.org" for n in range(7))
+
+
+def test_messages_being_sent_are_claimed_so_no_other_sender_takes_them(app, world, sent_mail, monkeypatch):
+    from workspace import mail
+
+    for n in range(3):
+        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
+    db.session.commit()
+
+    def dies(to, subject, body, **_):
+        raise SystemExit("the sender was killed while the mail server talked")
+
+    monkeypatch.setattr(mail, "transport", dies)
+    with pytest.raises(SystemExit):
+        mail.send_due()
+    db.session.rollback()
+    claimed = _outbox()
+    # Claimed in a transaction of their own before any was sent: not sent, not failed, and off limits
+    # to other senders until the claim runs out.
+    assert all(m.sent_at is None and m.attempts == 0 for m in claimed)
+    assert all(m.next_attempt_at > utcnow() + mail.LEASE - timedelta(minutes=1) for m in claimed)
+    monkeypatch.undo()
+    assert mail.send_due() == (0, 0) and sent_mail == []
+
+    for message in claimed:  # the claim ran out
+        message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert mail.send_due() == (3, 0) and len(sent_mail) == 3
+
+
+def test_a_sender_told_to_stop_leaves_what_it_did_not_try_due_at_once(app, world, sent_mail):
+    from workspace import mail
+
+    for n in range(3):
+        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
+    db.session.commit()
+    asked = []
+
+    def stop_after_one():
+        asked.append(1)
+        return len(asked) > 1
+
+    assert mail.send_due(should_stop=stop_after_one) == (1, 0)
+    assert [m["to"] for m in sent_mail] == ["reader0@example.org"]
+    rest = [m for m in _outbox() if m.sent_at is None]
+    assert [(m.to, m.attempts) for m in rest] == [("reader1@example.org", 0), ("reader2@example.org", 0)]
+    assert all(m.next_attempt_at <= utcnow() for m in rest)
+
+
+def test_a_message_refused_for_weeks_waits_six_hours_between_tries(app, world, monkeypatch):
+    from workspace import mail
+
+    monkeypatch.setitem(app.config, "MAIL_FAIL", True)
+    message = queue_mail("refused@example.org", "s", "b", later=True)
+    db.session.commit()
+    message.attempts = 50
+    db.session.commit()
+    assert mail.send_due() == (0, 1)
+    stored = _outbox()[0]
+    assert stored.attempts == 51 and stored.sent_at is None
+    assert mail.MAX_BACKOFF - timedelta(minutes=1) < stored.next_attempt_at - utcnow() <= mail.MAX_BACKOFF
 
 
 def test_a_round_that_fails_does_not_stop_the_sender(app, world, sent_mail, monkeypatch, caplog):
@@ -95,7 +167,7 @@ def test_a_round_that_fails_does_not_stop_the_sender(app, world, sent_mail, monk
         return 0, 0
 
     monkeypatch.setattr("workspace.mail.send_due", flaky)
-    result = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0", "--rounds", "2"])
+    result = app.test_cli_runner().invoke(args=["send-mail", "--watch", "0.5", "--rounds", "2"])
     assert result.exit_code == 0, result.output
     assert len(calls) == 2
     assert "this round failed" in caplog.text
@@ -162,3 +234,28 @@ def test_a_conversation_the_server_ended_is_opened_again_for_the_next_message(ap
     assert "sent: 2; failed (kept for retry): 0" in result.output, result.output
     assert dropped == ["b@example.org"] and smtp_server.conversations == 2
     assert [r for r, _m in smtp_server.received] == [["rcpt TO:<a@example.org>"], ["rcpt TO:<b@example.org>"]]
+
+
+def test_a_server_that_keeps_hanging_up_is_tried_once_more_not_endlessly(app, world, smtp_server):
+    smtp_server.hang_up_after = 1  # takes one message, then ends the conversation at every DATA
+    for to in ("a@example.org", "b@example.org"):
+        queue_mail(to, "s", "b", later=True)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert "sent: 1; failed (kept for retry): 1" in result.output, result.output
+    # the second message: its conversation ended at DATA, one new conversation, ended again: given up
+    assert smtp_server.conversations == 2
+    kept = [m for m in _outbox() if m.sent_at is None]
+    assert [(m.to, m.attempts) for m in kept] == [("b@example.org", 1)] and "Disconnected" in kept[0].last_error
+
+
+def test_a_server_that_turns_the_sender_away_is_asked_once_per_batch(app, world, smtp_server):
+    smtp_server.greeting = "554 fake.example no service"
+    for n in range(3):
+        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert "sent: 0; failed (kept for retry): 3" in result.output, result.output
+    assert smtp_server.conversations == 1  # the rest of the batch waits its back-off untried
+    stored = _outbox()
+    assert all(m.attempts == 1 and "Unreachable" in m.last_error and m.next_attempt_at > utcnow() for m in stored)

@@ -2,7 +2,10 @@
 as soon as the last has committed or rolled back, instead of sleeping in SQLite's busy handler."""
 import fcntl
 import os
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 from sqlalchemy import event
@@ -81,32 +84,71 @@ def test_a_request_that_fails_while_writing_hands_the_turn_on(app, client, world
     assert db.session.get(Goal, goal.id).state == "proposed"  # rolled back
 
 
-def test_a_writer_waits_for_the_turn_and_goes_on_once_it_is_free(app, client, world, lock_path):
+@pytest.fixture
+def other_writer(lock_path):
+    """`other_writer()`: another process takes the turn and holds it until told to let go (`release()`),
+    as a second worker would."""
+    holders = []
+
+    class Holder:
+        released_at = None
+
+        def __init__(self):
+            self.process = subprocess.Popen([sys.executable, "-c", HOLDER, lock_path],
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            holders.append(self.process)
+            assert self.process.stdout.readline().strip() == "holding"
+
+        def release(self):
+            self.released_at = time.monotonic()
+            self.process.stdin.write("go\n")
+            self.process.stdin.flush()
+
+    yield Holder
+    for process in holders:
+        process.stdin.close()
+        process.wait(10)
+        process.stdout.close()
+
+
+HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("holding", flush=True)
+sys.stdin.readline()
+fcntl.flock(fd, fcntl.LOCK_UN)
+"""
+
+
+def test_a_writer_waits_for_the_turn_and_goes_on_once_it_is_free(client, world, other_writer):
     goal = create_goal(world.project, world.student)
     db.session.commit()
     client.login(world.partner)
-    client.get(f"/projects/{world.project.id}")  # the session's cookie and token first
-    token = client.csrf_token(f"/projects/{world.project.id}")
-    path, version = f"/projects/{world.project.id}/goals/{goal.id}/approve", goal.version
-
-    holder = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)  # another writer has the turn
-    fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # (free: no request is under way)
-    answers = []
-
-    def decide():  # another worker's decision
-        with app.app_context():
-            answers.append(client.post(path, data={"version": version, "view": "board", "csrf_token": token},
-                                       headers={"HX-Request": "true"}))
-
-    writer = threading.Thread(target=decide)
+    client.get("/home")  # (the form's token, read before the other takes the turn)
+    other = other_writer()
+    timer = threading.Timer(0.3, other.release)
+    timer.start()
     try:
-        writer.start()
-        writer.join(0.5)
-        assert writer.is_alive() and answers == []  # waiting for its turn, not failing
+        response = _approve(client, world, goal)
     finally:
-        fcntl.flock(holder, fcntl.LOCK_UN)
-        os.close(holder)
-    writer.join(10)
-    assert not writer.is_alive() and answers[0].status_code == 200
-    db.session.rollback()  # the test's own snapshot predates the decision
+        timer.join()
+    finished = time.monotonic()
+    assert response.status_code == 200
+    assert finished >= other.released_at  # it waited for the other writer's turn to end
+    db.session.expire_all()
+    assert db.session.get(Goal, goal.id).state == "agreed"
+
+
+def test_a_writer_that_waited_too_long_for_its_turn_goes_on_to_sqlite(client, world, other_writer, monkeypatch):
+    monkeypatch.setattr(WriterTurns, "WAIT", 0.2)
+    goal = create_goal(world.project, world.student)
+    db.session.commit()
+    client.login(world.partner)
+    other = other_writer()
+    started = time.monotonic()
+    response = _approve(client, world, goal)  # the other never lets go: after WAIT, SQLite orders the two
+    assert response.status_code == 200 and time.monotonic() - started >= 0.2
+    assert other.released_at is None
+    db.session.expire_all()
     assert db.session.get(Goal, goal.id).state == "agreed"

@@ -1,8 +1,10 @@
 """Command-line tasks: `flask create-admin EMAIL`, `flask seed-demo`, `flask export`, `flask import`, mail."""
 import logging
+import signal
 import time
 
 import click
+from flask import current_app
 from flask_babel import gettext as _
 
 from .extensions import db
@@ -58,30 +60,23 @@ def register_cli(app) -> None:
 
 def register_mail_cli(app) -> None:
     @app.cli.command("send-mail")
-    @click.option("--watch", type=click.FloatRange(min=0), metavar="SECONDS",
+    @click.option("--watch", type=click.FloatRange(min=0.5), metavar="SECONDS",
                   help="Keep running as the mail sender: send what is due every SECONDS (e.g. 5).")
     @click.option("--rounds", type=click.IntRange(min=1), hidden=True, help="With --watch: stop after this many.")
     def send_mail_command(watch, rounds):
         """Send what is due in the outbox (daily digests included) and retry failures; safe from cron
-        and on several servers at once. With --watch it keeps running beside the app (deploy/)."""
+        and on several servers at once. With --watch it keeps running beside the app (deploy/); SIGTERM
+        lets it finish the message it is sending, and what it had not tried is due again at once."""
         if watch is None:
             digests, sent, failed = _send_round()
             click.echo(f"digests queued: {digests}; sent: {sent}; failed (kept for retry): {failed}")
             return
-        done = 0
-        while True:
-            try:
-                digests, sent, failed = _send_round()
-            except Exception:  # the database or the mail server away: try again next round
-                db.session.rollback()
-                logging.getLogger("workspace.mail").exception("mail sender: this round failed; trying again")
-            else:
-                if digests or sent or failed:
-                    click.echo(f"digests queued: {digests}; sent: {sent}; failed (kept for retry): {failed}")
-            done += 1
-            if rounds is not None and done >= rounds:
-                return
-            time.sleep(watch)
+        stopping = []
+        before = signal.signal(signal.SIGTERM, lambda *_args: stopping.append(True))
+        try:
+            _watch(current_app._get_current_object(), watch, rounds, stopping)
+        finally:
+            signal.signal(signal.SIGTERM, before)
 
     @app.cli.command("notify-due")
     def notify_due_command():
@@ -93,7 +88,29 @@ def register_mail_cli(app) -> None:
         click.echo(f"notifications created: {created}")
 
 
-def _send_round() -> tuple[int, int, int]:
+def _watch(app, every: float, rounds: int | None, stopping: list) -> None:
+    """`flask send-mail --watch`: a round every `every` seconds until SIGTERM (or `rounds` rounds)."""
+    done = 0
+    while not stopping:
+        with app.app_context():  # each round with a session and `g` of its own
+            try:
+                digests, sent, failed = _send_round(should_stop=lambda: bool(stopping))
+            except Exception:  # the database or the mail server away: try again next round
+                db.session.rollback()
+                logging.getLogger("workspace.mail").exception("mail sender: this round failed; trying again")
+            else:
+                if digests or sent or failed:
+                    click.echo(f"digests queued: {digests}; sent: {sent}; failed (kept for retry): {failed}")
+        done += 1
+        if rounds is not None and done >= rounds:
+            return
+        for _tick in range(max(1, int(every / 0.25))):  # asleep, but SIGTERM is seen within a quarter second
+            if stopping:
+                return
+            time.sleep(min(0.25, every))
+
+
+def _send_round(should_stop=None) -> tuple[int, int, int]:
     """Queue the daily digests that are due and send the outbox, batch after batch while batches are full:
     (digests queued, sent, failed)."""
     from .mail import BATCH, send_due
@@ -103,9 +120,9 @@ def _send_round() -> tuple[int, int, int]:
     db.session.commit()
     sent = failed = 0
     while True:
-        batch_sent, batch_failed = send_due()
+        batch_sent, batch_failed = send_due(limit=BATCH, should_stop=should_stop)
         sent, failed = sent + batch_sent, failed + batch_failed
-        if batch_sent + batch_failed < BATCH:
+        if batch_sent + batch_failed < BATCH or (should_stop is not None and should_stop()):
             return digests, sent, failed
 
 

@@ -24,6 +24,7 @@ from .models.base import utcnow
 logger = logging.getLogger("workspace.mail")
 MAX_BACKOFF = timedelta(hours=6)
 BATCH = 200  # messages a sender takes at a time
+LEASE = timedelta(minutes=15)  # how long a sender's claim on the messages it is sending keeps others off
 UNDELIVERABLE = ".invalid"  # RFC 6761's reserved domain (LTI accounts without an address): never mailed
 
 
@@ -116,49 +117,59 @@ def transport(to: str, subject: str, body: str, connection: "Connection | None" 
         own.send(message)
 
 
-# Refusals of one message after which smtplib has reset the conversation for the next (or closed it on 421)
-_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+class Unreachable(Exception):
+    """The mail server could not be reached or would not let us in (connect, STARTTLS, login)."""
 
 
 class Connection:
-    """One SMTP conversation for a batch of messages, opened at the first message and closed at the end
-    (or when it breaks: the next message opens another). Each message still succeeds or fails alone."""
+    """One SMTP conversation for a batch of messages, opened at the first message and closed at the end.
+    Each message succeeds or fails alone. A conversation the server ended between two messages is opened
+    again once for the next; after the server refused a sender or the data (perhaps "too many messages",
+    a 4xx), and after PER_CONVERSATION messages, the next message starts a conversation of its own."""
+
+    PER_CONVERSATION = 100
 
     def __init__(self, app):
-        self.app, self.smtp = app, None
+        self.app, self.smtp, self.sent = app, None, 0
 
     def _open(self):
         config = self.app.config
-        smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10)
+        try:
+            smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10)
+        except Exception as error:
+            raise Unreachable(f"{type(error).__name__}: {error}") from error
         try:
             if config["MAIL_USE_TLS"]:
                 smtp.starttls()
             if config["MAIL_USERNAME"]:
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        except Exception:
+        except Exception as error:
             smtp.close()
-            raise
+            raise Unreachable(f"{type(error).__name__}: {error}") from error
         return smtp
 
     def send(self, message: EmailMessage) -> None:
-        reused = self.smtp is not None
-        if not reused:
-            self.smtp = self._open()
+        if self.smtp is not None and self.sent >= self.PER_CONVERSATION:
+            self.close()
+        if self.smtp is None:
+            self.smtp, self.sent = self._open(), 0
+            self._send(message)
+            return
+        try:
+            self._send(message)
+        except smtplib.SMTPServerDisconnected:  # it ended the conversation while we were not talking
+            self.smtp, self.sent = self._open(), 0
+            self._send(message)
+
+    def _send(self, message: EmailMessage) -> None:
         try:
             self.smtp.send_message(message)
-        except smtplib.SMTPServerDisconnected:
-            self.close()
-            if not reused:
-                raise
-            self.smtp = self._open()  # the server ended a conversation that waited: once more, anew
-            self.send(message)
-        except _REFUSED:
-            if self.smtp.sock is None:  # 421: the server closed it
-                self.smtp = None
+        except smtplib.SMTPRecipientsRefused:  # this address only; smtplib has reset the conversation
             raise
         except Exception:
             self.close()
             raise
+        self.sent += 1
 
     def close(self) -> None:
         smtp, self.smtp = self.smtp, None
@@ -176,51 +187,78 @@ class Connection:
         self.close()
 
 
-def send_due(ids=None, limit: int = BATCH, session=None) -> tuple[int, int]:
-    """Deliver due messages (or just `ids`); safe to run on several servers at once.
+def backoff(attempts: int) -> timedelta:
+    """How long a message that failed `attempts` times waits: 2, 4, 8… minutes, at most MAX_BACKOFF."""
+    return min(MAX_BACKOFF, timedelta(minutes=2 ** min(attempts, 9)))
 
-    On PostgreSQL the rows are locked with SKIP LOCKED, so two senders never take the same
-    message; on SQLite the write transaction is exclusive. Returns (sent, failed).
-    """
+
+def send_due(ids=None, limit: int | None = None, session=None, should_stop=None) -> tuple[int, int]:
+    """Deliver due messages (or just those of `ids` among them), at most `limit` (BATCH); safe to run on
+    several servers at once. Returns (sent, failed).
+
+    Three steps, so no transaction stays open while the mail server talks (on SQLite an open write
+    transaction would hold every other writer): the messages are claimed in a short transaction (their
+    next attempt moved LEASE ahead, so no other sender takes them; on PostgreSQL the claim skips rows
+    another sender is claiming), sent, and then marked sent, or failed with their back-off, in another
+    short transaction. A sender that dies between the two leaves its messages to be taken again once the
+    lease is over. `should_stop()`, asked before each message, ends the batch early: what was not tried
+    is due again at once. Once the server cannot be reached, the rest of the batch is not tried and
+    waits its back-off like the message that found it so."""
     from .models import OutboxMessage
 
     session = session or db.session
-    now = utcnow()
     table = OutboxMessage.__table__
+    now = utcnow()
     query = (db.select(table.c.id, table.c.to, table.c.subject, table.c.body, table.c.attempts)
-             .where(table.c.sent_at.is_(None)).order_by(table.c.id).limit(limit))
+             .where(table.c.sent_at.is_(None), table.c.next_attempt_at <= now)
+             .order_by(table.c.id).limit(limit or BATCH))
     if ids is not None:
         query = query.where(table.c.id.in_(ids))
-    else:
-        query = query.where(table.c.next_attempt_at <= now)
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    # Plain rows, and one UPDATE for every message that went: the usual case (one action's mail)
-    # is two statements, whatever the number of messages.
-    delivered = []
-    failed = 0
     rows = session.execute(query).all()
+    if rows:
+        session.execute(db.update(table).where(table.c.id.in_([row.id for row in rows]))
+                        .values(next_attempt_at=now + LEASE))
+    session.commit()
+    if not rows:
+        return 0, 0
+
     app = current_app._get_current_object()
-    connection = Connection(app) if rows and app.config["MAIL_BACKEND"] == "smtp" else None
+    connection = Connection(app) if app.config["MAIL_BACKEND"] == "smtp" else None
+    delivered, failures, untried, unreachable = [], [], [], None
     try:
         for message_id, to, subject, body, attempts in rows:
-            try:
-                transport(to, subject, body, connection=connection)
-            except Exception as error:  # any refusal: keep it for a retry, never lose it
-                session.execute(db.update(table).where(table.c.id == message_id).values(
-                    attempts=attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500],
-                    next_attempt_at=now + min(MAX_BACKOFF, timedelta(minutes=2 ** (attempts + 1)))))
-                failed += 1
+            if unreachable is not None:
+                failures.append((message_id, attempts, unreachable))
+            elif should_stop is not None and should_stop():
+                untried.append(message_id)
             else:
-                delivered.append(message_id)
+                try:
+                    transport(to, subject, body, connection=connection)
+                except Unreachable as error:
+                    unreachable = error
+                    failures.append((message_id, attempts, error))
+                except Exception as error:  # any refusal: keep it for a retry, never lose it
+                    failures.append((message_id, attempts, error))
+                else:
+                    delivered.append(message_id)
     finally:
         if connection is not None:
             connection.close()
+
+    now = utcnow()
+    # One UPDATE for every message that went (an action's mail: claim, send, one UPDATE)
     if delivered:  # sent: links with tokens do not stay at rest in the table
         session.execute(db.update(table).where(table.c.id.in_(delivered)).values(sent_at=now, body=""))
-    sent = len(delivered)
+    for message_id, attempts, error in failures:
+        session.execute(db.update(table).where(table.c.id == message_id).values(
+            attempts=attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500],
+            next_attempt_at=now + backoff(attempts + 1)))
+    if untried:
+        session.execute(db.update(table).where(table.c.id.in_(untried)).values(next_attempt_at=now))
     session.commit()
-    return sent, failed
+    return len(delivered), len(failures)
 
 
 def deliver_queued(exception=None) -> None:

@@ -303,15 +303,11 @@ def _from(catalogue):
     return gettext, ngettext_
 
 
-def attention_reasons(row: ProjectSignals, course, now: datetime, texts=None) -> list[str]:
-    """Why a teacher should look at this project, in plain words (empty: it is healthy). `texts`:
-    (gettext, ngettext) to use instead of Flask-Babel's (see course_signals)."""
-    return _Reasons(course, now, texts).of(row)
-
-
 class _Reasons:
-    """`attention_reasons` for the rows of one page: the course's thresholds, the fixed words and the
-    side names looked up once, each row's reasons written from them."""
+    """Why a teacher should look at a project, in plain words (empty: it is healthy), for the rows of one
+    page: the course's thresholds, the fixed words and the side names looked up once, each row's reasons
+    written from them (`of`). `texts`: (gettext, ngettext) to use instead of Flask-Babel's (see
+    course_signals)."""
 
     def __init__(self, course, now: datetime, texts=None):
         _, self.ngettext = texts or (_babel_gettext, _babel_ngettext)

@@ -135,7 +135,8 @@ def queue_digests(now=None) -> int:
             texts = [localized(n.text, n.text_made) for n in notes]
             lines = [f"- {t}\n  {_absolute(n.url)}" if n.url else f"- {t}" for t, n in zip(texts, notes)]
             queue_mail(user.email, _("Co-creation workspace: %(num)s things for you today", num=len(notes)),
-                       _("Waiting for you in the co-creation workspace:") + "\n\n" + "\n".join(lines))
+                       _("Waiting for you in the co-creation workspace:") + "\n\n" + "\n".join(lines),
+                       later=True)  # queued by the mail sender itself, which sends it next
         for note in notes:
             note.emailed_at = now
         sent += 1
