@@ -203,3 +203,6 @@ def _register_template_helpers(app: Flask) -> None:
     from .ui import template_url_for
 
     app.jinja_env.globals["url_for"] = template_url_for  # each address built once per process
+    from .navigation import site_nav
+
+    app.jinja_env.globals["site_nav"] = site_nav  # base.html's navigation, written once per kind of page
