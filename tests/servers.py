@@ -91,7 +91,7 @@ class FakeSMTP(socketserver.ThreadingTCPServer):
     address contains one of `refuse`'s strings when it is a set; accepts the rest. `received` holds
     (recipients, message) per message taken, `conversations` counts the connections. `greeting` (e.g.
     "554 go away") turns every conversation away at once; with `hang_up_after` = n, every DATA after the
-    first n messages taken ends the conversation."""
+    first n messages taken ends the conversation; `one_message` ends each conversation after its message."""
 
     daemon_threads = True
     allow_reuse_address = True
@@ -99,7 +99,7 @@ class FakeSMTP(socketserver.ThreadingTCPServer):
     def __init__(self, port):
         super().__init__(("127.0.0.1", port), _SMTPHandler)
         self.refuse, self.received, self.conversations = True, [], 0
-        self.greeting, self.hang_up_after = "220 fake.example ESMTP", None
+        self.greeting, self.hang_up_after, self.one_message = "220 fake.example ESMTP", None, False
 
     def refuses(self, line: str) -> bool:
         if isinstance(self.refuse, (set, frozenset)):
@@ -137,6 +137,8 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
                 self.server.received.append((recipients, b"".join(body).decode(errors="replace")))
                 recipients = []
                 say("250 queued")
+                if self.server.one_message:
+                    return
             elif verb == "QUIT":
                 say("221 bye")
                 return

@@ -93,3 +93,19 @@ def test_the_navigation_is_kept_per_language(app, client, world, kept, monkeypat
     rendered = _nav(client.get("/home").get_data(as_text=True))
     assert TOKEN.sub("", dutch) == TOKEN.sub("", rendered) != TOKEN.sub("", english)
     assert ">Log out</button>" in english and ">Log out</button>" not in dutch
+
+
+@pytest.mark.parametrize("first, then", [("teacher", "admin"), ("admin", "teacher"), ("student", "teacher"),
+                                         ("teacher", "student")])
+def test_people_who_may_see_other_links_never_share_a_kept_navigation(app, client, world, kept, monkeypatch,
+                                                                      first, then):
+    navs = {}
+    for role in (first, then, first):
+        client.login(getattr(world, role))
+        navs.setdefault(role, []).append(TOKEN.sub("", _nav(client.get("/showcase").get_data(as_text=True))))
+    monkeypatch.setattr(app.jinja_env, "auto_reload", True)
+    for role in (first, then):
+        client.login(getattr(world, role))
+        rendered = TOKEN.sub("", _nav(client.get("/showcase").get_data(as_text=True)))
+        assert set(navs[role]) == {rendered}, role
+    assert ('href="/admin/users"' in navs["admin"][0]) if "admin" in navs else True

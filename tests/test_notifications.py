@@ -108,33 +108,20 @@ def test_notification_emails_respect_never(client, world, sent_mail):
     assert db.session.scalar(db.select(OutboxMessage)) is None
 
 
-def test_outbox_sender_is_idempotent_when_two_run_at_once(app, world, monkeypatch, database_url):
+def test_outbox_sender_is_idempotent_when_two_run_at_once(app, world, monkeypatch, database_url, sent_mail):
     if not database_url.startswith("postgresql"):
         pytest.skip("row locking is a PostgreSQL matter; SQLite serialises the senders' write transactions")
     for n in range(6):
         db.session.add(OutboxMessage(to=f"p{n}@example.org", subject="s", body="b"))
     db.session.commit()
-    delivered = []
-    lock = threading.Lock()
-
-    def slow_transport(to, subject, body, **_):
-        time.sleep(0.05)
-        with lock:
-            delivered.append(to)
-
-    monkeypatch.setattr(mail, "transport", slow_transport)
-
-    def sender():
-        with app.app_context():
-            mail.send_due()
-            db.session.remove()
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(delivered) == sorted(f"p{n}@example.org" for n in range(6))
+    with db.engine.connect() as other:  # another sender, in the middle of claiming all six
+        claiming = other.begin()
+        assert len(other.execute(db.select(OutboxMessage.id).with_for_update()).all()) == 6
+        db.session.execute(db.text("SET LOCAL lock_timeout = '2s'"))  # waiting would be the defect
+        assert mail.send_due() == (0, 0)  # it passes over the rows the other is claiming
+        claiming.rollback()
+    assert mail.send_due() == (6, 0)
+    assert sorted(m["to"] for m in sent_mail) == sorted(f"p{n}@example.org" for n in range(6))
 
 
 # ---- sign-in link ------------------------------------------------------------------------------

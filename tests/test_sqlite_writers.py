@@ -131,9 +131,9 @@ def test_a_writer_waits_for_the_turn_and_goes_on_once_it_is_free(client, world, 
     timer.start()
     try:
         response = _approve(client, world, goal)
+        finished = time.monotonic()
     finally:
         timer.join()
-    finished = time.monotonic()
     assert response.status_code == 200
     assert finished >= other.released_at  # it waited for the other writer's turn to end
     db.session.expire_all()

@@ -76,7 +76,7 @@ def register_mail_cli(app) -> None:
         try:
             _watch(current_app._get_current_object(), watch, rounds, stopping)
         finally:
-            signal.signal(signal.SIGTERM, before)
+            signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
 
     @app.cli.command("notify-due")
     def notify_due_command():
@@ -104,23 +104,26 @@ def _watch(app, every: float, rounds: int | None, stopping: list) -> None:
         done += 1
         if rounds is not None and done >= rounds:
             return
-        for _tick in range(max(1, int(every / 0.25))):  # asleep, but SIGTERM is seen within a quarter second
-            if stopping:
-                return
-            time.sleep(min(0.25, every))
+        wake = time.monotonic() + every
+        while not stopping and (left := wake - time.monotonic()) > 0:  # asleep, SIGTERM seen within 0.25 s
+            time.sleep(min(0.25, left))
 
 
 def _send_round(should_stop=None) -> tuple[int, int, int]:
     """Queue the daily digests that are due and send the outbox, batch after batch while batches are full:
     (digests queued, sent, failed)."""
-    from .mail import BATCH, send_due
+    from .mail import BATCH, Unreachable, send_due
     from .notifications.services import queue_digests
 
     digests = queue_digests()
     db.session.commit()
     sent = failed = 0
     while True:
-        batch_sent, batch_failed = send_due(limit=BATCH, should_stop=should_stop)
+        try:
+            batch_sent, batch_failed = send_due(limit=BATCH, should_stop=should_stop)
+        except Unreachable as error:  # the rest waits for the next round
+            logging.getLogger("workspace.mail").warning("mail server unreachable: %s", error)
+            return digests, sent + error.sent, failed + error.failed
         sent, failed = sent + batch_sent, failed + batch_failed
         if batch_sent + batch_failed < BATCH or (should_stop is not None and should_stop()):
             return digests, sent, failed

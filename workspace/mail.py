@@ -11,6 +11,7 @@ Transport: SMTP when MAIL_SERVER is set, the application log otherwise; tests ca
 """
 import logging
 import smtplib
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -118,14 +119,18 @@ def transport(to: str, subject: str, body: str, connection: "Connection | None" 
 
 
 class Unreachable(Exception):
-    """The mail server could not be reached or would not let us in (connect, STARTTLS, login)."""
+    """The mail server could not be reached or would not let us in (connect, STARTTLS, login). Raised by
+    `send_due` after the batch is recorded, with its counts (`sent`, `failed`)."""
+
+    sent = failed = 0
 
 
 class Connection:
     """One SMTP conversation for a batch of messages, opened at the first message and closed at the end.
-    Each message succeeds or fails alone. A conversation the server ended between two messages is opened
-    again once for the next; after the server refused a sender or the data (perhaps "too many messages",
-    a 4xx), and after PER_CONVERSATION messages, the next message starts a conversation of its own."""
+    Each message succeeds or fails alone. Before each further message the conversation is asked whether it
+    still answers (NOOP), and one the server ended is opened anew; after the server refused a sender or
+    the data (perhaps "too many messages", a 4xx), and after PER_CONVERSATION messages, the next message
+    starts a conversation of its own."""
 
     PER_CONVERSATION = 100
 
@@ -149,17 +154,19 @@ class Connection:
         return smtp
 
     def send(self, message: EmailMessage) -> None:
-        if self.smtp is not None and self.sent >= self.PER_CONVERSATION:
+        if self.smtp is not None and (self.sent >= self.PER_CONVERSATION or not self._alive()):
             self.close()
         if self.smtp is None:
             self.smtp, self.sent = self._open(), 0
-            self._send(message)
-            return
+        self._send(message)  # never again after a failure: the server may have taken it already
+
+    def _alive(self) -> bool:
+        """Whether the conversation still answers (a server ends an idle one): asked before a message, so a
+        message is never sent twice because its conversation broke halfway."""
         try:
-            self._send(message)
-        except smtplib.SMTPServerDisconnected:  # it ended the conversation while we were not talking
-            self.smtp, self.sent = self._open(), 0
-            self._send(message)
+            return self.smtp.noop()[0] == 250
+        except Exception:  # closed, or no answer
+            return False
 
     def _send(self, message: EmailMessage) -> None:
         try:
@@ -194,16 +201,17 @@ def backoff(attempts: int) -> timedelta:
 
 def send_due(ids=None, limit: int | None = None, session=None, should_stop=None) -> tuple[int, int]:
     """Deliver due messages (or just those of `ids` among them), at most `limit` (BATCH); safe to run on
-    several servers at once. Returns (sent, failed).
+    several servers at once. Returns (sent, failed); raises Unreachable, after recording it, when the mail
+    server could not be reached (what was not tried waits its back-off too).
 
-    Three steps, so no transaction stays open while the mail server talks (on SQLite an open write
-    transaction would hold every other writer): the messages are claimed in a short transaction (their
-    next attempt moved LEASE ahead, so no other sender takes them; on PostgreSQL the claim skips rows
-    another sender is claiming), sent, and then marked sent, or failed with their back-off, in another
-    short transaction. A sender that dies between the two leaves its messages to be taken again once the
-    lease is over. `should_stop()`, asked before each message, ends the batch early: what was not tried
-    is due again at once. Once the server cannot be reached, the rest of the batch is not tried and
-    waits its back-off like the message that found it so."""
+    No transaction stays open while the mail server talks (on SQLite an open write transaction would hold
+    every other writer). The messages are claimed in a short transaction: their next attempt moves LEASE
+    ahead (the new value is the claim: only the sender holding it may record a result) and their attempts
+    count one more, so a message whose sending kills the sender shows it. On PostgreSQL the claim skips
+    rows another sender is claiming. Each message's result is then recorded as soon as it is known, in a
+    transaction of its own: sent, or failed with its back-off. A sender that dies leaves at most the
+    message it was sending to be sent again, once the lease is over. Past half the lease, and when
+    `should_stop()` says so, the batch ends early: what was not tried is due again at once."""
     from .models import OutboxMessage
 
     session = session or db.session
@@ -217,48 +225,58 @@ def send_due(ids=None, limit: int | None = None, session=None, should_stop=None)
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = session.execute(query).all()
+    claim = now + LEASE
     if rows:
         session.execute(db.update(table).where(table.c.id.in_([row.id for row in rows]))
-                        .values(next_attempt_at=now + LEASE))
+                        .values(next_attempt_at=claim, attempts=table.c.attempts + 1))
     session.commit()
     if not rows:
         return 0, 0
 
+    def record(message_ids, **values):
+        """One short transaction, for messages this sender still holds (its claim not taken over)."""
+        session.execute(db.update(table).where(table.c.id.in_(message_ids), table.c.sent_at.is_(None),
+                                               table.c.next_attempt_at == claim).values(**values))
+        session.commit()
+
+    def failed(message_id, attempts, error):
+        record([message_id], last_error=f"{type(error).__name__}: {error}"[:500],
+               next_attempt_at=utcnow() + backoff(attempts + 1))
+
     app = current_app._get_current_object()
     connection = Connection(app) if app.config["MAIL_BACKEND"] == "smtp" else None
-    delivered, failures, untried, unreachable = [], [], [], None
+    deadline = time.monotonic() + LEASE.total_seconds() / 2
+    sent = failures = 0
+    unreachable = None
     try:
-        for message_id, to, subject, body, attempts in rows:
+        for position, (message_id, to, subject, body, attempts) in enumerate(rows):
             if unreachable is not None:
-                failures.append((message_id, attempts, unreachable))
-            elif should_stop is not None and should_stop():
-                untried.append(message_id)
-            else:
-                try:
-                    transport(to, subject, body, connection=connection)
-                except Unreachable as error:
-                    unreachable = error
-                    failures.append((message_id, attempts, error))
-                except Exception as error:  # any refusal: keep it for a retry, never lose it
-                    failures.append((message_id, attempts, error))
-                else:
-                    delivered.append(message_id)
+                failed(message_id, attempts, unreachable)
+                failures += 1
+                continue
+            if time.monotonic() > deadline or (should_stop is not None and should_stop()):
+                untried = [row.id for row in rows[position:]]
+                record(untried, next_attempt_at=utcnow(), attempts=table.c.attempts - 1)
+                break
+            try:
+                transport(to, subject, body, connection=connection)
+            except Unreachable as error:
+                unreachable = error
+                failed(message_id, attempts, error)
+                failures += 1
+            except Exception as error:  # any refusal: keep it for a retry, never lose it
+                failed(message_id, attempts, error)
+                failures += 1
+            else:  # sent: links with tokens do not stay at rest in the table
+                record([message_id], sent_at=utcnow(), body="")
+                sent += 1
     finally:
         if connection is not None:
             connection.close()
-
-    now = utcnow()
-    # One UPDATE for every message that went (an action's mail: claim, send, one UPDATE)
-    if delivered:  # sent: links with tokens do not stay at rest in the table
-        session.execute(db.update(table).where(table.c.id.in_(delivered)).values(sent_at=now, body=""))
-    for message_id, attempts, error in failures:
-        session.execute(db.update(table).where(table.c.id == message_id).values(
-            attempts=attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500],
-            next_attempt_at=now + backoff(attempts + 1)))
-    if untried:
-        session.execute(db.update(table).where(table.c.id.in_(untried)).values(next_attempt_at=now))
-    session.commit()
-    return len(delivered), len(failures)
+    if unreachable is not None:
+        unreachable.sent, unreachable.failed = sent, failures
+        raise unreachable
+    return sent, failures
 
 
 def deliver_queued(exception=None) -> None:
@@ -275,6 +293,8 @@ def deliver_queued(exception=None) -> None:
     with Session(db.engine) as session:
         try:
             send_due(ids, session=session)
+        except Unreachable as error:
+            logger.warning("mail server unreachable (%s); the mail waits in the outbox", error)
         except Exception:
             session.rollback()
             logger.exception("could not deliver queued mail; it stays in the outbox")

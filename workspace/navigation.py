@@ -24,15 +24,18 @@ def site_nav(badge: Markup, bell: Markup, token: str) -> Markup:
     from flask import render_template
 
     app = current_app._get_current_object()
-    if app.jinja_env.auto_reload:
-        return Markup(render_template("_nav.html", nav_badge=badge, nav_bell=bell, nav_token=token))
     user = current_user._get_current_object()
-    key = (str(get_locale()), request.script_root, request.endpoint, bool(user.is_admin),
-           can(user, "organisation.list"), can(user, "question.queue"))
+    # everything of the person the navigation shows: the template is given these and reads nothing else
+    shown = {"nav_organisations": can(user, "organisation.list"), "nav_questions": can(user, "question.queue"),
+             "nav_admin": bool(user.is_admin)}
+    if app.jinja_env.auto_reload:
+        return Markup(render_template("_nav.html", nav_badge=badge, nav_bell=bell, nav_token=token, **shown))
+    key = (str(get_locale()), request.script_root, request.endpoint, *shown.values())
     kept = app.extensions.setdefault("site_nav", {})
     html = kept.get(key)
     if html is None:
-        html = render_template("_nav.html", nav_badge=Markup(_BADGE), nav_bell=Markup(_BELL), nav_token=_TOKEN)
+        html = render_template("_nav.html", nav_badge=Markup(_BADGE), nav_bell=Markup(_BELL), nav_token=_TOKEN,
+                               **shown)
         if len(kept) >= _LIMIT:
             kept.clear()
         kept[key] = html
