@@ -250,8 +250,8 @@ def test_a_server_that_turns_the_sender_away_is_asked_once_per_batch(app, world,
     assert all(m.attempts == 1 and "Unreachable" in m.last_error and m.next_attempt_at > utcnow() for m in stored)
 
 
-def test_each_result_is_recorded_when_known_and_only_by_the_sender_holding_the_claim(app, world, sent_mail,
-                                                                                     monkeypatch):
+def test_results_are_recorded_on_the_way_out_and_only_by_the_sender_holding_the_claim(app, world, sent_mail,
+                                                                                      monkeypatch):
     from workspace import mail
 
     for n in range(3):
@@ -269,7 +269,7 @@ def test_each_result_is_recorded_when_known_and_only_by_the_sender_holding_the_c
         mail.send_due()
     db.session.rollback()
     first, second, third = _outbox()
-    assert first.sent_at is not None and first.body == ""  # recorded as soon as it went
+    assert first.sent_at is not None and first.body == ""  # recorded on the way out
     assert second.sent_at is None and third.sent_at is None and second.attempts == 1
 
     # Another sender took the claim over (it ran out): a late result of the first is not recorded.

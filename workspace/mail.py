@@ -26,6 +26,7 @@ logger = logging.getLogger("workspace.mail")
 MAX_BACKOFF = timedelta(hours=6)
 BATCH = 200  # messages a sender takes at a time
 LEASE = timedelta(minutes=15)  # how long a sender's claim on the messages it is sending keeps others off
+RECORD_EVERY = 20  # results recorded at least every this many messages (and every second)
 UNDELIVERABLE = ".invalid"  # RFC 6761's reserved domain (LTI accounts without an address): never mailed
 
 
@@ -208,9 +209,11 @@ def send_due(ids=None, limit: int | None = None, session=None, should_stop=None)
     every other writer). The messages are claimed in a short transaction: their next attempt moves LEASE
     ahead (the new value is the claim: only the sender holding it may record a result) and their attempts
     count one more, so a message whose sending kills the sender shows it. On PostgreSQL the claim skips
-    rows another sender is claiming. Each message's result is then recorded as soon as it is known, in a
-    transaction of its own: sent, or failed with its back-off. A sender that dies leaves at most the
-    message it was sending to be sent again, once the lease is over. Past half the lease, and when
+    rows another sender is claiming. The results are then recorded in short transactions, every
+    RECORD_EVERY messages and every second, and at the end: sent, or failed with their back-off. A
+    sender that is killed (not stopped: an error or SIGTERM still records what went) leaves what it sent
+    since its last record (at most RECORD_EVERY messages, or a second's worth) to be sent again once the
+    lease is over. Past half the lease, and when
     `should_stop()` says so, the batch ends early: what was not tried is due again at once."""
     from .models import OutboxMessage
 
@@ -234,45 +237,61 @@ def send_due(ids=None, limit: int | None = None, session=None, should_stop=None)
         return 0, 0
 
     def record(message_ids, **values):
-        """One short transaction, for messages this sender still holds (its claim not taken over)."""
-        session.execute(db.update(table).where(table.c.id.in_(message_ids), table.c.sent_at.is_(None),
-                                               table.c.next_attempt_at == claim).values(**values))
-        session.commit()
+        """For messages this sender still holds (its claim not taken over)."""
+        if message_ids:
+            session.execute(db.update(table).where(table.c.id.in_(message_ids), table.c.sent_at.is_(None),
+                                                   table.c.next_attempt_at == claim).values(**values))
 
-    def failed(message_id, attempts, error):
-        record([message_id], last_error=f"{type(error).__name__}: {error}"[:500],
-               next_attempt_at=utcnow() + backoff(attempts + 1))
+    delivered, failed = [], []  # results not recorded yet
+
+    def flush():
+        """Record the results so far in one short transaction."""
+        record(delivered, sent_at=utcnow(), body="")  # sent: links with tokens do not stay at rest
+        for message_id, attempts, error in failed:
+            record([message_id], last_error=f"{type(error).__name__}: {error}"[:500],
+                   next_attempt_at=utcnow() + backoff(attempts + 1))
+        session.commit()
+        delivered.clear()
+        failed.clear()
 
     app = current_app._get_current_object()
     connection = Connection(app) if app.config["MAIL_BACKEND"] == "smtp" else None
     deadline = time.monotonic() + LEASE.total_seconds() / 2
+    recorded = time.monotonic()
     sent = failures = 0
     unreachable = None
     try:
         for position, (message_id, to, subject, body, attempts) in enumerate(rows):
             if unreachable is not None:
-                failed(message_id, attempts, unreachable)
+                failed.append((message_id, attempts, unreachable))
                 failures += 1
                 continue
             if time.monotonic() > deadline or (should_stop is not None and should_stop()):
-                untried = [row.id for row in rows[position:]]
-                record(untried, next_attempt_at=utcnow(), attempts=table.c.attempts - 1)
+                record([row.id for row in rows[position:]], next_attempt_at=utcnow(), attempts=table.c.attempts - 1)
                 break
             try:
                 transport(to, subject, body, connection=connection)
             except Unreachable as error:
                 unreachable = error
-                failed(message_id, attempts, error)
+                failed.append((message_id, attempts, error))
                 failures += 1
             except Exception as error:  # any refusal: keep it for a retry, never lose it
-                failed(message_id, attempts, error)
+                failed.append((message_id, attempts, error))
                 failures += 1
-            else:  # sent: links with tokens do not stay at rest in the table
-                record([message_id], sent_at=utcnow(), body="")
+            else:
+                delivered.append(message_id)
                 sent += 1
+            if len(delivered) + len(failed) >= RECORD_EVERY or time.monotonic() - recorded > 1:
+                flush()
+                recorded = time.monotonic()
     finally:
         if connection is not None:
             connection.close()
+        try:  # also when the sender is being stopped: what went is recorded
+            flush()
+        except Exception:
+            session.rollback()
+            logger.exception("could not record the results of sent mail; they go again once their claim is over")
     if unreachable is not None:
         unreachable.sent, unreachable.failed = sent, failures
         raise unreachable
