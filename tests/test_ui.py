@@ -194,6 +194,9 @@ def test_template_addresses_are_built_once_and_follow_where_the_app_is_mounted(a
         assert ui.template_url_for("auth.login", next="/b") == "/login?next=/b"
         assert ui.template_url_for("auth.login", next=1) == "/login?next=1"
         assert ui.template_url_for("auth.login", next=True) == "/login?next=True"  # the value's type is in the key
+        for _ in range(2):  # a value left out (None), as Flask leaves it out, and kept
+            assert ui.template_url_for("auth.login", next=None) == "/login" == ui.template_url_for("auth.login")
+        assert ("", "auth.login", ("next", type(None), None)) in app.extensions["workspace.urls"]
         assert ui.template_url_for("auth.login", _anchor="top") == "/login#top"
         assert ui.template_url_for("auth.login", next=["/c", "/d"]) == "/login?next=/c&next=/d"
         memo = app.extensions["workspace.urls"]

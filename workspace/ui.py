@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from babel.dates import format_timedelta
-from flask import current_app, g, has_app_context, has_request_context, request, url_for
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -79,7 +79,7 @@ def icon_href(name: str) -> str:
     the sprite's address is built once per request (a board shows some 60 icons)."""
     sprite = g.get("_icon_sprite")
     if sprite is None:
-        sprite = g._icon_sprite = url_for("static", filename="icons.svg")
+        sprite = g._icon_sprite = template_url_for("static", filename="icons.svg")
     return sprite + "#" + name
 
 
@@ -93,7 +93,8 @@ def template_url_for(endpoint: str, **values) -> str:
     A page's navigation alone builds some twenty addresses that never change (its stylesheets, scripts,
     menu), and werkzeug's routing map takes about as long for each as a small template does for a
     card. An address depends on the endpoint, its values and where the app is mounted (the request's
-    script root). Kept per app (in `app.extensions`) only when every value is a number or a short text;
+    script root). Kept per app (in `app.extensions`) only when every value is a number, a short text or
+    None (a value left out, as Flask leaves it out);
     an address relative to the request's blueprint (".name"), with options (`_external`, `_scheme`,
     `_anchor`, `_method`), with other values (a list, a long text) or from the debug server (whose
     static versions change with the files) goes to Flask every time."""
@@ -101,7 +102,8 @@ def template_url_for(endpoint: str, **values) -> str:
     if endpoint[:1] == "." or app.debug or not has_request_context():
         return app.url_for(endpoint, **values)
     for name, value in values.items():
-        if name[:1] == "_" or not (isinstance(value, int) or (isinstance(value, str) and len(value) <= _KEY_TEXT)):
+        if name[:1] == "_" or not (value is None or isinstance(value, int)
+                                   or (isinstance(value, str) and len(value) <= _KEY_TEXT)):
             return app.url_for(endpoint, **values)
     key = (request.script_root, endpoint, *sorted((k, type(v), v) for k, v in values.items()))
     memo = app.extensions.get("workspace.urls")
@@ -117,10 +119,11 @@ def template_url_for(endpoint: str, **values) -> str:
 
 def id_link(endpoint: str, key: str, **values) -> tuple[str, str]:
     """The address of `endpoint` for any value of the id `key`, as (before, after) the id: a list's
-    links cost one url_for per page instead of one per item (`before + str(id) + after`)."""
+    links cost one url_for per page instead of one per item (`before + str(id) + after`), and the
+    address with the marker is kept once per process like the templates' (`template_url_for`)."""
     marker = 987654321
     # The id is the last one in the path; an earlier id whose digits hold the marker stays in `before`.
-    before, after = url_for(endpoint, **values, **{key: marker}).rsplit(str(marker), 1)
+    before, after = template_url_for(endpoint, **values, **{key: marker}).rsplit(str(marker), 1)
     return before, after
 
 
