@@ -213,8 +213,8 @@ def send_due(ids=None, limit: int | None = None, session=None, should_stop=None)
     RECORD_EVERY messages and every second, and at the end: sent, or failed with their back-off. A
     sender that is killed (not stopped: an error or SIGTERM still records what went) leaves what it sent
     since its last record (at most RECORD_EVERY messages, or a second's worth) to be sent again once the
-    lease is over. Past half the lease, and when
-    `should_stop()` says so, the batch ends early: what was not tried is due again at once."""
+    lease is over. Past half the lease, and when `should_stop()` says so, the batch ends early: what was
+    not tried is due again at once."""
     from .models import OutboxMessage
 
     session = session or db.session
