@@ -39,7 +39,8 @@ def _respond_shape():
     for name in ("state", "goal_id", "where", "reason"):
         f = getattr(form, name)
         # what the writer below leaves out: nothing of this kind may appear on these fields
-        assert not f.flags.required and not f.flags.disabled and not f.flags.readonly and not f.flags.minlength
+        if f.flags.required or f.flags.disabled or f.flags.readonly or f.flags.minlength:
+            raise RuntimeError(f"checkups.items writes RespondForm.{name} without its new flags: teach it them")
     return {
         "labels": {name: getattr(form, name).label.text for name in ("state", "goal_id", "where", "reason")},
         "hints": {name: form[name].description for name in ("where", "reason")},
