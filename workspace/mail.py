@@ -16,7 +16,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app, g
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .extensions import db
@@ -51,19 +51,24 @@ def queue_mail(to: str, subject: str, body: str, later: bool = False):
 
 
 def queue_mails(messages: list[tuple[str, str, str]], later: bool = False) -> list[int]:
-    """`queue_mail` for many (to, subject, body) at once, in one INSERT; returns their ids."""
+    """`queue_mail` for many (to, subject, body) at once, in one INSERT (the table's, not the ORM's
+    bulk insert: no objects are made of them); returns their ids, or with `later` (left to the
+    mail sender, which finds them in the outbox) nothing."""
     from .models import OutboxMessage
 
     messages = [message for message in messages if deliverable(message[0])]
     if not messages:
         return []
     now = utcnow()
-    ids = list(db.session.scalars(insert(OutboxMessage).returning(OutboxMessage.id), [
-        {"to": to, "subject": subject, "body": body, "created_at": now, "next_attempt_at": now}
-        for to, subject, body in messages]))
-    if not later:
-        g.setdefault("queued_mail", []).extend(ids)
-        _watch_commit()
+    rows = [{"to": to, "subject": subject, "body": body, "created_at": now, "next_attempt_at": now}
+            for to, subject, body in messages]
+    table = OutboxMessage.__table__
+    if later:
+        db.session.execute(table.insert(), rows)
+        return []
+    ids = list(db.session.scalars(table.insert().returning(table.c.id), rows))
+    g.setdefault("queued_mail", []).extend(ids)
+    _watch_commit()
     return ids
 
 

@@ -24,8 +24,8 @@ def notify_due(today: date | None = None) -> int:
         late = action.due_date < today
         text = (_("Your action item is late: %(text)s", text=action.text) if late
                 else _("Your action item is due on %(date)s: %(text)s", date=format_date(action.due_date), text=action.text))
-        created += len(notify([owner], "action_due", f"action-{action.id}-{'late' if late else 'soon'}", text,
-                              f"/projects/{action.project_id}/checkups/{action.checkup_id}"))
+        created += notify([owner], "action_due", f"action-{action.id}-{'late' if late else 'soon'}", text,
+                              f"/projects/{action.project_id}/checkups/{action.checkup_id}")
     rows = db.session.execute(
         db.select(Responsibility, Agreement.project_id)
         .join(Agreement, Agreement.id == Responsibility.agreement_id)
@@ -47,7 +47,7 @@ def notify_due(today: date | None = None) -> int:
             text = (_("A promise of your side is late: %(what)s", what=responsibility.what) if late else
                     _("A promise of your side is due on %(date)s: %(what)s", date=format_date(responsibility.due_date),
                       what=responsibility.what))
-            created += len(notify(people, "responsibility_due",
+            created += notify(people, "responsibility_due",
                                   f"responsibility-{responsibility.id}-{'late' if late else 'soon'}", text,
-                                  f"/projects/{project_id}/agreement"))
+                                  f"/projects/{project_id}/agreement")
     return created

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, insert
+from sqlalchemy import func
 
 from ..extensions import db
 from ..i18n import localized, recall
@@ -17,17 +17,17 @@ from ..models.notification import DIGEST, IMMEDIATE
 
 def notify(users, kind: str, key: str, text: str, url: str = "", project=None, actor=None,
            email: bool = True, later: bool = False, preferences: dict | None = None,
-           already: set | None = None) -> list[int]:
+           already: set | None = None) -> int:
     """Tell each of `users` (never the actor) once per `key`; e-mail those who want it at once
     (`later`: through the mail sender, `flask send-mail`, for a bulk step such as a class import;
     always so where NOTIFICATION_MAIL_BY_SENDER is on, as in production). A caller that has
     read the users' e-mail preferences ({user id: choice}) and who among them has been told of the
     key already (their ids) passes them. Of a user this reads `id`, `email`, `active` and `locale`
-    (a User, or a plain row of those). The e-mail's words are made once per language. Returns the
-    new notifications' ids (no ORM objects are made of them: nobody here reads them)."""
+    (a User, or a plain row of those). The e-mail's words are made once per language. Returns how
+    many were told (no ORM objects are made of the notifications: nobody here reads them)."""
     recipients = {u.id: u for u in users if u is not None and (actor is None or u.id != actor.id)}
     if not recipients:
-        return []
+        return 0
     already = already if already is not None else set(db.session.scalars(
         db.select(Notification.user_id).where(Notification.key == key, Notification.user_id.in_(recipients))
     ))
@@ -53,12 +53,13 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
                                                    _email_body(shown, url))
             mails.append((user.email, *words))
     if not rows:
-        return []
+        return 0
     # One INSERT for all the notes and one for all the mail: an action that tells six people
-    # sends two statements, not twelve.
-    created = db.session.scalars(insert(Notification).returning(Notification.id), rows).all()
+    # sends two statements, not twelve. The table's (Core) insert, not the ORM's bulk one, which
+    # cost a goal decision about 0.4 ms more for the same statement (issue 19).
+    db.session.execute(Notification.__table__.insert(), rows)
     queue_mails(mails, later=later or current_app.config["NOTIFICATION_MAIL_BY_SENDER"])
-    return created
+    return len(rows)
 
 
 def notify_project(project, roles, kind, key, text, url="", actor=None):
