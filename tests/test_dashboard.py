@@ -1,7 +1,8 @@
 """The teacher dashboard: signals per project, reasons in words, filter, sort, search, CSV."""
 import csv
 import io
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -137,9 +138,9 @@ def test_thresholds_are_course_settings(client, world):
 # as templates/evaluations/_dashboard_cell.html did), before workspace/dashboard/view.py wrote it.
 REFERENCE_ROW = """{% from "_ui.html" import badge %}{% for r in rows %}
   <tr>
-    <th scope="row" class="dashboard-project"><span class="truncate" title="{{ r.title }} · {{ r.partner }}"><a href="{{ url_for('projects.show', project_id=r.id) }}">{{ r.title }}</a> <span class="meta">{{ r.partner }}</span></span></th>
+    <th scope="row" class="dashboard-project"><span class="truncate" title="{{ r.title }} &middot; {{ r.partner }}"><a href="{{ url_for('projects.show', project_id=r.id) }}">{{ r.title }}</a> <span class="meta">{{ r.partner }}</span></span></th>
     {%- set wait = days_since(r.oldest_goal_wait, now) %}
-    <td data-label="{{ _('Goals') }}"{% if wait is not none %} title="{{ ngettext('oldest %(num)s day', 'oldest %(num)s days', wait) }}"{% endif %}>{{ _("%(agreed)s agreed", agreed=r.goals_agreed) }} · {{ _("%(waiting)s awaiting", waiting=r.goals_waiting) }}
+    <td data-label="{{ _('Goals') }}"{% if wait is not none %} title="{{ ngettext('oldest %(num)s day', 'oldest %(num)s days', wait) }}"{% endif %}>{{ _("%(agreed)s agreed", agreed=r.goals_agreed) }} &middot; {{ _("%(waiting)s awaiting", waiting=r.goals_waiting) }}
       {%- if wait is not none %}<span class="visually-hidden"> ({{ ngettext("oldest %(num)s day", "oldest %(num)s days", wait) }})</span>{% endif %}</td>
     {%- set late_detail = _("students %(s)s, partner %(p)s", s=r.late.students, p=r.late.partner) ~ ((", " ~ _("teacher %(t)s", t=r.late.teacher)) if r.late.teacher else "") %}
     {%- set last = _("last %(date)s", date=r.last_checkup|date) if r.last_checkup else _("none held") %}
@@ -149,17 +150,17 @@ REFERENCE_ROW = """{% from "_ui.html" import badge %}{% for r in rows %}
       {%- if r.deliverables_late %} {{ badge("bad", ngettext("%(num)s late", "%(num)s late", r.deliverables_late), "alert") }}{% endif %}</td>
     <td data-label="{{ _('Agreement and promises') }}"{% if r.late_total %} title="{{ late_detail }}"{% endif %}>{% if not r.agreement_exists %}<span class="meta">{{ _("none yet") }}</span>{% elif r.accepted_by_all %}{{ badge("ok", _("accepted by all"), "check") }}{% else %}{{ badge("warn", _("%(a)s of %(m)s accepted", a=r.accepted, m=r.members), "clock") }}{% endif %} {% if r.late_total %}{{ badge("bad", ngettext("%(num)s late", "%(num)s late", r.late_total), "alert") }}<span class="visually-hidden"> ({{ late_detail }})</span>{% endif %}</td>
     <td data-label="{{ _('Values pulse') }}">{% for side, label in (("partner", _("partner")), ("student", _("students"))) %}{% set p = r.pulse.get(side) %}{% if p %}{% set series = r.pulse_series[side] %}
-      <span class="spark" title="{{ label }}: {% for when, value in series %}{{ when|date }} {{ value|number('0.0') }}{{ ' · ' if not loop.last }}{% endfor %}"><span class="phone-only">{{ label }} </span>{{ sparkline(series) }}<strong>{{ p[0]|number("0.0") }}</strong>
+      <span class="spark" title="{{ label }}: {% for when, value in series %}{{ when|date }} {{ value|number('0.0') }}{% if not loop.last %} &middot; {% endif %}{% endfor %}"><span class="phone-only">{{ label }} </span>{{ sparkline(series) }}<strong>{{ p[0]|number("0.0") }}</strong>
         {%- if p[1] is not none and p[1] != 0 %}<span class="visually-hidden"> {{ _("up") if p[1] > 0 else _("down") }} {{ p[1]|abs|number("0.0") }}</span>{% endif %}
-        <span class="phone-only meta" aria-hidden="true">{{ series[0][0]|day }}{% if series|length > 1 %}–{{ series[-1][0]|day }}{% endif %}</span></span>
+        <span class="phone-only meta" aria-hidden="true">{{ series[0][0]|day }}{% if series|length > 1 %}&ndash;{{ series[-1][0]|day }}{% endif %}</span></span>
         <span class="visually-hidden">{% for when, value in series %}{{ when|date }}: {{ value|number("0.0") }}{{ "; " if not loop.last }}{% endfor %}</span>
       {% endif %}{% endfor %}
       {%- if not r.pulse %}<span class="meta">{{ _("none yet") }}</span>{% endif %}</td>
     <td data-label="{{ _("Partner's evaluation") }}">{% set ev = r.evaluation %}{{ "\n" }}{# the include's line break #}
 {%- if not ev %}<span class="meta">{{ _("not asked") }}</span>
 {%- elif ev.answered %}<a href="{{ url_for('projects.show', project_id=r.id) }}#evaluation-section">{{ _("%(score)s of 5", score=ev.average|number("0.0")) }}</a>
-  <span class="meta">· {{ _("again:") }} {% for w in ev.work_again %}{{ work_again_label(w) }}{{ ", " if not loop.last }}{% endfor %}</span>
-  {%- if ev.released %} <span class="meta">· {{ _("released") }}</span>{% endif %}
+  <span class="meta">&middot; {{ _("again:") }} {% for w in ev.work_again %}{{ work_again_label(w) }}{{ ", " if not loop.last }}{% endfor %}</span>
+  {%- if ev.released %} <span class="meta">&middot; {{ _("released") }}</span>{% endif %}
 {%- elif ev.closed %}<span class="meta">{{ _("closed unanswered") }}</span>
 {%- else %}<span class="meta" aria-hidden="true">{{ _("waiting") }}</span><span class="visually-hidden">{{ _("waiting for the partner") }}</span>{% endif %}</td>
     <td data-label="{{ _('Last activity') }}">{% if r.last_activity %}{{ r.last_activity|ago(now) }}{% else %}<span class="meta">{{ _("none") }}</span>{% endif %}</td>
@@ -170,8 +171,7 @@ REFERENCE_ROW = """{% from "_ui.html" import badge %}{% for r in rows %}
 
 def _variants(rows, now):
     """The rows, and copies of them in every state a cell can show."""
-    from dataclasses import replace
-
+    from workspace.dashboard.signals import _iso
     from workspace.evaluations.services import EvaluationSignal
 
     base = next(r for r in rows if r.pulse)
@@ -182,10 +182,10 @@ def _variants(rows, now):
             date.today(), False, True, [4, 5, 3], ["yes", "no"]), deliverables_late=2, open_feedback=1,
                 late={"students": 1, "partner": 0, "teacher": 2}, accepted=3, members=3,
                 pulse={"partner": (2.0, 0.0), "student": (3.4, 0.6)},
-                pulse_series={"partner": series, "student": [(now - 3 * day, 2.75), (now - day, 3.45)]},
+                pulse_series={"partner": series, "student": [(_iso(now - 3 * day), 2.75), (_iso(now - day), 3.45)]},
                 last_activity=now - timedelta(minutes=3), reasons=["a <reason> & 'more'"]),
         replace(base, evaluation=EvaluationSignal(date.today(), False, False, [2, 3], ["maybe"]),
-                pulse={"student": (4.0, None)}, pulse_series={"student": [(now - 40 * day, 4.04)]},
+                pulse={"student": (4.0, None)}, pulse_series={"student": [(_iso(now - 40 * day), 4.04)]},
                 checkup_overdue=False, last_checkup=None, partner_wait_since=None, students_wait_since=None,
                 review_wait_since=now - 400 * day, last_activity=now - 500 * day, reasons=[]),
         replace(base, evaluation=EvaluationSignal(date.today(), True, False), agreement_exists=False,
@@ -215,7 +215,10 @@ def test_dashboard_rows_say_what_the_template_said(app, world, locale, zone):
         flask_babel._get_current_context().babel_tzinfo = pytz.timezone(zone)
         now = utcnow()
         rows = _variants(course_signals(world.course, now), now)
-        expected = render_template_string(REFERENCE_ROW, rows=rows, now=now, days_since=days_since)
+        # the rows keep the pulse's moments as ISO text; the template's filters took them as datetimes
+        shown = [replace(r, pulse_series={side: [(datetime.fromisoformat(when), value) for when, value in series]
+                                          for side, series in r.pulse_series.items()}) for r in rows]
+        expected = render_template_string(REFERENCE_ROW, rows=shown, now=now, days_since=days_since)
         assert "".join(dashboard_rows(rows, now)) == expected
 
 

@@ -65,7 +65,8 @@ class PageFormats:
         self._name, self._html = str(self.locale), html
         self._offsets = _shared("offsets", self.tz)  # UTC date -> the zone's offset all that day, or _CHANGES
         self._days: dict = {}  # format -> {local date: text}
-        self._tenths = _shared("tenths", self._decimal)  # number -> text with one decimal
+        self._tenths = self.tenths = _shared("tenths", self._decimal)  # number -> text with one decimal (`tenth`'s,
+        # for a caller that looks up many numbers: `tenths.get(value) or tenth(value)`)
         self._words = _shared("words", self._name)  # (unit, count, future) -> "3 days ago"
         self._day_fields = _shared("day fields", self._name)  # local date -> {datetime pattern's field: text}
 

@@ -54,7 +54,7 @@ class ProjectSignals:
     accepted: int = 0
     agreement_since: datetime | None = None
     pulse: dict = field(default_factory=dict)  # side -> (latest average, change from the one before or None)
-    pulse_series: dict = field(default_factory=dict)  # side -> [(check-up date, average)], oldest first
+    pulse_series: dict = field(default_factory=dict)  # side -> [(check-up time, ISO text in UTC, average)], oldest first
     last_activity: datetime | None = None
     evaluation: object = None  # the partner's evaluation (evaluations.services.EvaluationSignal) or None
     reasons: list = field(default_factory=list)
@@ -249,8 +249,12 @@ def project_inputs(ids, kinds=KINDS, session=None) -> dict[int, dict]:
             inputs[project_id].update(agreement_since=_iso(since), accepted=accepted)
 
     if "pulse" in kinds:
+        # Averages kept to six decimals: a dashboard reads every project's series, and a float of 17
+        # digits ("3.6666666666666665") costs JSON twenty times the work of one of seven (issue 19). What
+        # is shown and judged is rounded to a tenth, which six decimals change only for an average
+        # of more than 100,000 ratings.
         for project_id, side, planned_at, average in rows("pulse"):
-            inputs[project_id]["pulse"].setdefault(side, []).append((_iso(planned_at), float(average)))
+            inputs[project_id]["pulse"].setdefault(side, []).append((_iso(planned_at), round(float(average), 6)))
 
     if "activity" in kinds:
         for project_id, last in rows("activity"):
@@ -281,7 +285,9 @@ def apply_inputs(row: ProjectSignals, data: dict, now: datetime) -> None:
     row.agreement_exists = data["agreement_since"] is not None
     row.agreement_since = _moment(data["agreement_since"])
     for side, series in data["pulse"].items():
-        series = sorted([(datetime.fromisoformat(moment), average) for moment, average in series])
+        # the moments stay ISO text (written by `_iso`: UTC, one format, so they sort as the moments do);
+        # the dashboard formats each distinct one once (dashboard/view.py)
+        series = sorted(series)
         latest = round(series[-1][1], 1)
         change = round(series[-1][1] - series[-2][1], 1) if len(series) > 1 else None
         row.pulse[side] = (latest, change)

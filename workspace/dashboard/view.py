@@ -97,7 +97,18 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
     up, down, needs_attention, nothing = _("up"), _("down"), _("Needs attention:"), _("none")
     sides = (("partner", _("partner")), ("student", _("students")))
     views = []
-    point_days: dict = {}  # check-up moment -> its day's text
+    point_days: dict = {}  # check-up moment (ISO text) -> its day's text
+    span_days: dict = {}  # check-up moment (ISO text) -> its "d MMM"
+    tenths, tenth_of = page.formats.tenths, page.formats.tenth
+
+    def point_day(when: str) -> str:
+        day = point_days[when] = date(datetime.fromisoformat(when))
+        return day
+
+    def span_day(when: str) -> str:  # (plain text: Markup would escape what is added to it)
+        day = span_days[when] = str(date(datetime.fromisoformat(when), "d MMM"))
+        return day
+
     reason_items: dict = {}  # reason -> its list item
     label_goals, label_checkups, label_deliverables = _("Goals"), _("Check-ups"), _("Deliverables")
     label_agreement, label_pulse, label_evaluation = _("Agreement and promises"), _("Values pulse"), _("Partner's evaluation")
@@ -105,7 +116,7 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
     for r in rows:
         title, partner, url = escape(r.title), escape(r.partner), page.project_url(r.id)
         wait = days_since(r.oldest_goal_wait, now)
-        goals = f'{_("%(agreed)s agreed", agreed=r.goals_agreed)} · {_("%(waiting)s awaiting", waiting=r.goals_waiting)}'
+        goals = f'{_("%(agreed)s agreed", agreed=r.goals_agreed)} &middot; {_("%(waiting)s awaiting", waiting=r.goals_waiting)}'
         goals_title = ""
         if wait is not None:
             oldest = ngettext("oldest %(num)s day", "oldest %(num)s days", wait)
@@ -159,26 +170,23 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
             if not latest:
                 continue
             series = r.pulse_series[side]
-            titled, listed, values = [], [], []
-            for when, value in series:  # both sides' points are the same check-ups: each moment's day once
-                day = point_days.get(when)
-                if day is None:
-                    day = point_days[when] = date(when)
-                number = tenth(value)
-                titled.append(f"{day} {number}")
-                listed.append(f"{day}: {number}")
-                values.append(value)
+            # both sides' points are the same check-ups, and many rows' numbers the same: each moment's
+            # day and each number written once a page
+            values = [value for _when, value in series]
+            points = [(point_days.get(when) or point_day(when), tenths.get(value) or tenth_of(value))
+                      for when, value in series]
             change = ""
             if latest[1] is not None and latest[1] != 0:
                 change = f'<span class="visually-hidden"> {up if latest[1] > 0 else down} {tenth(abs(latest[1]))}</span>'
-            span = str(date(series[0][0], "d MMM"))
+            first, last_point = series[0][0], series[-1][0]
+            span = span_days.get(first) or span_day(first)
             if len(series) > 1:
-                span += "–" + str(date(series[-1][0], "d MMM"))
-            pulse += (f'\n      <span class="spark" title="{label}: {" · ".join(titled)}">'
+                span += "&ndash;" + (span_days.get(last_point) or span_day(last_point))
+            pulse += (f'\n      <span class="spark" title="{label}: {" &middot; ".join([f"{d} {n}" for d, n in points])}">'
                       f'<span class="phone-only">{label} </span>{sparkline(values, _xs=page._xs, _ys=page._ys)}'
                       f'<strong>{tenth(latest[0])}</strong>{change}'
                       f'\n        <span class="phone-only meta" aria-hidden="true">{span}</span></span>'
-                      f'\n        <span class="visually-hidden">{"; ".join(listed)}</span>\n      ')
+                      f'\n        <span class="visually-hidden">{"; ".join([f"{d}: {n}" for d, n in points])}</span>\n      ')
         if not r.pulse:
             pulse = f'<span class="meta">{none_yet}</span>'
 
@@ -205,7 +213,7 @@ def dashboard_rows(rows: list[ProjectSignals], now: datetime) -> list[Markup]:
             attention = healthy
 
         row = (
-            f'\n  <tr>\n    <th scope="row" class="dashboard-project"><span class="truncate" title="{title} · {partner}">'
+            f'\n  <tr>\n    <th scope="row" class="dashboard-project"><span class="truncate" title="{title} &middot; {partner}">'
             f'<a href="{url}">{title}</a> <span class="meta">{partner}</span></span></th>'
             f'\n    <td data-label="{label_goals}"{goals_title}>{goals}</td>'
             f'\n    <td data-label="{label_checkups}" title="{last}">{checkups}</td>'
@@ -232,9 +240,9 @@ def evaluation_cell(page: Page, r: ProjectSignals) -> str:
                           for w in ev.work_again)
         cell = (f'\n<a href="{page.project_url(r.id)}#evaluation-section">'
                 f'{_("%(score)s of 5", score=escape(page.formats.tenth(ev.average)))}</a>'
-                f'\n  <span class="meta">· {_("again:")} {again}</span>')
+                f'\n  <span class="meta">&middot; {_("again:")} {again}</span>')
         if ev.released:
-            cell += f' <span class="meta">· {_("released")}</span>'
+            cell += f' <span class="meta">&middot; {_("released")}</span>'
         return cell
     if ev.closed:
         return f'\n<span class="meta">{_("closed unanswered")}</span>'
