@@ -2,6 +2,8 @@
 import os
 from datetime import timedelta
 
+from . import jsonvalues
+
 
 def _database_url(instance_path: str) -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -49,7 +51,8 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = None  # set in create_app from DATABASE_URL
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": jsonvalues.dumps,
+                                 "json_deserializer": jsonvalues.loads}
     WTF_CSRF_TIME_LIMIT = None  # open pages keep working; the token is bound to the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
