@@ -7,12 +7,13 @@ import time
 from collections import namedtuple
 from contextlib import contextmanager
 
-from flask import current_app, g, has_request_context, request
+from flask import g
 from sqlalchemy import Integer, bindparam, event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
 from sqlalchemy.sql.compiler import WARN_LINTING
 
+from .contextlocal import app_g, app_object, request_object
 from .extensions import db
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -44,10 +45,11 @@ def configure_engine(app) -> None:
         # instead of one failing with "database is locked" halfway through.
         # Outside requests (commands) writes are assumed, except in the test suite's own
         # context, which must not hold the lock while the requests it makes run.
-        if has_request_context():
-            writes = request.method not in READ_METHODS and not g.get("_db_reading")
+        request_ = request_object()
+        if request_ is not None:
+            writes = request_.method not in READ_METHODS and not app_g().get("_db_reading")
         else:
-            writes = not current_app.testing
+            writes = not app_object().testing
         if not writes:
             connection.exec_driver_sql("BEGIN")
             return
@@ -283,7 +285,7 @@ class PlainRead:
     def __call__(self, params: dict | None = None) -> list:
         """The rows, as named tuples."""
         session = db.session()
-        if current_app.config.get("SQLALCHEMY_RECORD_QUERIES"):
+        if app_object().config.get("SQLALCHEMY_RECORD_QUERIES"):
             return [self.row._make(row) for row in session.execute(self.statement, params or {})]
         # as the ORM does before a query: what this request changed is read back; not from within a
         # flush (a flush event asking the policy), where the ORM skips it too

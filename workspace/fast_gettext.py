@@ -14,25 +14,28 @@ the same catalogues (cached per process per locale), the same `%` formatting and
 from functools import cache
 
 from babel import support
-from flask import Request, g
+from flask import Request
 from flask.globals import _cv_app
 from flask_babel import Domain, get_locale
 from jinja2 import pass_eval_context
 from markupsafe import Markup
+
+from .contextlocal import app_g
 
 
 class RequestDomain(Domain):
     """The default domain, with the request's catalogue remembered per selected locale."""
 
     def get_translations(self):
-        ctx = g.get("_flask_babel") if g else None
+        globals_ = app_g()
+        ctx = globals_.get("_flask_babel") if globals_ is not None else None
         if ctx is not None:
             memo = ctx.__dict__.get("ws_translations")
             locale = ctx.__dict__.get("babel_locale")
             if memo is not None and locale is not None and memo[0] is locale and memo[1] is self:
                 return memo[2]
         translations = super().get_translations()
-        ctx = g.get("_flask_babel") if g else None
+        ctx = globals_.get("_flask_babel") if globals_ is not None else None
         if ctx is not None:
             ctx.ws_translations = (get_locale(), self, translations)
         return translations

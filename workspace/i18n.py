@@ -62,9 +62,10 @@ def remember_messages(babel) -> None:
 
 
 def _made() -> dict | None:
-    from flask import g, has_app_context
+    from .contextlocal import app_g
 
-    return g.__dict__.setdefault("_ws_made_by", {}) if has_app_context() else None
+    globals_ = app_g()
+    return globals_.__dict__.setdefault("_ws_made_by", {}) if globals_ is not None else None
 
 
 def _remember(result, recipe) -> None:

@@ -9,7 +9,8 @@ from functools import cache, wraps
 from flask import current_app, g, request
 from flask_login import current_user
 
-from .audit import deny as abort  # every refusal below is recorded in the audit log
+from .audit import deny as abort
+from .contextlocal import app_g, unproxied  # every refusal below is recorded in the audit log
 from .extensions import db, login_manager
 from .models import ENROLLED, Course, CourseEnrolment, CourseStaff, IntroductionSide, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
 from .models.lti import LaunchedContext, LtiPlatform
@@ -31,7 +32,7 @@ ADMIN = "admin"
 
 def _standing(user) -> dict:
     """Project roles, staffed courses and organisations of the user: one statement per request."""
-    cache = g.setdefault("_standing", {})
+    cache = app_g().setdefault("_standing", {})
     if user.id not in cache:
         roles, courses, orgs = {}, set(), set()
         for kind, key, role in _standing_statement()({"standing_user_id": user.id}):
@@ -120,7 +121,7 @@ def enrolled_courses(user) -> frozenset[int]:
     """Ids of the courses the user is an enrolled (not departed) student of; read lazily, once per request."""
     if user is None or not user.is_authenticated:
         return frozenset()
-    cache = g.setdefault("_enrolled", {})
+    cache = app_g().setdefault("_enrolled", {})
     if user.id not in cache:
         cache[user.id] = frozenset(row.course_id for row in _enrolled_statement()({"user_id": user.id}))
     return cache[user.id]
@@ -336,6 +337,7 @@ def can(user, action: str, obj=None) -> bool:
     rule = RULES.get(action)
     if rule is None:
         raise KeyError(f"no permission rule named {action!r}")
+    user = unproxied(user)  # `current_user`: the rules read the person several times
     if action not in (PUBLIC,) and (user is None or not user.is_authenticated):
         return False
     return bool(rule(user, obj))

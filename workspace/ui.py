@@ -2,11 +2,11 @@
 from datetime import datetime, timedelta, timezone
 
 from babel.dates import format_timedelta
-from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from .contextlocal import app_g, app_object, request_object
 from .fast_format import PageFormats
 
 # Day before month, the month as a word, never month-first digits: "6 Dec 2026", "6 dec. 2026".
@@ -60,14 +60,15 @@ def page_formats(html: bool = False):
     title and words, escaped by Markup.format) and one for HTML (`html=True`: the board's goal cards);
     None outside an app context. A timeline or board shows a dozen relative times, each of which cost
     a walk through Flask-Babel."""
-    if not has_app_context():
+    globals_ = app_g()
+    if globals_ is None:
         return None
     locale, zone = get_locale(), get_timezone()
     if locale is None:
         return None
-    memo = g.get("_page_formats")
+    memo = globals_.get("_page_formats")
     if memo is None or memo[0] is not locale or memo[1] is not zone:
-        memo = g._page_formats = (locale, zone, {})
+        memo = globals_._page_formats = (locale, zone, {})
     formats = memo[2].get(html)
     if formats is None:
         formats = memo[2][html] = PageFormats(html=html)
@@ -77,9 +78,10 @@ def page_formats(html: bool = False):
 def icon_href(name: str) -> str:
     """The address of one icon in the sprite (static/icons.svg, versioned like every static file);
     the sprite's address is built once per request (a board shows some 60 icons)."""
-    sprite = g.get("_icon_sprite")
+    globals_ = app_g()
+    sprite = globals_.get("_icon_sprite")
     if sprite is None:
-        sprite = g._icon_sprite = template_url_for("static", filename="icons.svg")
+        sprite = globals_._icon_sprite = template_url_for("static", filename="icons.svg")
     return sprite + "#" + name
 
 
@@ -98,14 +100,14 @@ def template_url_for(endpoint: str, **values) -> str:
     an address relative to the request's blueprint (".name"), with options (`_external`, `_scheme`,
     `_anchor`, `_method`), with other values (a list, a long text) or from the debug server (whose
     static versions change with the files) goes to Flask every time."""
-    app = current_app._get_current_object()
-    if endpoint[:1] == "." or app.debug or not has_request_context():
+    app, request_ = app_object(), request_object()
+    if endpoint[:1] == "." or app.debug or request_ is None:
         return app.url_for(endpoint, **values)
     for name, value in values.items():
         if name[:1] == "_" or not (value is None or isinstance(value, int)
                                    or (isinstance(value, str) and len(value) <= _KEY_TEXT)):
             return app.url_for(endpoint, **values)
-    key = (request.script_root, endpoint, *sorted((k, type(v), v) for k, v in values.items()))
+    key = (request_.script_root, endpoint, *sorted((k, type(v), v) for k, v in values.items()))
     memo = app.extensions.get("workspace.urls")
     if memo is None:
         memo = app.extensions["workspace.urls"] = {}
@@ -143,9 +145,10 @@ def icon(name: str) -> Markup:
     (`_ui.html` exports it as `icon`; Python rather than a macro, as it is called per card and row.)
     Written once per request and name: a board shows some 50 icons of a dozen kinds, and Markup.format
     walks string.Formatter for each."""
-    icons = g.get("_icons")
+    globals_ = app_g()
+    icons = globals_.get("_icons")
     if icons is None:
-        icons = g._icons = {}
+        icons = globals_._icons = {}
     markup = icons.get(name)
     if markup is None:
         markup = icons[name] = _ICON.format(icon_href(name))

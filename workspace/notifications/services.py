@@ -25,7 +25,8 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
     key already (their ids) passes them. Of a user this reads `id`, `email`, `active` and `locale`
     (a User, or a plain row of those). The e-mail's words are made once per language. Returns how
     many were told (no ORM objects are made of the notifications: nobody here reads them)."""
-    recipients = {u.id: u for u in users if u is not None and (actor is None or u.id != actor.id)}
+    actor_id = getattr(actor, "id", None)  # read once, not through the `current_user` proxy per person
+    recipients = {u.id: u for u in users if u is not None and (actor_id is None or u.id != actor_id)}
     if not recipients:
         return 0
     already = already if already is not None else set(db.session.scalars(
