@@ -50,6 +50,8 @@ def main() -> None:
                              "requests only (deterministic; about 50 times slower)")
     parser.add_argument("--callgrind-out", help=argparse.SUPPRESS)  # set when run under callgrind
     args = parser.parse_args()
+    if args.instructions and (args.cprofile or args.calls or args.layers or args.sql):
+        parser.error("--instructions counts alone: not with --cprofile, --calls, --layers or --sql")
     if args.instructions and not args.callgrind_out:
         return under_callgrind(args)
     if (args.dump or args.callers or args.callees) and not args.cprofile:
@@ -121,7 +123,10 @@ def main() -> None:
             resp = once()
         if args.callgrind_out:
             callgrind_control("off")
-            print(f"{page['name']:<28} {instructions_counted(args.callgrind_out) / args.n:12,.0f} instructions per "
+            counted = instructions_counted(args.callgrind_out)
+            if not counted:  # callgrind_control found no callgrind in this process (a wrapper's child?)
+                sys.exit("callgrind counted nothing: run the Python interpreter itself, not a wrapper script")
+            print(f"{page['name']:<28} {counted / args.n:12,.0f} instructions per "
                   f"request  queries {resp.headers.get('X-Query-Count')}", flush=True)
             continue
         if profiler:

@@ -271,3 +271,15 @@ def test_an_activity_already_told_is_not_told_twice(app, world):
         again = db.session.scalars(db.select(Notification.user_id).where(Notification.key == f"activity-{entry.id}")).all()
         assert first and sorted(again) == sorted(first) and world.partner.id in first
         assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == mails
+
+
+def test_notify_counts_whom_it_told_and_keeps_an_address_left_out_empty(world):
+    """notify() inserts with the table's statement: it returns how many were told (not the actor, not
+    twice per key), and an address given as None is stored as the column's empty default."""
+    told = notify([world.partner, world.student], "goal", "goal-count", "News", None, project=world.project,
+                  actor=world.student)
+    again = notify([world.partner], "goal", "goal-count", "News again", project=world.project)
+    db.session.commit()
+    assert (told, again) == (1, 0)
+    note = db.session.scalar(db.select(Notification).where(Notification.key == "goal-count"))
+    assert (note.user_id, note.url) == (world.partner.id, "")

@@ -182,3 +182,36 @@ def test_a_project_without_a_summary_row_is_computed_in_full_and_shown_the_same(
     assert course_signals(world.course) == summarised
     assert summarised[0].goals_waiting == 1 and summarised[0].last_checkup is not None
     assert db.session.scalar(db.select(db.func.count()).select_from(ProjectSummary)) == 0  # reading writes nothing
+
+
+def test_rows_stored_before_and_after_the_six_decimals_judge_the_pulse_alike(world):
+    """The averages are stored to six decimals (issue 19); a row stored before, with 17 digits, gives the
+    same latest value and change, also where the difference is a tie (13/12 after 23/15 is -0.45)."""
+    from workspace.dashboard.signals import ProjectSignals, apply_inputs
+
+    inputs = project_inputs([world.project.id])[world.project.id]
+    earlier, later = (NOW - timedelta(days=14)).isoformat(), (NOW - timedelta(days=7)).isoformat()
+    judged = []
+    for digits in (None, 6):
+        value = (lambda x: x) if digits is None else (lambda x: round(x, digits))
+        row = ProjectSignals(world.project.id, "P", "O", NOW.date())
+        apply_inputs(row, {**inputs, "pulse": {"partner": [[later, value(13 / 12)], [earlier, value(23 / 15)]]}}, NOW)
+        judged.append((row.pulse["partner"], [when for when, _average in row.pulse_series["partner"]]))
+    assert judged[0] == judged[1] == ((1.1, -0.5), [earlier, later])
+
+
+def test_json_columns_keep_what_the_app_stores(world):
+    """The JSON columns go through orjson (workspace/jsonvalues.py): text keys, number keys (as text, as
+    json wrote them), non-ASCII text, floats and None come back as stored; a datetime is refused, as json
+    refused it."""
+    import pytest
+
+    from workspace import jsonvalues
+
+    data = {**project_inputs([world.project.id])[world.project.id], "note": "Zoë “quoted” — ok", "ratio": 3.666667}
+    row = db.session.get(ProjectSummary, world.project.id)
+    row.data = {**data, 7: "seven"}
+    db.session.commit()
+    assert stored(world.project.id) == {**data, "7": "seven"}
+    with pytest.raises(TypeError):
+        jsonvalues.dumps({"when": NOW})

@@ -9,8 +9,8 @@ from functools import cache, wraps
 from flask import current_app, g, request
 from flask_login import current_user
 
-from .audit import deny as abort
-from .contextlocal import app_g, unproxied  # every refusal below is recorded in the audit log
+from .audit import deny as abort  # every refusal below is recorded in the audit log
+from .contextlocal import app_g, unproxied
 from .extensions import db, login_manager
 from .models import ENROLLED, Course, CourseEnrolment, CourseStaff, IntroductionSide, Invitation, Organisation, OrganisationMember, Project, ProjectMember, User
 from .models.lti import LaunchedContext, LtiPlatform

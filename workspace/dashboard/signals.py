@@ -54,7 +54,7 @@ class ProjectSignals:
     accepted: int = 0
     agreement_since: datetime | None = None
     pulse: dict = field(default_factory=dict)  # side -> (latest average, change from the one before or None)
-    pulse_series: dict = field(default_factory=dict)  # side -> [(check-up time, ISO text in UTC, average)], oldest first
+    pulse_series: dict = field(default_factory=dict)  # side -> [(check-up time as ISO text in UTC, average)], oldest first
     last_activity: datetime | None = None
     evaluation: object = None  # the partner's evaluation (evaluations.services.EvaluationSignal) or None
     reasons: list = field(default_factory=list)
@@ -289,7 +289,9 @@ def apply_inputs(row: ProjectSignals, data: dict, now: datetime) -> None:
         # the dashboard formats each distinct one once (dashboard/view.py)
         series = sorted(series)
         latest = round(series[-1][1], 1)
-        change = round(series[-1][1] - series[-2][1], 1) if len(series) > 1 else None
+        # the difference to six decimals first: a row stored before the averages were (17 digits) and one
+        # stored after give the same change, even where the difference is a tie such as 0.45
+        change = round(round(series[-1][1] - series[-2][1], 6), 1) if len(series) > 1 else None
         row.pulse[side] = (latest, change)
         row.pulse_series[side] = series
     row.last_activity = _moment(data["last_activity"])

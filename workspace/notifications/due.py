@@ -25,7 +25,7 @@ def notify_due(today: date | None = None) -> int:
         text = (_("Your action item is late: %(text)s", text=action.text) if late
                 else _("Your action item is due on %(date)s: %(text)s", date=format_date(action.due_date), text=action.text))
         created += notify([owner], "action_due", f"action-{action.id}-{'late' if late else 'soon'}", text,
-                              f"/projects/{action.project_id}/checkups/{action.checkup_id}")
+                          f"/projects/{action.project_id}/checkups/{action.checkup_id}")
     rows = db.session.execute(
         db.select(Responsibility, Agreement.project_id)
         .join(Agreement, Agreement.id == Responsibility.agreement_id)
@@ -48,6 +48,6 @@ def notify_due(today: date | None = None) -> int:
                     _("A promise of your side is due on %(date)s: %(what)s", date=format_date(responsibility.due_date),
                       what=responsibility.what))
             created += notify(people, "responsibility_due",
-                                  f"responsibility-{responsibility.id}-{'late' if late else 'soon'}", text,
-                                  f"/projects/{project_id}/agreement")
+                              f"responsibility-{responsibility.id}-{'late' if late else 'soon'}", text,
+                              f"/projects/{project_id}/agreement")
     return created

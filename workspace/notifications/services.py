@@ -43,7 +43,7 @@ def notify(users, kind: str, key: str, text: str, url: str = "", project=None, a
             continue
         emailed = email and preferences.get(user_id, IMMEDIATE) == IMMEDIATE and user.active
         rows.append({"user_id": user_id, "project_id": getattr(project, "id", None), "kind": kind, "key": key,
-                     "text": text, "text_made": made, "url": url, "created_at": now,
+                     "text": text, "text_made": made, "url": url or "", "created_at": now,
                      "emailed_at": now if emailed else None})
         if emailed:
             words = worded.get(user.locale)
