@@ -215,3 +215,44 @@ def test_json_columns_keep_what_the_app_stores(world):
     assert stored(world.project.id) == {**data, "7": "seven"}
     with pytest.raises(TypeError):
         jsonvalues.dumps({"when": NOW})
+
+
+def test_activity_only_added_moves_the_last_activity_without_reading_it_again(world, app):
+    """Every action adds an activity entry: the last activity becomes the later of the stored one and the
+    newest added, with no query of its own; an older entry leaves it; a savepoint rolled back with its entry
+    makes the commit read it again."""
+    from sqlalchemy import event
+
+    project = world.project
+    db.session.add(Activity(project_id=project.id, course_id=project.course_id, verb="commented",
+                            subject_type="goal", created_at=NOW))
+    db.session.commit()
+    seen = []
+
+    def statement(_conn, _cursor, sql, *_args):
+        seen.append(sql)
+
+    for when in (NOW + timedelta(hours=1), NOW - timedelta(days=3)):
+        db.session.add(Activity(project_id=project.id, course_id=project.course_id, verb="commented",
+                                subject_type="goal", created_at=when))
+        event.listen(db.engine, "before_cursor_execute", statement)
+        try:
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", statement)
+        assert stored(project.id) == full(project.id)
+        assert stored(project.id)["last_activity"] == (NOW + timedelta(hours=1)).isoformat()
+    assert [sql for sql in seen if sql.startswith("UPDATE project_summary")], seen  # the row was written
+    assert not [sql for sql in seen if "max(activity.created_at)" in sql], seen  # without reading activity
+
+    db.session.add(Activity(project_id=project.id, course_id=project.course_id, verb="commented",
+                            subject_type="goal", created_at=NOW + timedelta(hours=2)))  # kept
+    db.session.flush()
+    with db.session.begin_nested() as savepoint:
+        db.session.add(Activity(project_id=project.id, course_id=project.course_id, verb="commented",
+                                subject_type="goal", created_at=NOW + timedelta(days=5)))
+        db.session.flush()
+        savepoint.rollback()
+    db.session.commit()
+    assert stored(project.id) == full(project.id)
+    assert stored(project.id)["last_activity"] == (NOW + timedelta(hours=2)).isoformat()

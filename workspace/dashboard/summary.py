@@ -4,10 +4,15 @@ every change it depends on, so a dashboard of 100 projects is one indexed read.
 A flush that adds, changes or deletes a goal, responsibility, agreement (version, acceptance),
 check-up, feedback item, pulse rating, deliverable, membership or timeline entry marks its project
 and the kinds of input it touches; just before the transaction commits, those inputs are computed
-again (`signals.project_inputs`, one query per kind) and written into the marked rows. Writes that
+again (`signals.project_inputs`, one query per kind) and written into the marked rows. Activity that is
+only added needs no query: the last activity is the later of the stored one and the newest added (every
+action adds one, so this saves every action a statement; a savepoint rolled back, or an entry changed or
+deleted, reads it again). Writes that
 bypass the session's objects (bulk SQL, an archive from before this table) are caught up by
 `flask rebuild-summaries`; until then a project without a row is computed in full when shown.
 """
+from datetime import datetime
+
 import click
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
@@ -17,7 +22,7 @@ from ..models import (
     Activity, Agreement, AgreementAcceptance, AgreementVersion, CheckUp, Deliverable, FeedbackItem, Goal, Project,
     ProjectMember, PulseRating, Responsibility,
 )
-from ..models.base import utcnow
+from ..models.base import as_utc, utcnow
 from ..models.summary import ProjectSummary
 from .signals import KINDS, project_inputs
 
@@ -29,13 +34,20 @@ TOUCHES = {
     AgreementVersion: ("agreement",), AgreementAcceptance: ("agreement",),
 }
 MARKS = "summary_marks"  # session.info: {("project" | "agreement" | "version", id): kinds}
+ADDED_ACTIVITY = "summary_added_activity"  # session.info: {project id: the newest created_at of activity added}
 
 
-def _mark(session, objects) -> None:
+def _mark(session, objects, added: bool = False) -> None:
     marks = None
     for obj in objects:
         kinds = TOUCHES.get(type(obj))
         if kinds is None:
+            continue
+        if added and type(obj) is Activity and obj.project_id is not None and obj.created_at is not None:
+            newest = session.info.setdefault(ADDED_ACTIVITY, {})
+            when = as_utc(obj.created_at)
+            if obj.project_id not in newest or when > newest[obj.project_id]:
+                newest[obj.project_id] = when
             continue
         if isinstance(obj, (Responsibility, AgreementVersion)):
             key = ("agreement", obj.agreement_id)
@@ -57,7 +69,8 @@ def _mark_deleted(session, _context, _instances):
 @event.listens_for(Session, "after_flush")
 def _mark_written(session, _context):
     """New and changed rows after the flush: a row added through a relationship has its ids only now."""
-    _mark(session, (*session.new, *session.dirty))
+    _mark(session, session.new, added=True)
+    _mark(session, session.dirty)
 
 
 @event.listens_for(Session, "before_commit")
@@ -65,10 +78,11 @@ def _refresh_marked(session):
     if session.in_nested_transaction():  # a savepoint: SQLAlchemy fires commit/rollback events for it too
         return
     session.flush()  # the last changes mark their projects too
-    marks = session.info.pop(MARKS, None)
-    if not marks:
+    marks = session.info.pop(MARKS, None) or {}
+    added = session.info.pop(ADDED_ACTIVITY, None) or {}
+    if not marks and not added:
         return
-    projects = {}
+    projects = {project_id: set() for project_id in added}
     versions = {i: kinds for (what, i), kinds in marks.items() if what == "version"}
     agreements = {i: kinds for (what, i), kinds in marks.items() if what == "agreement"}
     if versions:
@@ -82,14 +96,22 @@ def _refresh_marked(session):
     for (what, i), kinds in marks.items():
         if what == "project":
             projects.setdefault(i, set()).update(kinds)
-    refresh(projects, session)
+    refresh(projects, session, {project_id: when for project_id, when in added.items()
+                                if "activity" not in projects[project_id]})
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session):
     if session.in_nested_transaction():  # a savepoint: SQLAlchemy fires commit/rollback events for it too
+        # activity it added may be gone with it: those projects' last activity is read again at the commit
+        added = session.info.pop(ADDED_ACTIVITY, None)
+        if added:
+            marks = session.info.setdefault(MARKS, {})
+            for project_id in added:
+                marks.setdefault(("project", project_id), set()).add("activity")
         return
     session.info.pop(MARKS, None)
+    session.info.pop(ADDED_ACTIVITY, None)
 
 
 # The rows to refresh, built once per process (every commit that changes a project asks it).
@@ -98,9 +120,10 @@ _STORED = (select(ProjectSummary.project_id, ProjectSummary.data)
            .order_by(ProjectSummary.project_id).with_for_update())
 
 
-def refresh(projects: dict, session=None) -> None:
+def refresh(projects: dict, session=None, added_activity: dict | None = None) -> None:
     """Compute again the given kinds of input ({project id: kinds}) and write them into the rows;
-    a project without a row yet gets every kind."""
+    a project without a row yet gets every kind. `added_activity` ({project id: the newest created_at
+    of activity added}): the last activity is the later of the stored one and that, without a query."""
     session = session or db.session
     # Locked (PostgreSQL; SQLite serialises writers anyway), in id order: a concurrent change to the
     # same project waits, then reads this one's row, so neither writes back the other's stale kinds.
@@ -114,8 +137,14 @@ def refresh(projects: dict, session=None) -> None:
     by_kinds = {}
     for project_id in stored:
         by_kinds.setdefault(frozenset(projects[project_id]), []).append(project_id)
+    added_activity = added_activity or {}
     for kinds, ids in by_kinds.items():
         for project_id, fresh in project_inputs(ids, [k for k in KINDS if k in kinds], session=session).items():
+            if project_id in added_activity:
+                last = stored[project_id].get("last_activity")
+                newest = added_activity[project_id]
+                if last is None or newest > datetime.fromisoformat(last):
+                    fresh["last_activity"] = newest.isoformat()
             session.execute(table.update().where(table.c.project_id == project_id)
                             .values(data={**stored[project_id], **fresh}, updated_at=now))
 
