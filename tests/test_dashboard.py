@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
+from markupsafe import escape
 
 from workspace.activity import record
 from workspace.extensions import db
@@ -277,3 +278,26 @@ def test_the_sparkline_is_the_one_the_template_drew():
         expected = str(template_sparkline([(None, v) for v in values]))
         assert sparkline(values) == sparkline(values, _xs=xs, _ys=ys) == expected
     assert sparkline([]) == str(template_sparkline([])) == ""
+
+
+@pytest.mark.parametrize("locale, zone", [("en", "UTC"), ("nl", "Europe/Amsterdam"), ("en", "America/St_Johns")])
+def test_the_datetime_filter_says_what_format_datetime_says(app, locale, zone):
+    """The templates' `datetime` filter writes "short" and "medium" datetimes through the page's formats:
+    the same text as Flask-Babel's format_datetime, naive (UTC) or aware, around a change of the clocks;
+    a date, another format and nothing as before."""
+    from datetime import datetime, timezone
+
+    import flask_babel
+    import pytz
+    from flask import render_template_string
+
+    moments = [datetime(2026, 3, 29, 0, 59), datetime(2026, 3, 29, 1, 1, tzinfo=timezone.utc),
+               datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc), datetime(2026, 12, 8, 23, 59, 59)]
+    with app.test_request_context(), flask_babel.force_locale(locale):
+        flask_babel._get_current_context().babel_tzinfo = pytz.timezone(zone)
+        for moment in moments:
+            for fmt in ("short", "medium", "long"):
+                shown = render_template_string("{{ m|datetime(f) }}", m=moment, f=fmt)
+                assert shown == str(escape(flask_babel.format_datetime(moment, fmt))), (moment, fmt)
+        assert render_template_string("{{ m|datetime }}|{{ n|datetime }}", m=date(2026, 5, 4), n=None) == \
+            str(escape(flask_babel.format_datetime(date(2026, 5, 4)))) + "|"

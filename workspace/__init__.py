@@ -1,5 +1,6 @@
 """The co-creation workspace: create_app() builds the Flask application."""
 import os
+from datetime import datetime
 
 from flask import Flask, g, has_request_context, request
 from flask_babel import format_datetime, get_locale, gettext
@@ -187,7 +188,24 @@ def _register_template_helpers(app: Flask) -> None:
             "bell_state": lambda: _navigation(user, memo, 1),
         }
 
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    from .ui import DATE_FORMATS, page_formats
+
+    # "short" and "medium" are one pattern here: a datetime in either goes through the page's formats (each
+    # day's fields written once, no walk through Flask-Babel per value), which say what format_datetime
+    # says (tests/test_dashboard.py, test_page_formats_say_what_the_filters_say)
+    paged = {name for name in ("short", "medium")
+             if DATE_FORMATS[f"datetime.{name}"] == DATE_FORMATS["datetime.medium"]}
+
+    def datetime_filter(value, fmt="medium"):
+        if not value:
+            return ""
+        if fmt in paged and isinstance(value, datetime):
+            formats = page_formats()
+            if formats is not None:
+                return formats.date_time(value)
+        return format_datetime(value, fmt)
+
+    app.jinja_env.filters["datetime"] = datetime_filter
     from .fast_format import format_date as fast_date, format_number
 
     app.jinja_env.filters["date"] = fast_date  # babel's patterns parsed once per process

@@ -63,7 +63,12 @@ def page_formats(html: bool = False):
     globals_ = app_g()
     if globals_ is None:
         return None
-    locale, zone = get_locale(), get_timezone()
+    # The locale and zone Flask-Babel chose for this request, as its get_locale() and get_timezone()
+    # keep them (each of those reads `g` through its proxy several times: a timeline asks per line)
+    chosen = getattr(globals_.__dict__.get("_flask_babel"), "__dict__", {})
+    locale, zone = chosen.get("babel_locale"), chosen.get("babel_tzinfo")
+    if locale is None or zone is None:
+        locale, zone = get_locale(), get_timezone()
     if locale is None:
         return None
     memo = globals_.get("_page_formats")
