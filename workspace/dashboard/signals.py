@@ -250,7 +250,7 @@ def project_inputs(ids, kinds=KINDS, session=None) -> dict[int, dict]:
 
     if "pulse" in kinds:
         # Averages kept to six decimals: a dashboard reads every project's series, and a float of 17
-        # digits ("3.6666666666666665") costs JSON twenty times the work of one of seven (issue 19). What
+        # digits ("3.6666666666666665") takes three times as long to read as one of seven (issue 19). What
         # is shown and judged is rounded to a tenth, which six decimals change only for an average
         # of more than 100,000 ratings.
         for project_id, side, planned_at, average in rows("pulse"):
