@@ -19,6 +19,13 @@ def by_sender(app, monkeypatch):
     monkeypatch.setitem(app.config, "NOTIFICATION_MAIL_BY_SENDER", True)
 
 
+def _queue(n: int) -> None:
+    """n messages for the mail sender (reader0@…, reader1@…), committed."""
+    for i in range(n):
+        queue_mail(f"reader{i}@example.org", "s", "b", later=True)
+    db.session.commit()
+
+
 def _outbox():
     db.session.commit()  # a fresh look: the sender wrote in a session (and transaction) of its own
     return db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -87,9 +94,7 @@ def test_the_sender_goes_on_past_full_batches(app, world, sent_mail, monkeypatch
         return batches[-1]
 
     monkeypatch.setattr(mail, "send_due", counting)
-    for n in range(7):
-        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
-    db.session.commit()
+    _queue(7)
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert result.exit_code == 0 and "sent: 7" in result.output, result.output
     assert batches == [(3, 0), (3, 0), (1, 0)]
@@ -99,9 +104,7 @@ def test_the_sender_goes_on_past_full_batches(app, world, sent_mail, monkeypatch
 def test_messages_being_sent_are_claimed_so_no_other_sender_takes_them(app, world, sent_mail, monkeypatch):
     from workspace import mail
 
-    for n in range(3):
-        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
-    db.session.commit()
+    _queue(3)
 
     def dies(to, subject, body, **_):
         raise SystemExit("the sender was killed while the mail server talked")
@@ -127,9 +130,7 @@ def test_messages_being_sent_are_claimed_so_no_other_sender_takes_them(app, worl
 def test_a_sender_told_to_stop_leaves_what_it_did_not_try_due_at_once(app, world, sent_mail):
     from workspace import mail
 
-    for n in range(3):
-        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
-    db.session.commit()
+    _queue(3)
     asked = []
 
     def stop_after_one():
@@ -240,9 +241,7 @@ def test_a_message_whose_conversation_broke_is_not_sent_again_at_once(app, world
 
 def test_a_server_that_turns_the_sender_away_is_asked_once_per_batch(app, world, smtp_server):
     smtp_server.greeting = "554 fake.example no service"
-    for n in range(3):
-        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
-    db.session.commit()
+    _queue(3)
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert "sent: 0; failed (kept for retry): 3" in result.output, result.output
     assert smtp_server.conversations == 1  # the rest of the batch waits its back-off untried
@@ -254,9 +253,7 @@ def test_results_are_recorded_on_the_way_out_and_only_by_the_sender_holding_the_
                                                                                       monkeypatch):
     from workspace import mail
 
-    for n in range(3):
-        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
-    db.session.commit()
+    _queue(3)
     real_transport = mail.transport
 
     def dies_at_the_second(to, subject, body, **kwargs):
@@ -295,9 +292,7 @@ def test_an_unreachable_server_ends_the_round(app, world, smtp_server, monkeypat
 
     monkeypatch.setattr(mail, "BATCH", 3)
     smtp_server.greeting = "554 fake.example no service"
-    for n in range(7):
-        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
-    db.session.commit()
+    _queue(7)
     result = app.test_cli_runner().invoke(args=["send-mail"])
     assert "sent: 0; failed (kept for retry): 3" in result.output, result.output
     assert smtp_server.conversations == 1
@@ -310,9 +305,7 @@ def test_sigterm_ends_the_sender_after_the_message_it_is_sending(app, world, sen
 
     from workspace import mail
 
-    for n in range(3):
-        queue_mail(f"reader{n}@example.org", "s", "b", later=True)
-    db.session.commit()
+    _queue(3)
     real_transport = mail.transport
 
     def terminated_while_sending(to, subject, body, **kwargs):

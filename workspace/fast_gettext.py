@@ -15,7 +15,6 @@ from functools import cache
 
 from babel import support
 from flask import Request
-from flask.globals import _cv_app
 from flask_babel import Domain, get_locale
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -43,8 +42,8 @@ class RequestDomain(Domain):
 
 def translations():
     """The request's catalogue (NullTranslations outside a request)."""
-    app_ctx = _cv_app.get(None)  # what the `g` proxy resolves to, without the proxy's cost
-    ctx = app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
+    globals_ = app_g()  # what the `g` proxy resolves to, without the proxy's cost
+    ctx = globals_.__dict__.get("_flask_babel") if globals_ is not None else None
     if ctx is not None:
         memo = ctx.__dict__.get("ws_translations")
         if memo is not None and memo[0] is ctx.__dict__.get("babel_locale") and memo[0] is not None \
