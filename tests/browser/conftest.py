@@ -56,17 +56,59 @@ def pytest_collection_modifyitems(config, items):
 
 # ---- the live server ---------------------------------------------------------------------------
 
+RESPONSE_KEY = "tests.live_server.response"
+
+
+class _CloseOnce:
+    """A response's iterable whose close() runs once, however often it is called."""
+
+    def __init__(self, iterable):
+        self._iterable = iterable
+        self._closed = False
+
+    def __iter__(self):
+        return iter(self._iterable)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self._iterable, "close", None)
+        if close is not None:
+            close()
+
+
+def _closable(app):
+    """`app` with each response remembered in its environ, so a dropped connection can close it."""
+    def serve(environ, start_response):
+        response = _CloseOnce(app(environ, start_response))
+        environ[RESPONSE_KEY] = response
+        return response
+    return serve
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """No access log: it would bury a failing assertion under hundreds of request lines."""
+    """No access log: it would bury a failing assertion under hundreds of request lines.
+
+    A browser that leaves a page may drop the connection while a file is still being sent. Werkzeug's
+    server then reads what is left on the socket before it closes the response, and when that read
+    fails too the response is never closed: the open static file becomes a ResourceWarning, which
+    this suite makes an error, in whichever test runs then. connection_dropped closes it.
+    """
 
     def log_request(self, *args, **kwargs):
         pass
+
+    def connection_dropped(self, error, environ=None):
+        response = (environ or {}).get(RESPONSE_KEY)
+        if response is not None:
+            response.close()
 
 
 @pytest.fixture(scope="session")
 def live_server(app):
     """The test app served over HTTP on a free port, in a daemon thread, for the whole session."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server("127.0.0.1", 0, _closable(app), threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
