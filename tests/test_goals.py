@@ -4,6 +4,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from workspace.extensions import db
 from workspace.goals import services
@@ -392,15 +394,16 @@ def test_an_action_on_the_board_moves_the_card_to_its_new_column_with_the_counts
     assert body.count('hx-swap-oob="true"') == 1  # the navigation badge
 
 
-def _transactions(request) -> list:
+def _transactions(request, words: bool = True) -> list:
     """The transactions `request()` sends, each a list of its statements' first words ("BEGIN IMMEDIATE",
-    "SELECT", "UPDATE"…)."""
+    "SELECT", "UPDATE"…), or with `words=False` of the statements."""
     from sqlalchemy import event
 
     statements = []
 
     def seen(conn, cursor, statement, *args):
-        statements.append(statement.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else ""))
+        statements.append(statement.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else "")
+                          if words else statement)
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
@@ -408,14 +411,15 @@ def _transactions(request) -> list:
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    begins = [i for i, s in enumerate(statements) if s.startswith("BEGIN")] + [len(statements)]
+    begins = [i for i, s in enumerate(statements) if s.upper().startswith("BEGIN")] + [len(statements)]
     return [statements[a:b] for a, b in zip(begins, begins[1:])]
 
 
 def test_a_decisions_answer_is_read_without_the_write_lock(client, world):
-    """On SQLite a decision takes the write lock (BEGIN IMMEDIATE) and commits; the answer written after
-    it (the goals section) reads in a transaction of its own without the lock, so other workers'
-    decisions need not wait while it is rendered. The same for a move on the board and a comment."""
+    """On SQLite a decision reads the person, the goal and the permission without the write lock, then
+    takes it (BEGIN IMMEDIATE) for the change and commits; the answer written after it (the goals
+    section) reads in a transaction of its own without the lock, so other workers' decisions need not
+    wait while it is checked or rendered. The same for a move on the board and a comment."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("transactions begin with the write lock only on SQLite")
     goal = create_goal(world.project, world.student)
@@ -424,10 +428,16 @@ def test_a_decisions_answer_is_read_without_the_write_lock(client, world):
     transactions = _transactions(lambda: act(client, goal, "approve", htmx=True, view="board"))
     # the POST's transactions: the decision, its answer, its e-mail (a GET for the form's token comes first)
     decision = next(i for i, t in enumerate(transactions) if "UPDATE" in t)
-    decided, answer, mail = transactions[decision:decision + 3]
+    checked, decided, answer, mail = transactions[decision - 1:decision + 3]
+    assert checked[0] == "BEGIN" and "SELECT" in checked and not {"INSERT", "UPDATE", "DELETE"} & set(checked), transactions
     assert decided[0] == "BEGIN IMMEDIATE", transactions
-    assert answer[0] == "BEGIN" and "SELECT" in answer and not {"INSERT", "UPDATE", "DELETE"} & set(answer), transactions
-    assert mail[0] == "BEGIN IMMEDIATE" and "UPDATE" in mail, transactions  # the e-mail is marked sent under the lock
+    # the POST alone (its token and address read before): it loads the goal without the lock, then decides
+    goal = create_goal(world.project, world.student, title="Another")
+    path, form = url(goal, "/approve"), {"version": goal.version, "view": "board", "csrf_token": client.csrf_token("/home")}
+    statements = _transactions(lambda: client.post(path, data=form, headers={"HX-Request": "true"}), words=False)
+    assert statements[0][0] == "BEGIN" and any("FROM goal" in s for s in statements[0]), statements
+    assert not any(s.startswith(("INSERT", "UPDATE", "DELETE")) for s in statements[0]), statements
+    assert statements[1][0] == "BEGIN IMMEDIATE" and any(s.startswith("UPDATE goal") for s in statements[1]), statements
 
     second = create_goal(world.project, world.partner, side="partner", title="Second")
     create_goal(world.project, world.partner, side="partner", title="Third")  # so that the second can move down
@@ -437,8 +447,76 @@ def test_a_decisions_answer_is_read_without_the_write_lock(client, world):
         transactions = _transactions(lambda: client.post_form(url(second, "/" + path), data, htmx=True))
         written = next((i for i, t in enumerate(transactions) if {"UPDATE", "INSERT"} & set(t)), None)
         assert written is not None and transactions[written][0] == "BEGIN IMMEDIATE", (path, transactions)
+        checked = transactions[written - 1]
+        assert checked[0] == "BEGIN" and not {"INSERT", "UPDATE", "DELETE"} & set(checked), (path, transactions)
         answer = transactions[written + 1]
         assert answer[0] == "BEGIN" and not {"INSERT", "UPDATE", "DELETE"} & set(answer), (path, transactions)
+
+
+def _meanwhile(monkeypatch, change):
+    """`change` (a function of a connection) committed by "another worker" after a goal request has read and
+    checked, just before it writes."""
+    from workspace.goals import routes
+
+    writing = routes.writing
+
+    def then_change():
+        writing()
+        other = create_engine(db.engine.url, poolclass=NullPool)  # another worker's connection
+        try:
+            with other.begin() as connection:
+                change(connection)
+        finally:
+            other.dispose()
+
+    monkeypatch.setattr(routes, "writing", then_change)
+
+
+def test_a_write_before_the_write_lock_is_taken_fails_in_the_tests(client, world, monkeypatch):
+    """A goal request that wrote in its first transaction, begun without the lock, would fail under other
+    workers' writes ("database is locked"), and only then: the test suite refuses it every time."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("transactions begin with the write lock only on SQLite")
+    from workspace.goals import routes
+
+    goal = create_goal(world.project, world.student)
+    client.login(world.partner)
+    monkeypatch.setattr(routes, "writing", lambda: None)  # the view forgets to take the lock
+    response = act(client, goal, "approve", htmx=True, view="board")
+    assert response.status_code == 500
+    assert fresh(goal).state == "proposed" and activities(goal, "agreed") == []
+
+
+def test_a_decision_on_a_goal_changed_after_it_was_read_is_refused_as_stale(client, world, monkeypatch):
+    """The request reads the goal before it takes the write lock: a decision another person commits in
+    between is caught by the goal's version under the lock, and nothing of the late one is written."""
+    goal = create_goal(world.project, world.student)
+    client.login(world.partner)
+    client.get(f"/projects/{world.project.id}")
+    table, goal_id = Goal.__table__, goal.id  # (read here: the test's session must not read during the request)
+    _meanwhile(monkeypatch, lambda connection: connection.execute(
+        table.update().where(table.c.id == goal_id).values(state="changes_requested", version=table.c.version + 1)))
+    response = act(client, goal, "approve", htmx=True, view="board")
+    assert response.status_code == 409
+    assert "Someone else acted on this goal first" in text(response) and "Changes requested" in text(response)
+    assert fresh(goal).state == "changes_requested" and fresh(goal).agreed_at is None
+    assert activities(goal, "agreed") == []
+
+
+def test_a_move_reads_the_goals_group_again_under_the_write_lock(client, world, monkeypatch):
+    """A goal moved on the board is swapped within the group its state is in when the move is written,
+    not when the page was read: a decision in between that moved it to another column counts."""
+    first = create_goal(world.project, world.student, title="First")
+    create_goal(world.project, world.student, title="Second")
+    third = create_goal(world.project, world.student, state="agreed", title="Third")
+    client.login(world.student)
+    client.get(f"/projects/{world.project.id}")
+    table, first_id = Goal.__table__, first.id  # (read here: the test's session must not read during the request)
+    _meanwhile(monkeypatch, lambda connection: connection.execute(
+        table.update().where(table.c.id == first_id).values(state="agreed", version=table.c.version + 1)))
+    response = client.post_form(url(first, "/move"), {"direction": "down", "view": "board"}, htmx=True)
+    assert response.status_code == 200, text(response)
+    assert fresh(first).position > fresh(third).position  # moved below the goal of its new group
 
 
 def test_the_partner_home_lists_every_goal_waiting_for_agreement_across_projects(client, world):

@@ -17,6 +17,9 @@ from .contextlocal import app_g, app_object, request_object
 from .extensions import db
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+# Endpoints that write whose request reads first (`reads_first`): on SQLite its first transaction begins
+# without the write lock, and the view ends it with `writing()` before it writes.
+READ_FIRST: set[str] = set()
 
 
 def configure_engine(app) -> None:
@@ -38,6 +41,7 @@ def configure_engine(app) -> None:
     turns = WriterTurns.for_database(engine.url.database)
     if turns is not None:
         turns.watch(engine)
+    guarded = app.testing  # the tests refuse a write in a transaction begun to read (below)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -47,9 +51,15 @@ def configure_engine(app) -> None:
         # context, which must not hold the lock while the requests it makes run.
         request_ = request_object()
         if request_ is not None:
-            writes = request_.method not in READ_METHODS and not app_g().get("_db_reading")
+            g_ = app_g()
+            writes = request_.method not in READ_METHODS and not g_.get("_db_reading")
+            if writes and request_.endpoint in READ_FIRST and "_db_read_first" not in g_:
+                g_._db_read_first = True  # the request's first transaction: it reads, `writing()` ends it
+                writes = False
         else:
             writes = not app_object().testing
+        if guarded:
+            connection.info["reads_only"] = not writes and request_ is not None and request_.method not in READ_METHODS
         if not writes:
             connection.exec_driver_sql("BEGIN")
             return
@@ -61,6 +71,16 @@ def configure_engine(app) -> None:
             if turns is not None:
                 turns.give(connection.connection)
             raise
+
+    if guarded:
+        @event.listens_for(engine, "before_cursor_execute")
+        def _refuse_writes_in_reads(connection, _cursor, statement, *_args):
+            # A request that writes and began a transaction without the write lock (`reading`, or the first
+            # transaction of a `reads_first` endpoint) must not write in it: under other workers' writes it
+            # would fail ("database is locked"). The tests make that mistake fail every time.
+            if connection.info.get("reads_only") and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+                raise RuntimeError("a write in a transaction begun to read: call writing() before it "
+                                   "(reads_first) or move it out of reading()")
 
 
 class WriterTurns:
@@ -188,6 +208,31 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = expiring
+
+
+def reads_first(endpoint: str) -> None:
+    """Let the requests of `endpoint` (a write) read first without the write lock.
+
+    On SQLite the write lock is taken at the request's first statement (BEGIN IMMEDIATE), so it was held
+    while the person, the CSRF token, the object and the permission were checked: a third of a goal
+    decision's time under the lock (issue 19), in which the other workers' decisions waited. Here the
+    request's first transaction begins without it, and the view calls `writing()` once it has checked
+    and before it writes; the write begins with the lock in a transaction of its own. What the view read
+    first may have changed by then: a change it makes must be checked again under the lock, as the
+    version of a goal is (an UPDATE of another version is refused as stale). Nothing may write in the
+    first transaction: a reader that writes after another worker's commit fails ("database is locked").
+    """
+    READ_FIRST.add(endpoint)
+
+
+def writing() -> None:
+    """In a request of a `reads_first` endpoint: end the first transaction, which only read, keeping what
+    it loaded; the next one begins with the write lock. Elsewhere (and on PostgreSQL) nothing to do."""
+    g_ = app_g()
+    if g_.get("_db_read_first"):
+        g_._db_read_first = False
+        if db.session().in_transaction():
+            commit_keeping_loaded()
 
 
 @contextmanager

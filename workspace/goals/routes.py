@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..database import commit_keeping_loaded, get, reading
+from ..database import commit_keeping_loaded, get, reading, reads_first, writing
 from ..extensions import db
 from ..htmx import is_htmx, trigger
 from ..models import Goal, GoalComment, GoalRevision, Project, RootCauseRevision
@@ -193,6 +193,7 @@ def _act(goal, form, step: str, run, done: str):
         failure = (422, None)
     else:
         try:
+            writing()  # under the write lock from here; the goal's version catches a change since it was read
             run(project, goal, form)
             commit_keeping_loaded()  # the answer reads the project and the person this request loaded
         except (StaleVersion, StaleDataError):
@@ -221,6 +222,9 @@ def _act(goal, form, step: str, run, done: str):
 
 
 def _goal_action(path: str, rule: str, endpoint: str):
+    """A POST on a goal: the person, the goal and the permission are read before the write lock is
+    taken (`reads_first`); the view calls `writing()` before it changes anything."""
+    reads_first(f"{bp.name}.{endpoint}")
     return lambda view: bp.post(f"/projects/<int:project_id>/goals/<int:goal_id>/{path}", endpoint=endpoint)(
         permission(rule, load_goal)(view))
 
@@ -297,6 +301,7 @@ def move(goal, project_id, goal_id):
     form = MoveForm()
     if not form.validate_on_submit():
         return _goal_page(project, goal, 422)
+    writing()
     moved = services.move(current_user, project, goal, form.direction.data)
     db.session.commit()
     with reading():  # the move is committed; its answer only reads
@@ -321,6 +326,7 @@ def comment(goal, project_id, goal_id):
         if is_htmx():
             return _discussion(project, goal, form, 422)
         return _goal_page(project, goal, 422, comment_form=form)
+    writing()
     added = services.add_comment(current_user, project, goal, form.body.data)
     db.session.commit()
     if is_htmx():

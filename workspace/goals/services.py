@@ -331,7 +331,9 @@ def move(actor, project, goal: Goal, direction: str) -> bool:
         db.select(Goal.id, Goal.state).where(Goal.project_id == project.id).order_by(Goal.position, Goal.id)
     ).all()
     ids = [row.id for row in rows]
-    same = [row.id for row in rows if row.state == goal.state]
+    # the group of the goal's state as read now: a decision since the goal was loaded may have moved it
+    state = next(row.state for row in rows if row.id == goal.id)
+    same = [row.id for row in rows if row.state == state]
     index = same.index(goal.id)
     neighbour_index = index - 1 if direction == "up" else index + 1
     if not 0 <= neighbour_index < len(same):
