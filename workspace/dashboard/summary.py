@@ -118,6 +118,12 @@ def _forget(session):
 _STORED = (select(ProjectSummary.project_id, ProjectSummary.data)
            .where(ProjectSummary.project_id.in_(bindparam("ids", expanding=True)))
            .order_by(ProjectSummary.project_id).with_for_update())
+_TABLE = ProjectSummary.__table__
+# and the row written back (built once too: building and caching an UPDATE cost each action about as
+# much as running it)
+_WRITE = (_TABLE.update().where(_TABLE.c.project_id == bindparam("summary_project"))
+          .values(data=bindparam("summary_data", type_=_TABLE.c.data.type),
+                  updated_at=bindparam("summary_at", type_=_TABLE.c.updated_at.type)))
 
 
 def refresh(projects: dict, session=None, added_activity: dict | None = None) -> None:
@@ -130,9 +136,9 @@ def refresh(projects: dict, session=None, added_activity: dict | None = None) ->
     stored = dict(session.execute(_STORED, {"ids": list(projects)}).all())
     unseen = set(projects) - set(stored)
     new = set(session.scalars(select(Project.id).where(Project.id.in_(unseen)))) if unseen else set()
-    now, table = utcnow(), ProjectSummary.__table__
+    now = utcnow()
     if new:
-        session.execute(table.insert(), [{"project_id": project_id, "data": data, "updated_at": now}
+        session.execute(_TABLE.insert(), [{"project_id": project_id, "data": data, "updated_at": now}
                                          for project_id, data in project_inputs(sorted(new), session=session).items()])
     by_kinds = {}
     for project_id in stored:
@@ -145,8 +151,8 @@ def refresh(projects: dict, session=None, added_activity: dict | None = None) ->
                 newest = added_activity[project_id]
                 if last is None or newest > datetime.fromisoformat(last):
                     fresh["last_activity"] = newest.isoformat()
-            session.execute(table.update().where(table.c.project_id == project_id)
-                            .values(data={**stored[project_id], **fresh}, updated_at=now))
+            session.execute(_WRITE, {"summary_project": project_id, "summary_data": {**stored[project_id], **fresh},
+                                     "summary_at": now})
 
 
 def rebuild_all(batch: int = 500) -> int:
