@@ -34,3 +34,31 @@ def test_without_flasks_context_variables_the_proxies_answer(app, monkeypatch):
         assert app_g() is g._get_current_object() and app_object() is current_app._get_current_object()
         assert request_object().args["y"] == "2"
     assert request_object() is None
+
+
+def test_flask_babel_and_flask_login_find_their_state_without_the_proxies(app, client, world):
+    """`install` put the proxy-free helpers in the libraries' place; they give what the originals give,
+    in a request, in the suite's app context and outside any context."""
+    import contextvars
+
+    import flask_babel
+    import flask_login.utils
+
+    from workspace.contextlocal import ORIGINALS, babel_context, login_user_of_request
+
+    assert flask_babel._get_current_context is babel_context
+    assert flask_login.utils._get_user is login_user_of_request
+    babel, login = ORIGINALS["_get_current_context"], ORIGINALS["_get_user"]
+    with app.test_request_context("/"):
+        assert babel_context() is babel() is g._flask_babel  # made once, then the same
+        person = login_user_of_request()
+        assert isinstance(person, AnonymousUserMixin) and login() is person is g._login_user
+        flask_babel.refresh()
+        assert flask_babel.get_locale() is not None
+    assert babel_context() is babel() is not None and login_user_of_request() is login() is None
+    assert contextvars.Context().run(lambda: (babel_context(), babel(), login_user_of_request(), login())) == (
+        None, None, None, None)
+    # a person logged in is the one both find, and the pages speak their language
+    client.login(world.partner)
+    response = client.get("/home")
+    assert response.status_code == 200 and world.partner.name in response.get_data(as_text=True)

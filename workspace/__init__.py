@@ -39,6 +39,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
     from .templating import WorkspaceEnvironment
 
+    from . import contextlocal
+
+    contextlocal.install()  # Flask-Babel's and Flask-Login's lookups without the proxies
     app.jinja_environment = WorkspaceEnvironment  # before the environment is first made
     app.url_map.converters["int"] = _DatabaseId  # before any route is added
     config_name = config_name or os.environ.get("WORKSPACE_CONFIG", "production")
