@@ -60,6 +60,12 @@ def _mark(session, objects, added: bool = False) -> None:
             marks.setdefault(key, set()).update(kinds)
 
 
+def mark_changed(session, obj) -> None:
+    """A row written past the unit of work (a statement of its own) marks its project as a flush of the
+    changed object would."""
+    _mark(session, (obj,))
+
+
 @event.listens_for(Session, "before_flush")
 def _mark_deleted(session, _context, _instances):
     """Deleted rows before the flush: their attributes can still be loaded."""

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..activity import record
+from ..dashboard.summary import mark_changed
 from ..extensions import db
 from ..models import Goal, GoalComment, GoalRevision, ProjectMember, RootCauseRevision
 from ..models.base import utcnow
@@ -247,16 +250,45 @@ def revise_goal(actor, project, goal: Goal, submitted_version, **fields) -> Goal
 def _step(actor, project, goal: Goal, step: str, submitted_version, state: str, verb: str, summary: str,
           note: tuple[str, str] | None = None, **changes) -> None:
     """Check, then take one step: the new state and other changes in one UPDATE (one version),
-    an optional note in the discussion, and the activity with what was there before."""
+    an optional note in the discussion, and the activity with what was there before.
+
+    The goal's row and the note are written with statements of their own, built once per process, not
+    through the session's unit of work: a decision's flush of three rows cost about a millisecond, a
+    tenth of the whole request (issue 19). The UPDATE asks for the version the decision was taken on,
+    as the ORM's version check does, and a goal changed since is refused the same way (StaleDataError);
+    the loaded goal then holds what was written, and its project's summary is marked as a flush marks it."""
     check_step(actor, project, goal, step, submitted_version)
     before = _snapshot(goal, *changes)
-    _set_state(goal, state)
-    for key, value in changes.items():
-        setattr(goal, key, value)
+    now = utcnow()
+    _write_goal(goal, {"state": state, "state_changed_at": now, "updated_at": now, **changes})
     if note is not None:
-        _comment(goal, actor, *note)
+        db.session.execute(_COMMENT, {"goal_id": goal.id, "author_id": actor.id, "kind": note[0], "body": note[1],
+                                      "created_at": now})
     record(actor, verb, goal, summary, project=project, before=before)
     db.session.flush()
+
+
+_GOALS, _COMMENTS = Goal.__table__, GoalComment.__table__
+_COMMENT = _COMMENTS.insert()
+_GOAL_WRITES: dict = {}  # the columns a step writes -> its UPDATE
+
+
+def _write_goal(goal: Goal, values: dict) -> None:
+    """UPDATE the goal's row with `values` and the next version, where it still has the version read."""
+    names = tuple(values)
+    statement = _GOAL_WRITES.get(names)
+    if statement is None:
+        statement = _GOAL_WRITES[names] = (
+            _GOALS.update().where(_GOALS.c.id == bindparam("goal_id"), _GOALS.c.version == bindparam("read_version"))
+            .values({name: bindparam(f"new_{name}", type_=_GOALS.c[name].type) for name in (*names, "version")}))
+    version = goal.version
+    parameters = {f"new_{name}": value for name, value in values.items()}
+    parameters.update(goal_id=goal.id, read_version=version, new_version=version + 1)
+    if db.session.execute(statement, parameters).rowcount != 1:
+        raise StaleDataError(f"UPDATE of goal {goal.id} at version {version}: another change came first")
+    for name, value in (*values.items(), ("version", version + 1)):
+        set_committed_value(goal, name, value)
+    mark_changed(db.session, goal)
 
 
 def approve(actor, project, goal: Goal, submitted_version) -> None:
