@@ -394,7 +394,7 @@ def test_an_action_on_the_board_moves_the_card_to_its_new_column_with_the_counts
     assert body.count('hx-swap-oob="true"') == 1  # the navigation badge
 
 
-def _transactions(request, words: bool = True) -> list:
+def _transactions(request, words: bool = True, status: int = 200) -> list:
     """The transactions `request()` sends, each a list of its statements' first words ("BEGIN IMMEDIATE",
     "SELECT", "UPDATE"…), or with `words=False` of the statements."""
     from sqlalchemy import event
@@ -410,9 +410,19 @@ def _transactions(request, words: bool = True) -> list:
         response = request()
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
     begins = [i for i, s in enumerate(statements) if s.upper().startswith("BEGIN")] + [len(statements)]
     return [statements[a:b] for a, b in zip(begins, begins[1:])]
+
+
+def _bare_post(client, goal, path, data, htmx=True):
+    """The POST alone, its CSRF token and address read before: `_transactions` sees only its own."""
+    address, form = url(goal, "/" + path), {**data, "csrf_token": client.csrf_token("/home")}
+    return lambda: client.post(address, data=form, headers={"HX-Request": "true"} if htmx else {})
+
+
+def _reads(transaction) -> bool:
+    return transaction[0] == "BEGIN" and not {"INSERT", "UPDATE", "DELETE"} & set(transaction)
 
 
 def test_a_decisions_answer_is_read_without_the_write_lock(client, world):
@@ -424,33 +434,25 @@ def test_a_decisions_answer_is_read_without_the_write_lock(client, world):
         pytest.skip("transactions begin with the write lock only on SQLite")
     goal = create_goal(world.project, world.student)
     client.login(world.partner)
-    client.get(f"/projects/{world.project.id}")
-    transactions = _transactions(lambda: act(client, goal, "approve", htmx=True, view="board"))
-    # the POST's transactions: the decision, its answer, its e-mail (a GET for the form's token comes first)
-    decision = next(i for i, t in enumerate(transactions) if "UPDATE" in t)
-    checked, decided, answer, mail = transactions[decision - 1:decision + 3]
-    assert checked[0] == "BEGIN" and "SELECT" in checked and not {"INSERT", "UPDATE", "DELETE"} & set(checked), transactions
-    assert decided[0] == "BEGIN IMMEDIATE", transactions
-    # the POST alone (its token and address read before): it loads the goal without the lock, then decides
-    goal = create_goal(world.project, world.student, title="Another")
-    path, form = url(goal, "/approve"), {"version": goal.version, "view": "board", "csrf_token": client.csrf_token("/home")}
-    statements = _transactions(lambda: client.post(path, data=form, headers={"HX-Request": "true"}), words=False)
-    assert statements[0][0] == "BEGIN" and any("FROM goal" in s for s in statements[0]), statements
-    assert not any(s.startswith(("INSERT", "UPDATE", "DELETE")) for s in statements[0]), statements
-    assert statements[1][0] == "BEGIN IMMEDIATE" and any(s.startswith("UPDATE goal") for s in statements[1]), statements
+    post = _bare_post(client, goal, "approve", {"version": goal.version, "view": "board"})
+    checked, decided, answer, *mail = _transactions(post)
+    assert _reads(checked) and "SELECT" in checked, (checked, decided)  # the person, the goal, the permission
+    assert decided[0] == "BEGIN IMMEDIATE" and "UPDATE" in decided, decided
+    assert _reads(answer) and "SELECT" in answer, answer
+    assert mail and all(t[0] == "BEGIN IMMEDIATE" and "UPDATE" in t for t in mail), mail  # the e-mail: sent under the lock
+    statements = _transactions(_bare_post(client, create_goal(world.project, world.student, title="Another"),
+                                          "approve", {"version": 1, "view": "board"}), words=False)
+    assert any("FROM goal" in s for s in statements[0]) and any(s.startswith("UPDATE goal") for s in statements[1])
 
     second = create_goal(world.project, world.partner, side="partner", title="Second")
     create_goal(world.project, world.partner, side="partner", title="Third")  # so that the second can move down
     db.session.commit()
     client.login(world.student)
     for path, data in (("move", {"direction": "down", "view": "board"}), ("comments", {"body": "Fine by us."})):
-        transactions = _transactions(lambda: client.post_form(url(second, "/" + path), data, htmx=True))
-        written = next((i for i, t in enumerate(transactions) if {"UPDATE", "INSERT"} & set(t)), None)
-        assert written is not None and transactions[written][0] == "BEGIN IMMEDIATE", (path, transactions)
-        checked = transactions[written - 1]
-        assert checked[0] == "BEGIN" and not {"INSERT", "UPDATE", "DELETE"} & set(checked), (path, transactions)
-        answer = transactions[written + 1]
-        assert answer[0] == "BEGIN" and not {"INSERT", "UPDATE", "DELETE"} & set(answer), (path, transactions)
+        checked, written, answer = _transactions(_bare_post(client, second, path, data))[:3]
+        assert _reads(checked) and "SELECT" in checked, (path, checked)
+        assert written[0] == "BEGIN IMMEDIATE" and {"UPDATE", "INSERT"} & set(written), (path, written)
+        assert _reads(answer), (path, answer)
 
 
 def _meanwhile(monkeypatch, change):
@@ -487,6 +489,17 @@ def test_a_write_before_the_write_lock_is_taken_fails_in_the_tests(client, world
     assert fresh(goal).state == "proposed" and activities(goal, "agreed") == []
 
 
+def test_a_steps_note_joins_a_discussion_already_loaded(world):
+    """The note of a step is written with a statement of its own: a goal whose discussion was read
+    before shows it with the note, as when the note was added to the list."""
+    goal = create_goal(world.project, world.student)
+    db.session.commit()
+    assert goal.comments == []
+    services.request_changes(world.partner, world.project, goal, goal.version, "Name the streets.")
+    assert [(c.kind, c.body) for c in goal.comments] == [("changes_requested", "Name the streets.")]
+    assert goal.state == "changes_requested" and goal.version == 2 and goal not in db.session.dirty
+
+
 def test_a_decision_on_a_goal_changed_after_it_was_read_is_refused_as_stale(client, world, monkeypatch):
     """The request reads the goal before it takes the write lock: a decision another person commits in
     between is caught by the goal's version under the lock, and nothing of the late one is written."""
@@ -496,9 +509,11 @@ def test_a_decision_on_a_goal_changed_after_it_was_read_is_refused_as_stale(clie
     table, goal_id = Goal.__table__, goal.id  # (read here: the test's session must not read during the request)
     _meanwhile(monkeypatch, lambda connection: connection.execute(
         table.update().where(table.c.id == goal_id).values(state="changes_requested", version=table.c.version + 1)))
-    response = act(client, goal, "approve", htmx=True, view="board")
-    assert response.status_code == 409
-    assert "Someone else acted on this goal first" in text(response) and "Changes requested" in text(response)
+    post, answered = _bare_post(client, goal, "approve", {"version": goal.version, "view": "board"}), []
+    transactions = _transactions(lambda: answered.append(post()) or answered[0], status=409)
+    assert "Someone else acted on this goal first" in text(answered[0]) and "Changes requested" in text(answered[0])
+    if db.engine.dialect.name == "sqlite":  # the refused decision's answer is read without the write lock
+        assert transactions[1][0] == "BEGIN IMMEDIATE" and _reads(transactions[-1]), transactions
     assert fresh(goal).state == "changes_requested" and fresh(goal).agreed_at is None
     assert activities(goal, "agreed") == []
 

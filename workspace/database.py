@@ -197,7 +197,8 @@ def commit_keeping_loaded() -> None:
     For a decision whose answer is rendered in the same request: after a plain commit the project
     and the person (and the decided object) are expired, and the answer loads each again, two or
     three statements that read back what this request already holds. Safe only where the decision
-    changes nothing in the loaded objects behind the ORM's back (no Core UPDATE of their tables);
+    changes nothing in the loaded objects behind the ORM's back (no Core UPDATE of their tables), or
+    sets on them what it wrote (a goal decision: `goals.services._write_goal`);
     what the ORM flushed is what the database now holds. The answer shows those objects as this
     request knew them: a change another person commits in the moment between is seen on the next
     read (and a decision on a changed goal is refused as stale). Rollbacks still expire everything."""
@@ -216,11 +217,13 @@ def reads_first(endpoint: str) -> None:
     On SQLite the write lock is taken at the request's first statement (BEGIN IMMEDIATE), so it was held
     while the person, the CSRF token, the object and the permission were checked: a third of a goal
     decision's time under the lock (issue 19), in which the other workers' decisions waited. Here the
-    request's first transaction begins without it, and the view calls `writing()` once it has checked
-    and before it writes; the write begins with the lock in a transaction of its own. What the view read
-    first may have changed by then: a change it makes must be checked again under the lock, as the
-    version of a goal is (an UPDATE of another version is refused as stale). Nothing may write in the
-    first transaction: a reader that writes after another worker's commit fails ("database is locked").
+    request's first transaction begins without it, and the view calls `writing()` before it writes; the
+    write begins with the lock in a transaction of its own. What the view read first may have changed by
+    then: a change it makes must be checked again under the lock, as the version of a goal is (an UPDATE
+    of another version is refused as stale). The person's membership and permission are not: one removed
+    from the project in those milliseconds may still act once, as on PostgreSQL, where a decision never
+    locked them either. Nothing may write in the first transaction: a reader that writes after another
+    worker's commit fails ("database is locked"), and the tests refuse it (`_refuse_writes_in_reads`).
     """
     READ_FIRST.add(endpoint)
 

@@ -4,7 +4,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam
@@ -193,10 +193,11 @@ def _act(goal, form, step: str, run, done: str):
     htmx gets the card (409/422 keep the person's input in it); a plain form post gets a 303
     back to where it came from, or the goal page with the problem and the input kept."""
     project = goal.project
+    project_id, goal_id = project.id, goal.id  # (a rollback expires the loaded objects)
     origin = form.origin()
     failure = None
     if not form.validate_on_submit():
-        failure = (422, None)
+        failure = (422, None, False)
     else:
         try:
             writing()  # under the write lock from here; the goal's version catches a change since it was read
@@ -204,22 +205,29 @@ def _act(goal, form, step: str, run, done: str):
             commit_keeping_loaded()  # the answer reads the project and the person this request loaded
         except (StaleVersion, StaleDataError):
             db.session.rollback()
-            goal = load_goal(project.id, goal.id)
-            failure = (409, _("Someone else acted on this goal first: it is now “%(state)s”. Your text is kept "
-                              "below; check the goal and try again if it still applies.",
-                              state=services.STATE_LABELS[goal.state]))
+            failure = (409, None, True)
         except Refused as refusal:
             db.session.rollback()
-            goal = load_goal(project.id, goal.id)
-            failure = (refusal.status, refusal.message)
+            failure = (refusal.status, refusal.message, True)
     if failure:
-        status, problem = failure
-        kept = {"step": step, "form": form, "problem": problem}
-        if is_htmx():
-            if status in (409, 422):
-                return _card(project, goal, origin, status, kept=kept)
-            return render_template("errors/_error.html", status=status, title=_("Not possible"), message=problem), status
-        return _goal_page(project, goal, status, kept=kept)
+        status, problem, rolled_back = failure
+        with reading():  # nothing was written: the answer only reads, without the write lock
+            if rolled_back:  # the goal as it is now (gone with its project: not found)
+                goal = load_goal(project_id, goal_id)
+                if goal is None:
+                    abort(404)
+                project = goal.project
+            if status == 409 and problem is None:  # stale: what the goal is now
+                problem = _("Someone else acted on this goal first: it is now “%(state)s”. Your text is kept "
+                            "below; check the goal and try again if it still applies.",
+                            state=services.STATE_LABELS[goal.state])
+            kept = {"step": step, "form": form, "problem": problem}
+            if is_htmx():
+                if status in (409, 422):
+                    return _card(project, goal, origin, status, kept=kept)
+                return render_template("errors/_error.html", status=status, title=_("Not possible"),
+                                       message=problem), status
+            return _goal_page(project, goal, status, kept=kept)
     if is_htmx():
         with reading():  # the decision is committed; its answer only reads
             return _announce(_board(project, goal) if origin == "board" else _card(project, goal, origin), done)

@@ -7,7 +7,7 @@ or sends it back; either side proposes to drop a goal and the other side confirm
 
 Every function takes the acting user, the project the request is about and the goal, checks
 the rules (raising `Refused` or `StaleVersion`, changing nothing), changes the goal, records an
-activity entry and flushes; the view commits once.
+activity entry and flushes; the view commits.
 """
 from dataclasses import dataclass
 
@@ -264,6 +264,8 @@ def _step(actor, project, goal: Goal, step: str, submitted_version, state: str, 
     if note is not None:
         db.session.execute(_COMMENT, {"goal_id": goal.id, "author_id": actor.id, "kind": note[0], "body": note[1],
                                       "created_at": now})
+        if "comments" in vars(goal):  # a discussion already loaded is read again with the note
+            db.session.expire(goal, ["comments"])
     record(actor, verb, goal, summary, project=project, before=before)
     db.session.flush()
 
@@ -274,7 +276,11 @@ _GOAL_WRITES: dict = {}  # the columns a step writes -> its UPDATE
 
 
 def _write_goal(goal: Goal, values: dict) -> None:
-    """UPDATE the goal's row with `values` and the next version, where it still has the version read."""
+    """UPDATE the goal's row with `values` and the next version, where it still has the version read.
+
+    The loaded goal takes the values as committed ones: a rollback of the whole transaction expires it,
+    but a rollback to a savepoint would not (it expires only what the session saw modified), so a step
+    is not to be taken inside `begin_nested`."""
     names = tuple(values)
     statement = _GOAL_WRITES.get(names)
     if statement is None:
