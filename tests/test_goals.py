@@ -455,19 +455,20 @@ def test_a_decisions_answer_is_read_without_the_write_lock(client, world):
         assert _reads(answer), (path, answer)
 
 
-def _meanwhile(monkeypatch, change):
-    """`change` (a function of a connection) committed by "another worker" after a goal request has read and
-    checked, just before it writes."""
+def _meanwhile(monkeypatch, goal, state):
+    """Another worker moves `goal` to `state` (a new version) after a goal request has read and checked,
+    just before it writes."""
     from workspace.goals import routes
 
-    writing = routes.writing
+    writing, table, goal_id = routes.writing, Goal.__table__, goal.id  # (the test's session reads nothing later)
 
     def then_change():
         writing()
         other = create_engine(db.engine.url, poolclass=NullPool)  # another worker's connection
         try:
             with other.begin() as connection:
-                change(connection)
+                connection.execute(table.update().where(table.c.id == goal_id)
+                                   .values(state=state, version=table.c.version + 1))
         finally:
             other.dispose()
 
@@ -506,9 +507,7 @@ def test_a_decision_on_a_goal_changed_after_it_was_read_is_refused_as_stale(clie
     goal = create_goal(world.project, world.student)
     client.login(world.partner)
     client.get(f"/projects/{world.project.id}")
-    table, goal_id = Goal.__table__, goal.id  # (read here: the test's session must not read during the request)
-    _meanwhile(monkeypatch, lambda connection: connection.execute(
-        table.update().where(table.c.id == goal_id).values(state="changes_requested", version=table.c.version + 1)))
+    _meanwhile(monkeypatch, goal, "changes_requested")
     post, answered = _bare_post(client, goal, "approve", {"version": goal.version, "view": "board"}), []
     transactions = _transactions(lambda: answered.append(post()) or answered[0], status=409)
     assert "Someone else acted on this goal first" in text(answered[0]) and "Changes requested" in text(answered[0])
@@ -526,9 +525,7 @@ def test_a_move_reads_the_goals_group_again_under_the_write_lock(client, world, 
     third = create_goal(world.project, world.student, state="agreed", title="Third")
     client.login(world.student)
     client.get(f"/projects/{world.project.id}")
-    table, first_id = Goal.__table__, first.id  # (read here: the test's session must not read during the request)
-    _meanwhile(monkeypatch, lambda connection: connection.execute(
-        table.update().where(table.c.id == first_id).values(state="agreed", version=table.c.version + 1)))
+    _meanwhile(monkeypatch, first, "agreed")
     response = client.post_form(url(first, "/move"), {"direction": "down", "view": "board"}, htmx=True)
     assert response.status_code == 200, text(response)
     assert fresh(first).position > fresh(third).position  # moved below the goal of its new group

@@ -19,22 +19,20 @@ from flask_babel import Domain, get_locale
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from .contextlocal import app_g
+from .contextlocal import babel_context
 
 
 class RequestDomain(Domain):
     """The default domain, with the request's catalogue remembered per selected locale."""
 
     def get_translations(self):
-        globals_ = app_g()
-        ctx = globals_.get("_flask_babel") if globals_ is not None else None
+        ctx = babel_context()
         if ctx is not None:
             memo = ctx.__dict__.get("ws_translations")
             locale = ctx.__dict__.get("babel_locale")
             if memo is not None and locale is not None and memo[0] is locale and memo[1] is self:
                 return memo[2]
         translations = super().get_translations()
-        ctx = globals_.get("_flask_babel") if globals_ is not None else None
         if ctx is not None:
             ctx.ws_translations = (get_locale(), self, translations)
         return translations
@@ -42,8 +40,7 @@ class RequestDomain(Domain):
 
 def translations():
     """The request's catalogue (NullTranslations outside a request)."""
-    globals_ = app_g()  # what the `g` proxy resolves to, without the proxy's cost
-    ctx = globals_.__dict__.get("_flask_babel") if globals_ is not None else None
+    ctx = babel_context()  # Flask-Babel's per-request namespace, without the `g` proxy's cost
     if ctx is not None:
         memo = ctx.__dict__.get("ws_translations")
         if memo is not None and memo[0] is ctx.__dict__.get("babel_locale") and memo[0] is not None \

@@ -6,7 +6,7 @@ from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from .contextlocal import app_g, app_object, request_object
+from .contextlocal import app_g, app_object, babel_context, request_object
 from .fast_format import PageFormats
 
 # Day before month, the month as a word, never month-first digits: "6 Dec 2026", "6 dec. 2026".
@@ -65,7 +65,7 @@ def page_formats(html: bool = False):
         return None
     # The locale and zone Flask-Babel chose for this request, as its get_locale() and get_timezone()
     # keep them (each of those reads `g` through its proxy several times: a timeline asks per line)
-    chosen = getattr(globals_.__dict__.get("_flask_babel"), "__dict__", {})
+    chosen = babel_context().__dict__
     locale, zone = chosen.get("babel_locale"), chosen.get("babel_tzinfo")
     if locale is None or zone is None:
         locale, zone = get_locale(), get_timezone()

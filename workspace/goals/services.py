@@ -270,8 +270,8 @@ def _step(actor, project, goal: Goal, step: str, submitted_version, state: str, 
     db.session.flush()
 
 
-_GOALS, _COMMENTS = Goal.__table__, GoalComment.__table__
-_COMMENT = _COMMENTS.insert()
+_GOALS = Goal.__table__
+_COMMENT = GoalComment.__table__.insert()
 _GOAL_WRITES: dict = {}  # the columns a step writes -> its UPDATE
 
 
